@@ -1,0 +1,51 @@
+"""Command-line interface: a thin shell over the library.
+
+Each command parses options into `Settings`, calls one library function and
+prints the value it returns. Errors are mapped to exit codes in `main` only.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from spacepack.cli import doctor as _doctor  # noqa: F401  (registers the command)
+from spacepack.cli._app import State, app
+from spacepack.cli._output import say
+from spacepack.errors import ExitCode, SpacepackError
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; the one place where exceptions become messages and exit codes."""
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="spacepack")
+    except SpacepackError as error:
+        if State.debug:
+            traceback.print_exc()
+        say(f"error: {error.message}")
+        if error.hint:
+            say(f"  fix: {error.hint}")
+        sys.exit(int(error.exit_code))
+    except KeyboardInterrupt:
+        say("interrupted; everything spacepack started was cleaned up")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except SystemExit:
+        raise
+    except Exception as error:  # click's own usage errors are handled below; anything else is a bug
+        import click
+
+        if isinstance(error, click.exceptions.ClickException):
+            error.show()
+            sys.exit(int(ExitCode.USAGE))
+        if isinstance(error, click.exceptions.Abort):
+            say("aborted")
+            sys.exit(int(ExitCode.INTERRUPTED))
+        if State.debug:
+            raise
+        say(f"internal error: {type(error).__name__}: {error}")
+        say("  fix: re-run with --debug for the traceback and report it")
+        sys.exit(int(ExitCode.INTERNAL))
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,256 @@
+"""Settings: one frozen object, loaded in one place, with a written precedence.
+
+Precedence, highest first:
+
+1. command-line flags;
+2. environment variables (`SPACEPACK_<KEY>`, e.g. `SPACEPACK_ENTRY`);
+3. the config file: `spacepack.toml` (top-level keys) or `[tool.spacepack]`
+   in `pyproject.toml`, in the project folder;
+4. what `check` detects (entry, backend dir, python, health path...);
+5. defaults.
+
+Steps 4 and 5 happen later in the pipeline: a `Settings` holds only what the
+user said explicitly (None means "not said"), and `sources` records where each
+value came from, so spacepack can explain its decisions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from spacepack.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONFIG_FILE = "spacepack.toml"
+
+# Space README keys that may be set at the top level of the config (HF spellings).
+TOP_LEVEL_METADATA_KEYS = (
+    "title",
+    "emoji",
+    "colorFrom",
+    "colorTo",
+    "short_description",
+    "license",
+    "pinned",
+    "tags",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user asked for explicitly; None means "decide for me"."""
+
+    project_dir: Path
+    backend_dir: str | None = None
+    entry: str | None = None
+    factory: bool | None = None
+    python: str | None = None
+    base_image: str | None = None
+    system_packages: tuple[str, ...] = ()
+    health_path: str | None = None
+    app_port: int | None = None
+    template: str | None = None
+    space: str | None = None
+    hardware: str | None = None
+    private: bool | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    variables: Mapping[str, str] = field(default_factory=dict)
+    targets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    config_path: Path | None = None
+
+
+# key -> (python type(s) accepted from TOML, env var parser name or None)
+_SCHEMA: dict[str, tuple[type | tuple[type, ...], str | None]] = {
+    "backend_dir": (str, "str"),
+    "entry": (str, "str"),
+    "factory": (bool, "bool"),
+    "python": (str, "str"),
+    "base_image": (str, "str"),
+    "system_packages": (list, "list"),
+    "health_path": (str, "str"),
+    "app_port": (int, "int"),
+    "template": (str, "str"),
+    "space": (str, "str"),
+    "hardware": (str, "str"),
+    "private": (bool, "bool"),
+    "metadata": (dict, None),
+    "variables": (dict, None),
+    "targets": (dict, None),
+}
+_TYPE_WORDS = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
+
+
+def _did_you_mean(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def read_config_file(project_dir: Path) -> tuple[dict[str, Any], Path | None]:
+    """Read the raw config table from spacepack.toml or pyproject.toml ([tool.spacepack])."""
+    dedicated = project_dir / CONFIG_FILE
+    pyproject = project_dir / "pyproject.toml"
+    tables: list[tuple[dict[str, Any], Path]] = []
+    if dedicated.is_file():
+        tables.append((_load_toml(dedicated), dedicated))
+    if pyproject.is_file():
+        tool = _load_toml(pyproject).get("tool", {})
+        if isinstance(tool, dict) and isinstance(tool.get("spacepack"), dict):
+            tables.append((tool["spacepack"], pyproject))
+    if len(tables) > 1:
+        raise ConfigError(
+            f"spacepack settings are in both {CONFIG_FILE} and pyproject.toml [tool.spacepack]",
+            hint="keep them in one of the two files",
+        )
+    if not tables:
+        return {}, None
+    return tables[0]
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path.name} is not valid TOML: {error}", hint=f"fix the syntax of {path}") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read {path.name}: {error}", hint=f"check the file {path}") from error
+
+
+def _check_table(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validate keys and types of a config table; return it with metadata shortcuts folded in."""
+    known = [*_SCHEMA, *TOP_LEVEL_METADATA_KEYS]
+    result: dict[str, Any] = {}
+    metadata: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in TOP_LEVEL_METADATA_KEYS:
+            metadata[key] = value
+            continue
+        if key not in _SCHEMA:
+            raise ConfigError(
+                f"unknown key '{key}' in {where}.{_did_you_mean(key, known)}",
+                hint="see the README's Configuration section for the keys spacepack knows",
+            )
+        expected, _ = _SCHEMA[key]
+        # bool is an int in Python; an app_port of `true` is still wrong.
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            word = _TYPE_WORDS.get(expected, str(expected)) if isinstance(expected, type) else "a value"
+            raise ConfigError(
+                f"'{key}' in {where} must be {word}, not {type(value).__name__} {value!r}",
+                hint=f"fix '{key}' in {where}",
+            )
+        if key == "system_packages" and not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"'system_packages' in {where} must be a list of strings", hint="e.g. [\"libpq-dev\"]")
+        if key == "variables" and not all(isinstance(v, str | int | float | bool) for v in value.values()):
+            raise ConfigError(f"'variables' in {where} must map names to plain values", hint='e.g. LOG_LEVEL = "info"')
+        result[key] = value
+    if metadata:
+        result["metadata"] = {**result.get("metadata", {}), **metadata}
+    return result
+
+
+def _parse_env(key: str, raw: str, kind: str) -> Any:
+    name = env_name(key)
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{name}={raw!r} is not a boolean", hint=f"set {name} to true or false")
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not an integer", hint=f"set {name} to a number") from None
+    if kind == "list":
+        return [item.strip() for item in raw.replace(",", " ").split() if item.strip()]
+    return raw
+
+
+def env_name(key: str) -> str:
+    """The environment variable that sets a config key."""
+    return "SPACEPACK_" + key.upper()
+
+
+def load_settings(
+    project_dir: Path,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    target: str | None = None,
+) -> Settings:
+    """Merge flags, environment and config file into one `Settings`.
+
+    Args:
+        project_dir: the folder the command works on.
+        flags: values from the command line; None values mean "not given".
+        environ: the environment (defaults to nothing, so tests stay hermetic;
+            the CLI passes `os.environ`).
+        target: a name under `[tool.spacepack.targets]` whose keys override the
+            file's top-level ones.
+
+    Raises:
+        ConfigError: on unknown keys, wrong types or an unknown target.
+    """
+    project_dir = project_dir.resolve()
+    raw, config_path = read_config_file(project_dir)
+    where = f"{config_path.name} [tool.spacepack]" if config_path and config_path.name == "pyproject.toml" else CONFIG_FILE
+    file_values = _check_table(raw, where)
+    targets = file_values.get("targets", {})
+    if target is not None:
+        if target not in targets:
+            raise ConfigError(
+                f"no target '{target}' in the config.{_did_you_mean(target, list(targets))}",
+                hint=f"define [tool.spacepack.targets.{target}] or pick one of: {', '.join(targets) or 'none'}",
+            )
+        target_values = _check_table(targets[target], f"{where} targets.{target}")
+        target_values.pop("targets", None)
+        merged_meta = {**file_values.get("metadata", {}), **target_values.get("metadata", {})}
+        merged_vars = {**file_values.get("variables", {}), **target_values.get("variables", {})}
+        file_values = {**file_values, **target_values, "metadata": merged_meta, "variables": merged_vars}
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, value in file_values.items():
+        values[key] = value
+        sources[key] = f"{where}" + (f" (target {target})" if target else "")
+    for key, (_, kind) in _SCHEMA.items():
+        if kind is None or environ is None:
+            continue
+        name = env_name(key)
+        if name in environ:
+            values[key] = _parse_env(key, environ[name], kind)
+            sources[key] = f"environment variable {name}"
+    for key, value in (flags or {}).items():
+        if value is None or value == () or value == []:
+            continue
+        if key not in _SCHEMA:
+            raise ConfigError(f"unknown setting '{key}'", hint="this is a bug in the command-line layer")
+        values[key] = value
+        sources[key] = "command-line flag"
+
+    kwargs: dict[str, Any] = {}
+    names = {f.name for f in fields(Settings)}
+    for key, value in values.items():
+        if key not in names:
+            continue
+        if key == "system_packages":
+            value = tuple(value)
+        if key == "variables":
+            value = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+        kwargs[key] = value
+    if "app_port" in kwargs and not 1 <= kwargs["app_port"] <= 65535:
+        raise ConfigError(
+            f"app_port {kwargs['app_port']} is out of range (from {sources['app_port']})",
+            hint="use a port between 1 and 65535; Spaces default to 7860",
+        )
+    return Settings(project_dir=project_dir, sources=sources, config_path=config_path, **kwargs)

@@ -1,0 +1,161 @@
+"""The values the pipeline passes along: a `Plan` (made by `check`) and its parts.
+
+Every value is frozen and serialisable with `to_json()`; `spacepack check
+--json` prints `Plan.to_json()`. No value here ever holds a secret's value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+CandidateKind = Literal["instance", "shim", "factory"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing `check` noticed, with where it is and how to fix it."""
+
+    code: str
+    severity: Severity
+    message: str
+    hint: str = ""
+    path: str | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An ASGI app that could be the one to run, with its score and the verdict on it."""
+
+    entry: str  # "module:attr" as uvicorn takes it, from `working_dir`
+    path: str  # file, relative to the project root
+    line: int
+    kind: CandidateKind
+    factory: bool
+    score: int
+    chosen: bool
+    reason: str
+    working_dir: str = "."
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entry": self.entry,
+            "path": self.path,
+            "line": self.line,
+            "kind": self.kind,
+            "factory": self.factory,
+            "working_dir": self.working_dir,
+            "score": self.score,
+            "chosen": self.chosen,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """An environment variable the app reads."""
+
+    name: str
+    required: bool  # read with no default
+    secret: bool  # its name looks like a secret (token, key, password...)
+    where: tuple[str, ...] = ()  # "path:line" places, or ".env.example"
+    at_import: bool = False  # read while the module is imported (a smoke test needs a value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "required": self.required,
+            "secret": self.secret,
+            "at_import": self.at_import,
+            "where": list(self.where),
+        }
+
+
+@dataclass(frozen=True)
+class DependencySource:
+    """A manifest or lock file the dependencies come from, and how it is installed."""
+
+    path: str  # relative to the project root ("" for inferred-from-imports)
+    kind: Literal["requirements", "pyproject", "uv.lock", "poetry.lock", "pipfile", "imports"]
+    install: str  # human words: "pinned from uv.lock", "union with pyproject.toml", ...
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "install": self.install}
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What gets installed in the image."""
+
+    sources: tuple[DependencySource, ...] = ()
+    packages: tuple[str, ...] = ()  # canonical distribution names
+    requirements: tuple[str, ...] = ()  # the requirement lines render installs (pinned when locked)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sources": [s.to_json() for s in self.sources],
+            "packages": list(self.packages),
+            "requirements": list(self.requirements),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything `check` decided about a project: what runs, how, and what would break."""
+
+    root: Path  # the PATH given, absolute
+    backend_dir: str  # relative to root ("." when root is the backend)
+    entry: str  # "module:attr"
+    factory: bool
+    working_dir: str  # relative to root: where uvicorn runs
+    python: str  # "3.11"
+    python_source: str  # "requires-python in pyproject.toml", "default", ...
+    dependencies: Dependencies = field(default_factory=Dependencies)
+    system_packages: tuple[str, ...] = ()
+    env: tuple[EnvVar, ...] = ()
+    health_path: str = "/health"
+    candidates: tuple[Candidate, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    writable_dirs: tuple[str, ...] = ()  # relative to working_dir: folders the app writes (SQLite, caches)
+    project_name: str = "app"
+    description: str = ""
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def backend_path(self) -> Path:
+        return (self.root / self.backend_dir).resolve()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": str(self.root),
+            "project_name": self.project_name,
+            "backend_dir": self.backend_dir,
+            "entry": self.entry,
+            "factory": self.factory,
+            "working_dir": self.working_dir,
+            "python": self.python,
+            "python_source": self.python_source,
+            "dependencies": self.dependencies.to_json(),
+            "system_packages": list(self.system_packages),
+            "env": [e.to_json() for e in self.env],
+            "health_path": self.health_path,
+            "writable_dirs": list(self.writable_dirs),
+            "candidates": [c.to_json() for c in self.candidates],
+            "findings": [f.to_json() for f in self.findings],
+        }

@@ -1,0 +1,69 @@
+"""Shared fixtures: a real Docker engine (or a skip with a reason), and cleanup of what tests start."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_BACKEND = REPO_ROOT / "examples" / "todo-backend"
+TEST_LABEL = "dev.spacepack.test"
+
+
+def _docker_required() -> bool:
+    return os.environ.get("SPACEPACK_REQUIRE_DOCKER", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[object]:
+    """A real Docker client; skips (or fails under SPACEPACK_REQUIRE_DOCKER=1) without an engine."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except Exception as error:  # any failure to reach the engine means "no engine"
+        reason = f"no Docker engine answers ({type(error).__name__}); run scripts/docker-up"
+        if _docker_required():
+            pytest.fail(f"SPACEPACK_REQUIRE_DOCKER=1 but {reason}")
+        pytest.skip(reason)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def docker_cleanup(docker_client: object) -> Iterator[dict[str, list[str]]]:
+    """Register container and image ids/tags here; they are removed after the test, whatever happened."""
+    import docker
+
+    created: dict[str, list[str]] = {"containers": [], "images": []}
+    yield created
+    client = docker_client
+    assert isinstance(client, docker.DockerClient)
+    for container_id in created["containers"]:
+        try:
+            client.containers.get(container_id).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+    for image in reversed(created["images"]):
+        try:
+            client.images.remove(image, force=True, noprune=False)
+        except docker.errors.ImageNotFound:
+            pass
+
+
+@pytest.fixture
+def unique_tag() -> str:
+    """An image tag no other test (or concurrent run) uses."""
+    return f"spacepack-test/{uuid.uuid4().hex[:12]}:test"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `docker` get the engine fixture even when they do not ask for it by name."""
+    for item in items:
+        if item.get_closest_marker("docker") and "docker_client" not in getattr(item, "fixturenames", []):
+            item.fixturenames.append("docker_client")  # type: ignore[attr-defined]
