@@ -130,6 +130,7 @@ class Plan:
     candidates: tuple[Candidate, ...] = ()
     findings: tuple[Finding, ...] = ()
     writable_dirs: tuple[str, ...] = ()  # relative to working_dir: folders the app writes (SQLite, caches)
+    secret_files: tuple[str, ...] = ()  # relative to root: files holding secrets; never shipped or uploaded
     project_name: str = "app"
     description: str = ""
 
@@ -156,6 +157,7 @@ class Plan:
             "env": [e.to_json() for e in self.env],
             "health_path": self.health_path,
             "writable_dirs": list(self.writable_dirs),
+            "secret_files": list(self.secret_files),
             "candidates": [c.to_json() for c in self.candidates],
             "findings": [f.to_json() for f in self.findings],
         }
