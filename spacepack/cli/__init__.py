@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 import traceback
 
+import typer
+
 from spacepack.cli import doctor as _doctor  # noqa: F401  (registers the command)
 from spacepack.cli._app import State, app
 from spacepack.cli._output import say
@@ -31,15 +33,18 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(int(ExitCode.INTERRUPTED))
     except SystemExit:
         raise
-    except Exception as error:  # click's own usage errors are handled below; anything else is a bug
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
-            error.show()
-            sys.exit(int(ExitCode.USAGE))
-        if isinstance(error, click.exceptions.Abort):
-            say("aborted")
-            sys.exit(int(ExitCode.INTERRUPTED))
+    except typer.Abort:
+        say("aborted")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except typer.exceptions.TyperException as error:
+        # The parser's own errors (unknown command, bad option value): usage, exit 2.
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            say(f"error: {error}")
+        sys.exit(int(ExitCode.USAGE))
+    except Exception as error:
         if State.debug:
             raise
         say(f"internal error: {type(error).__name__}: {error}")

@@ -1,0 +1,59 @@
+"""The test engine itself: an image FROM the default base serves a FastAPI app on 127.0.0.1."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from tests.helpers import build_file_tree, wait_until
+
+pytestmark = pytest.mark.docker
+
+
+def _get(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return int(response.status)
+    except OSError:
+        return None
+
+
+def test_fastapi_image_from_the_default_base_answers_on_a_loopback_port(
+    docker_client, docker_cleanup, unique_tag, tmp_path
+) -> None:
+    build_file_tree(
+        tmp_path,
+        {
+            "app.py": """
+                from fastapi import FastAPI
+
+                app = FastAPI()
+
+                @app.get("/health")
+                def health() -> dict[str, str]:
+                    return {"status": "ok"}
+            """,
+            "Dockerfile": """
+                FROM python:3.11-slim
+                RUN pip install --no-cache-dir fastapi uvicorn
+                WORKDIR /app
+                COPY app.py .
+                CMD ["python", "-m", "uvicorn", "app:app", "--host", "0.0.0.0", "--port", "7860"]
+            """,
+        },
+    )
+    image, _ = docker_client.images.build(path=str(tmp_path), tag=unique_tag, rm=True, forcerm=True)
+    docker_cleanup["images"].append(image.id)
+    container = docker_client.containers.run(
+        image.id,
+        detach=True,
+        ports={"7860/tcp": ("127.0.0.1", None)},
+        labels={"dev.spacepack.test": "1"},
+    )
+    docker_cleanup["containers"].append(container.id)
+    container.reload()
+    binding = container.ports["7860/tcp"][0]
+    assert binding["HostIp"] == "127.0.0.1"
+    url = f"http://127.0.0.1:{binding['HostPort']}/health"
+    assert wait_until(lambda: _get(url) == 200, timeout=60)
