@@ -7,15 +7,17 @@ tests hand in a real client pointed at the test engine.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import docker
 import docker.errors
 
-from spacepack.errors import EngineUnavailable
+from spacepack.errors import EngineUnavailable, UsageError
 
-DockerClient = docker.DockerClient
+# The SDK ships no type hints, so the alias is Any to mypy; it still names the intent.
+DockerClient: TypeAlias = docker.DockerClient
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,10 @@ def get_docker_client(timeout: int = 600) -> DockerClient:
         where = f"at DOCKER_HOST={host}" if host else "on the local socket"
         raise EngineUnavailable(
             f"no Docker engine answers {where}",
-            hint="start Docker (on Debian as root: scripts/docker-up), or point DOCKER_HOST at a running engine",
+            hint=(
+                "start Docker (on Debian as root: scripts/docker-up), "
+                "or point DOCKER_HOST at a running engine"
+            ),
         ) from error
     return client
 
@@ -67,3 +72,194 @@ def image_present(client: DockerClient, reference: str) -> bool:
     except docker.errors.ImageNotFound:
         return False
     return True
+
+
+# --- images -----------------------------------------------------------------
+
+
+def stream_build(
+    client: DockerClient,
+    context_dir: str,
+    *,
+    tag: str | None,
+    labels: Mapping[str, str],
+    nocache: bool,
+    pull: bool,
+    buildargs: Mapping[str, str],
+    platform: str | None,
+) -> Iterator[dict[str, Any]]:
+    """Start a build of `context_dir` and yield the engine's decoded JSON events.
+
+    Intermediate containers are always removed (`forcerm`), also when the build
+    fails or the caller stops reading (Ctrl-C closes the connection and the
+    engine cancels the build).
+
+    Raises:
+        EngineUnavailable: when the engine refuses the request itself.
+    """
+    try:
+        events: Iterator[dict[str, Any]] = client.api.build(
+            path=context_dir,
+            tag=tag,
+            labels=dict(labels),
+            nocache=nocache,
+            pull=pull,
+            buildargs=dict(buildargs),
+            platform=platform,
+            rm=True,
+            forcerm=True,
+            decode=True,
+        )
+    except docker.errors.DockerException as error:
+        raise EngineUnavailable(
+            f"the engine refused the build: {error}", hint="check the engine with `spacepack doctor`"
+        ) from error
+    yield from events
+
+
+def tag_image(client: DockerClient, image_id: str, reference: str) -> None:
+    """Give an image one more `repository:tag` name."""
+    repository, _, tag = reference.rpartition(":")
+    if not repository or "/" in tag:
+        repository, tag = reference, "latest"
+    client.api.tag(image_id, repository, tag=tag, force=True)
+
+
+def image_attrs(client: DockerClient, reference: str) -> dict[str, Any] | None:
+    """The engine's inspect document of an image, or None when it does not exist."""
+    try:
+        attrs: dict[str, Any] = client.api.inspect_image(reference)
+    except docker.errors.ImageNotFound:
+        return None
+    return attrs
+
+
+def remove_image(client: DockerClient, reference: str) -> None:
+    """Remove an image by id or reference; a missing image is not an error."""
+    try:
+        client.api.remove_image(reference, force=True)
+    except docker.errors.ImageNotFound:
+        pass
+
+
+# --- containers -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    """Whether a container still runs, and its exit code once it stopped."""
+
+    running: bool
+    status: str
+    exit_code: int | None
+    oom_killed: bool = False
+
+
+def create_and_start(
+    client: DockerClient,
+    image: str,
+    *,
+    name: str,
+    environment: Mapping[str, str],
+    user: str,
+    container_port: int,
+    labels: Mapping[str, str],
+) -> str:
+    """Create and start a detached container publishing `container_port` on 127.0.0.1 only.
+
+    The host port is ephemeral (chosen by the engine); read it with `published_port`.
+    The image is never pulled: a missing image is an error.
+
+    Returns:
+        The container id.
+
+    Raises:
+        UsageError: when the image does not exist.
+        EngineUnavailable: when the engine refuses to create or start it.
+    """
+    host_config = client.api.create_host_config(
+        port_bindings={f"{container_port}/tcp": ("127.0.0.1", None)},
+    )
+    try:
+        created = client.api.create_container(
+            image,
+            name=name,
+            environment=dict(environment),
+            user=user,
+            ports=[container_port],
+            labels=dict(labels),
+            host_config=host_config,
+            detach=True,
+        )
+    except docker.errors.ImageNotFound as error:
+        raise UsageError(
+            f"image '{image}' does not exist in the engine", hint="build it first with `spacepack build`"
+        ) from error
+    except docker.errors.DockerException as error:
+        raise EngineUnavailable(f"the engine could not create the container: {error}") from error
+    container_id = str(created["Id"])
+    try:
+        client.api.start(container_id)
+    except docker.errors.DockerException as error:
+        remove_container(client, container_id)
+        raise EngineUnavailable(f"the engine could not start the container: {error}") from error
+    return container_id
+
+
+def published_port(client: DockerClient, container_id: str, container_port: int) -> int | None:
+    """The 127.0.0.1 host port the engine mapped to `container_port`, or None if not (yet) mapped."""
+    bindings = client.api.port(container_id, container_port) or []
+    for binding in bindings:
+        port = str(binding.get("HostPort", ""))
+        if port.isdigit():
+            return int(port)
+    return None
+
+
+def container_state(client: DockerClient, container_id: str) -> ContainerState:
+    """Running or not, and the exit code of a stopped container."""
+    state: dict[str, Any] = client.api.inspect_container(container_id)["State"]
+    running = bool(state.get("Running"))
+    return ContainerState(
+        running=running,
+        status=str(state.get("Status", "unknown")),
+        exit_code=None if running else int(state.get("ExitCode", 0)),
+        oom_killed=bool(state.get("OOMKilled")),
+    )
+
+
+def container_logs(client: DockerClient, container_id: str, tail: int = 30) -> str:
+    """The last `tail` lines of a container's stdout and stderr, decoded."""
+    raw: bytes = client.api.logs(container_id, stdout=True, stderr=True, tail=tail)
+    return raw.decode("utf-8", errors="replace")
+
+
+def exec_output(client: DockerClient, container_id: str, command: list[str]) -> str | None:
+    """Run a command in a running container; its stdout, or None when it could not run or failed."""
+    try:
+        exec_id = client.api.exec_create(container_id, command, stdout=True, stderr=False)
+        raw: bytes = client.api.exec_start(exec_id)
+        code = client.api.exec_inspect(exec_id).get("ExitCode")
+    except docker.errors.DockerException:
+        return None
+    if code not in (0, None):
+        return None
+    return raw.decode("utf-8", errors="replace")
+
+
+def remove_container(client: DockerClient, container_id: str) -> None:
+    """Force-remove a container and its anonymous volumes; a missing one is not an error."""
+    try:
+        client.api.remove_container(container_id, force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as error:
+        # "removal already in progress" is fine: the container is on its way out.
+        if "already in progress" not in str(error):
+            raise
+
+
+def containers_with_label(client: DockerClient, label: str) -> list[str]:
+    """Ids of all containers (running or not) carrying `label` (`key` or `key=value`)."""
+    found: list[dict[str, Any]] = client.api.containers(all=True, filters={"label": label})
+    return [str(c["Id"]) for c in found]

@@ -1,0 +1,1 @@
+"""`check`: inspect a project folder and return a `Plan` (pure: AST only, user code never runs)."""

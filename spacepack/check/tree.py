@@ -1,0 +1,235 @@
+"""The project as `check` sees it: the files that ship, read once, Python parsed once.
+
+Every check works on one `ProjectTree` instead of touching the disk itself, so
+the ignore rules are applied in one place and each file is read at most once.
+Python modules are parsed lazily (on first access to `tree.python[path]`), so
+a repository with thousands of modules outside the backend costs nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spacepack.errors import UsageError
+from spacepack.ignore import IgnoreRules, is_env_file, walk_with_skipped
+from spacepack.plan import Finding
+
+FINDING_CODES: dict[str, str] = {
+    "SP101": "a Python file has a syntax error; it is skipped by every check",
+    "SP102": "a Python file cannot be decoded (bad encoding or binary content); it is skipped",
+}
+
+# Manifests and templates are small; anything bigger is not a text file we need to read.
+_MAX_TEXT_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PythonModule:
+    """One Python file of the project, parsed (or the reason it could not be)."""
+
+    path: str  # posix, relative to the project root
+    tree: ast.Module | None  # None when it could not be parsed
+    source: str | None  # decoded text (BOM stripped, PEP 263 coding honoured)
+    error: Finding | None  # a warning finding when it could not be decoded or parsed
+
+
+def parse_module(path: str, data: bytes) -> PythonModule:
+    """Decode and parse one Python file; a bad file becomes a warning finding, never an exception.
+
+    Args:
+        path: the file's posix path relative to the project root (for findings).
+        data: its bytes.
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        source = data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+        finding = Finding(
+            code="SP102",
+            severity="warning",
+            message=f"cannot decode {path}: {_one_line(error)}",
+            hint="save the file as UTF-8 (or declare its encoding with a PEP 263 coding line)",
+            path=path,
+        )
+        return PythonModule(path=path, tree=None, source=None, error=finding)
+    # detect_encoding reports "utf-8-sig" for a BOM, and decoding with it strips the BOM.
+    try:
+        tree = ast.parse(source, filename=path, type_comments=False)
+    except SyntaxError as error:
+        finding = Finding(
+            code="SP101",
+            severity="warning",
+            message=f"{path} has a syntax error: {error.msg}",
+            hint="fix the syntax error, or add the file to .gitignore if it does not belong to the app",
+            path=path,
+            line=error.lineno,
+        )
+        return PythonModule(path=path, tree=None, source=source, error=finding)
+    except (ValueError, RecursionError, MemoryError) as error:  # NUL bytes, absurd nesting
+        finding = Finding(
+            code="SP101",
+            severity="warning",
+            message=f"{path} cannot be parsed: {_one_line(error)}",
+            hint="fix the file, or add it to .gitignore if it does not belong to the app",
+            path=path,
+        )
+        return PythonModule(path=path, tree=None, source=source, error=finding)
+    return PythonModule(path=path, tree=tree, source=source, error=None)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+class _LazyModules(Mapping[str, PythonModule]):
+    """Python files by path, each read and parsed the first time it is looked up."""
+
+    def __init__(self, root: Path, paths: tuple[str, ...]) -> None:
+        self._root = root
+        self._paths = paths
+        self._known = frozenset(paths)
+        self._parsed: dict[str, PythonModule] = {}
+
+    def __getitem__(self, key: str) -> PythonModule:
+        if key not in self._known:
+            raise KeyError(key)
+        module = self._parsed.get(key)
+        if module is None:
+            try:
+                data = (self._root / key).read_bytes()
+            except OSError as error:
+                finding = Finding(
+                    code="SP102",
+                    severity="warning",
+                    message=f"cannot read {key}: {error.strerror or error}",
+                    hint="check the file's permissions",
+                    path=key,
+                )
+                module = PythonModule(path=key, tree=None, source=None, error=finding)
+            else:
+                module = parse_module(key, data)
+            self._parsed[key] = module
+        return module
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._known
+
+
+@dataclass(frozen=True)
+class ProjectTree:
+    """The files of a project that ship, with Python modules parsed on demand."""
+
+    root: Path  # absolute
+    files: tuple[str, ...]  # every kept file (posix, relative, sorted)
+    sizes: Mapping[str, int]
+    python: Mapping[str, PythonModule]  # every kept *.py file, parsed once on first access
+    env_files: tuple[str, ...] = ()  # dotenv files with real values: seen, never shipped (sorted)
+    _text_cache: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
+
+    def read_text(self, rel: str) -> str | None:
+        """The text of a small file below the root (shipped or not, e.g. `.env`).
+
+        Returns None when it is missing, outside the root, unreadable, over
+        2 MB or binary. A UTF-8 BOM is stripped; UTF-16 with a BOM (what
+        PowerShell writes for `pip freeze > requirements.txt`) is decoded.
+        """
+        if rel in self._text_cache:
+            return self._text_cache[rel]
+        text = self._read_text(rel)
+        self._text_cache[rel] = text
+        return text
+
+    def _read_text(self, rel: str) -> str | None:
+        path = (self.root / rel).resolve()
+        if not path.is_relative_to(self.root):
+            return None
+        try:
+            if not path.is_file() or path.stat().st_size > _MAX_TEXT_BYTES:
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            try:
+                return data.decode("utf-16")
+            except UnicodeDecodeError:
+                return None
+        if b"\x00" in data:
+            return None
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+
+    def under(self, directory: str) -> tuple[str, ...]:
+        """Kept files below a relative folder ("." or "" = all of them)."""
+        prefix = _dir_prefix(directory)
+        if not prefix:
+            return self.files
+        return tuple(f for f in self.files if f.startswith(prefix))
+
+    def python_under(self, directory: str) -> tuple[str, ...]:
+        """Paths of kept Python files below a relative folder ("." = all)."""
+        prefix = _dir_prefix(directory)
+        return tuple(p for p in self.python if p.startswith(prefix))
+
+    def exists(self, rel: str) -> bool:
+        """Whether a kept file exists at `rel`."""
+        return rel in self.sizes
+
+    def has_dir(self, directory: str) -> bool:
+        """Whether some kept file lives below `directory`."""
+        prefix = _dir_prefix(directory)
+        return any(f.startswith(prefix) for f in self.files) if prefix else bool(self.files)
+
+
+def _dir_prefix(directory: str) -> str:
+    cleaned = directory.strip().strip("/")
+    if cleaned in {"", "."}:
+        return ""
+    if cleaned.startswith("./"):
+        cleaned = cleaned[2:]
+    return cleaned + "/"
+
+
+def load_tree(root: Path, rules: IgnoreRules | None = None) -> ProjectTree:
+    """Walk a project once and return what `check` needs to know about its files.
+
+    Args:
+        root: the project folder (a repository root or a backend folder).
+        rules: what never ships; defaults to `IgnoreRules.for_project(root)`.
+
+    Raises:
+        UsageError: when `root` is not a folder.
+    """
+    root = root.resolve()
+    if not root.is_dir():
+        raise UsageError(
+            f"{root.name or root} is not a folder", hint="pass the path of your project or backend folder"
+        )
+    if rules is None:
+        rules = IgnoreRules.for_project(root)
+    kept, skipped = walk_with_skipped(root, rules)
+    files = tuple(rel for rel, _ in kept)
+    sizes = dict(kept)
+    python_paths = tuple(rel for rel in files if rel.endswith(".py"))
+    env_files = tuple(rel for rel in skipped if is_env_file(rel.rpartition("/")[2]))
+    return ProjectTree(
+        root=root,
+        files=files,
+        sizes=sizes,
+        python=_LazyModules(root, python_paths),
+        env_files=env_files,
+    )
