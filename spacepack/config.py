@@ -70,7 +70,7 @@ class Settings:
 
 
 # key -> (python type(s) accepted from TOML, env var parser name or None)
-_SCHEMA: dict[str, tuple[type | tuple[type, ...], str | None]] = {
+_SCHEMA: dict[str, tuple[type, str | None]] = {
     "backend_dir": (str, "str"),
     "entry": (str, "str"),
     "factory": (bool, "bool"),
@@ -143,14 +143,18 @@ def _check_table(table: Mapping[str, Any], where: str) -> dict[str, Any]:
         expected, _ = _SCHEMA[key]
         # bool is an int in Python; an app_port of `true` is still wrong.
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            word = _TYPE_WORDS.get(expected, str(expected)) if isinstance(expected, type) else "a value"
+            word = _TYPE_WORDS.get(expected, expected.__name__)
             raise ConfigError(
                 f"'{key}' in {where} must be {word}, not {type(value).__name__} {value!r}",
                 hint=f"fix '{key}' in {where}",
             )
-        if key == "system_packages" and not all(isinstance(item, str) for item in value):
-            raise ConfigError(f"'system_packages' in {where} must be a list of strings", hint="e.g. [\"libpq-dev\"]")
-        if key == "variables" and not all(isinstance(v, str | int | float | bool) for v in value.values()):
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"'{key}' in {where} must be a list of strings", hint='e.g. ["libpq-dev"]')
+        if (
+            key == "variables"
+            and isinstance(value, dict)
+            and not all(isinstance(v, str | int | float | bool) for v in value.values())
+        ):
             raise ConfigError(f"'variables' in {where} must map names to plain values", hint='e.g. LOG_LEVEL = "info"')
         result[key] = value
     if metadata:
@@ -203,7 +207,9 @@ def load_settings(
     """
     project_dir = project_dir.resolve()
     raw, config_path = read_config_file(project_dir)
-    where = f"{config_path.name} [tool.spacepack]" if config_path and config_path.name == "pyproject.toml" else CONFIG_FILE
+    where = (
+        f"{config_path.name} [tool.spacepack]" if config_path and config_path.name == "pyproject.toml" else CONFIG_FILE
+    )
     file_values = _check_table(raw, where)
     targets = file_values.get("targets", {})
     if target is not None:

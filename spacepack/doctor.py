@@ -104,7 +104,9 @@ def run_doctor(
                 "base image",
                 present,
                 f"{base_image} is {'present' if present else 'missing'} locally",
-                "" if present else f"run `docker pull {base_image}` (offline: scripts/docker-up builds a stand-in)",
+                ""
+                if present
+                else f"run `docker pull {base_image}` (offline: scripts/docker-up builds a stand-in)",
             )
         )
         client.close()

@@ -38,8 +38,12 @@ def test_unknown_command_is_a_usage_error_without_traceback() -> None:
 
 
 def test_doctor_without_an_engine_says_the_fix_and_exits_4(tmp_path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HF_HOME": str(tmp_path / "hf"),
-           "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "HF_HOME": str(tmp_path / "hf"),
+        "DOCKER_HOST": "unix:///nonexistent/docker.sock",
+    }
     result = run_cli("doctor", "--json", env=env)
     assert result.returncode == 4
     document = json.loads(result.stdout)

@@ -48,7 +48,11 @@ def test_fresh_venv_install_gives_a_working_doctor(wheel: Path, tmp_path: Path) 
         "DOCKER_HOST": "unix:///nonexistent/docker.sock",
     }
     result = subprocess.run(
-        [str(env_dir / "bin" / "spacepack"), "doctor", "--json"], capture_output=True, text=True, env=env, timeout=60
+        [str(env_dir / "bin" / "spacepack"), "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     document = json.loads(result.stdout)
     assert document["engine"]["reachable"] is False

@@ -40,7 +40,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(  # noqa: ARG001  (handled by its eager callback)
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
     debug: bool = typer.Option(
         False, "--debug", envvar="SPACEPACK_DEBUG", help="Show tracebacks for errors (never shows secrets)."
     ),

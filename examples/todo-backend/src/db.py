@@ -34,7 +34,14 @@ def ensure_sqlite_folder(database_url: str) -> None:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return
-    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(url.database).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RuntimeError(
+            f"Cannot create the database folder {folder.absolute()} "
+            f"({error.strerror}): make it writable, or point DATABASE_URL elsewhere."
+        ) from error
 
 
 def init_db() -> None:

@@ -1,4 +1,4 @@
-"""Fixtures for the example backend: its app on a throwaway SQLite file, and signed tokens.
+"""Fixtures for the example backend: the app on a throwaway SQLite file, signed tokens.
 
 The app reads its settings when `src.main` is imported, so the environment is set
 first and the import happens inside a fixture. The example's `src` package is
@@ -67,7 +67,7 @@ def allowed_origin() -> str:
 
 @pytest.fixture
 def make_token() -> MakeToken:
-    """Sign a JWT the way Better Auth would: HS256, `sub` = user id, with an expiry."""
+    """Sign a JWT the way the API expects: HS256, `sub` = user id, with an expiry."""
 
     def make(
         sub: str | None = "alice",

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from fastapi.testclient import TestClient
+
+MakeToken = Callable[..., str]
+Headers = Callable[[str], dict[str, str]]
 
 
 def test_health_needs_no_token(client: TestClient) -> None:
@@ -27,47 +32,53 @@ def test_malformed_authorization_is_401(client: TestClient, authorization: str) 
     assert response.status_code == 401
 
 
-def test_token_signed_with_another_secret_is_401(client: TestClient, make_token) -> None:
+def test_token_signed_with_another_secret_is_401(
+    client: TestClient, make_token: MakeToken
+) -> None:
     token = make_token("alice", secret="some-other-secret")
     response = client.get("/api/tasks", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid or expired token"}
 
 
-def test_expired_token_is_401(client: TestClient, make_token) -> None:
+def test_expired_token_is_401(client: TestClient, make_token: MakeToken) -> None:
     token = make_token("alice", expires_in=-60)
     response = client.get("/api/tasks", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
 
 
-def test_token_without_sub_is_401(client: TestClient, make_token) -> None:
+def test_token_without_sub_is_401(client: TestClient, make_token: MakeToken) -> None:
     token = make_token(None)
     response = client.get("/api/tasks", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
 
 
-def test_token_without_expiry_is_401(client: TestClient, make_token) -> None:
+def test_token_without_expiry_is_401(client: TestClient, make_token: MakeToken) -> None:
     # Right secret, but a token that never expires is refused.
     token = make_token("alice", expires_in=None)
     response = client.get("/api/tasks", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
 
 
-def test_other_algorithm_is_401(client: TestClient, make_token) -> None:
+def test_other_algorithm_is_401(client: TestClient, make_token: MakeToken) -> None:
     token = make_token("alice", algorithm="HS512")
     response = client.get("/api/tasks", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
 
 
-def test_valid_token_is_accepted(client: TestClient, auth_as) -> None:
+def test_valid_token_is_accepted(client: TestClient, auth_as: Headers) -> None:
     response = client.get("/api/tasks", headers=auth_as("alice"))
     assert response.status_code == 200
     assert response.json() == []
 
 
-def test_cors_allows_configured_origin_only(client: TestClient, allowed_origin: str) -> None:
+def test_cors_allows_configured_origin_only(
+    client: TestClient, allowed_origin: str
+) -> None:
     preflight = {"Access-Control-Request-Method": "POST"}
-    allowed = client.options("/api/tasks", headers={"Origin": allowed_origin, **preflight})
+    allowed = client.options(
+        "/api/tasks", headers={"Origin": allowed_origin, **preflight}
+    )
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == allowed_origin
 

@@ -1,4 +1,4 @@
-"""Startup: the data folder and tables are created, and a missing secret fails clearly."""
+"""Startup: the data folder and tables get created; a missing secret fails clearly."""
 
 from __future__ import annotations
 
@@ -52,6 +52,16 @@ def test_no_folder_for_memory_or_server_databases(
     monkeypatch.chdir(tmp_path)
     db.ensure_sqlite_folder(url)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_folder_is_a_clear_error(
+    todo_main: ModuleType, tmp_path: Path
+) -> None:
+    db = importlib.import_module("src.db")
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(RuntimeError, match="Cannot create the database folder"):
+        db.ensure_sqlite_folder(f"sqlite:///{blocker / 'sub' / 'todo.db'}")
 
 
 def test_cors_origins_are_split_on_commas(todo_main: ModuleType) -> None:

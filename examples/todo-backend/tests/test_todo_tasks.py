@@ -60,7 +60,9 @@ def test_get_returns_one_task(client: TestClient, auth_as: Headers) -> None:
     assert response.json() == task
 
 
-def test_patch_changes_only_the_fields_sent(client: TestClient, auth_as: Headers) -> None:
+def test_patch_changes_only_the_fields_sent(
+    client: TestClient, auth_as: Headers
+) -> None:
     alice = auth_as("alice")
     task = _create(client, alice, title="draft", description="keep me")
 

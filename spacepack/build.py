@@ -1,0 +1,398 @@
+"""Build an image from a rendered context, with streamed progress, a log file and a clear failure.
+
+The engine's legacy builder streams JSON events: `{"stream": ...}` chunks of
+text (not always whole lines: "Step 2/5 : RUN ..." and its newline arrive
+apart), `{"aux": {"ID": ...}}` with the image id, and `{"error": ...}` on
+failure. `BuildLogParser` turns them into `BuildProgress` values, pure and
+testable; `build_image` drives the engine, writes the whole log to a file
+and raises `BuildStepFailed` with the failing step, its command and the last
+lines of its output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from spacepack import __version__, engine
+from spacepack.errors import BuildFailed, EngineUnavailable
+from spacepack.masking import Masker
+
+TAIL_LINES = 30
+DEFAULT_PLATFORM = "linux/amd64"
+LOG_DIR = Path(".spacepack") / "logs"
+
+_STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_SUCCESS_RE = re.compile(r"^Successfully built ([0-9a-f]+)$")
+# Engine bookkeeping lines that say nothing about the user's build.
+# Colour codes: the engine paints a step's stderr red.
+_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_NOISE_RE = re.compile(r"^( ---> |Removing intermediate container |Successfully tagged )")
+
+ProgressKind = Literal["step", "line", "done"]
+
+
+@dataclass(frozen=True)
+class BuildProgress:
+    """One thing that happened during a build, for a live display.
+
+    `kind` is "step" when a new Dockerfile step starts, "line" for a line of
+    the current step's output, "done" when the image is built.
+    """
+
+    kind: ProgressKind
+    step: int
+    total: int
+    command: str
+    elapsed: float
+    line: str = ""
+
+
+@dataclass(frozen=True)
+class BuildFailure:
+    """Where a build failed, structured so a CLI can show it without parsing a message."""
+
+    step: int
+    total: int
+    command: str
+    error: str
+    output_tail: tuple[str, ...]
+    log_path: Path
+
+    def to_text(self) -> str:
+        """The failing step, its command, its last lines of output and where the full log is."""
+        where = f"step {self.step}/{self.total}" if self.step else "before the first step"
+        lines = [f"build failed at {where}: {self.command}" if self.command else f"build failed {where}"]
+        if self.output_tail:
+            lines.append(f"last {len(self.output_tail)} lines of its output:")
+            lines.extend(f"  | {line}" for line in self.output_tail)
+        lines.append(f"error: {self.error}")
+        lines.append(f"full log: {self.log_path}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "total": self.total,
+            "command": self.command,
+            "error": self.error,
+            "output_tail": list(self.output_tail),
+            "log_path": str(self.log_path),
+        }
+
+
+class BuildStepFailed(BuildFailed):
+    """A build failed; `failure` holds the step, its command, its last output lines and the log path."""
+
+    def __init__(self, failure: BuildFailure) -> None:
+        where = f"step {failure.step}/{failure.total} ({failure.command})" if failure.step else "the build"
+        super().__init__(
+            f"{where} failed: {failure.error}",
+            hint=f"fix the step above; the full log is {failure.log_path}",
+        )
+        self.failure = failure
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """An image that was built: id, names, size, how long it took and where its log is."""
+
+    id: str
+    tags: tuple[str, ...]
+    size: int
+    seconds: float
+    log_path: Path
+    platform: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tags": list(self.tags),
+            "size": self.size,
+            "build_seconds": round(self.seconds, 2),
+            "log_path": str(self.log_path),
+            "platform": self.platform,
+            "labels": dict(self.labels),
+        }
+
+
+class BuildLogParser:
+    """Turns the engine's build events into `BuildProgress` values and remembers what failed.
+
+    Feed it every decoded event in order; it buffers partial lines, tracks the
+    current step and keeps the last `TAIL_LINES` lines of that step's output.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._started = clock()
+        self._buffer = ""
+        self.step = 0
+        self.total = 0
+        self.command = ""
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.image_id: str | None = None
+        self.error: str | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return self._clock() - self._started
+
+    def feed(self, event: Mapping[str, Any]) -> list[BuildProgress]:
+        """Digest one engine event; return what a display should show for it."""
+        progress: list[BuildProgress] = []
+        if "stream" in event:
+            self._buffer += str(event["stream"])
+            while "\n" in self._buffer:
+                line, self._buffer = self._buffer.split("\n", 1)
+                progress.extend(self._line(line.rstrip("\r")))
+        aux = event.get("aux")
+        if isinstance(aux, Mapping) and isinstance(aux.get("ID"), str):
+            self.image_id = aux["ID"]
+        if "error" in event or "errorDetail" in event:
+            detail = event.get("errorDetail")
+            message = event.get("error") or (detail.get("message") if isinstance(detail, Mapping) else None)
+            progress.extend(self.flush())
+            self.error = str(message or "unknown build error").strip()
+        return progress
+
+    def flush(self) -> list[BuildProgress]:
+        """Emit a partial last line, if the stream ended without a newline."""
+        if not self._buffer:
+            return []
+        line, self._buffer = self._buffer, ""
+        return self._line(line)
+
+    def done(self) -> BuildProgress:
+        return BuildProgress("done", self.step, self.total, self.command, self.elapsed)
+
+    def _line(self, line: str) -> list[BuildProgress]:
+        line = _ANSI_RE.sub("", line)
+        step = _STEP_RE.match(line)
+        if step:
+            self.step, self.total, self.command = int(step[1]), int(step[2]), step[3].strip()
+            self.tail.clear()
+            return [BuildProgress("step", self.step, self.total, self.command, self.elapsed)]
+        success = _SUCCESS_RE.match(line)
+        if success and self.image_id is None:
+            self.image_id = success[1]
+        if not line.strip() or _NOISE_RE.match(line) or success:
+            return []
+        self.tail.append(line)
+        return [BuildProgress("line", self.step, self.total, self.command, self.elapsed, line)]
+
+
+# --- names and labels -------------------------------------------------------
+
+
+def _git(project_dir: Path, *args: str) -> str | None:
+    """Read-only git query in the project; None outside a repository or without git."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(project_dir), *args], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def content_hash(context_dir: Path, length: int = 12) -> str:
+    """A hash of every file's relative path and bytes in the context: same content, same tag."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in context_dir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(context_dir).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:length]
+
+
+def image_repository(project_name: str) -> str:
+    """`spacepack/<name>` with the name made valid for a Docker repository (lowercase, [a-z0-9._-])."""
+    name = re.sub(r"[^a-z0-9._-]+", "-", project_name.lower()).strip("._-") or "app"
+    return f"spacepack/{name}"
+
+
+def version_of(project_dir: Path, context_dir: Path) -> tuple[str, str | None]:
+    """(image version, git revision): the git short sha (with `-dirty`), or a content hash outside git."""
+    revision = _git(project_dir, "rev-parse", "HEAD")
+    if revision is None:
+        return content_hash(context_dir), None
+    short = _git(project_dir, "rev-parse", "--short", "HEAD") or revision[:7]
+    dirty = _git(project_dir, "status", "--porcelain", "--", ".")
+    return (f"{short}-dirty" if dirty else short), revision
+
+
+def _without_credentials(url: str) -> str:
+    """A remote URL with any user:token@ removed, so no secret lands in an image label."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if not parts.scheme or not parts.hostname:
+        # scp-like "git@host:owner/repo.git": only the host and path are kept.
+        match = re.match(r"^[^@/]+@([^:/]+):(.+)$", url)
+        return f"https://{match[1]}/{match[2]}" if match else ""
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def default_tags(project_name: str, version: str) -> tuple[str, ...]:
+    """`spacepack/<project>:<version>` and `:latest`."""
+    repository = image_repository(project_name)
+    return (f"{repository}:{version}", f"{repository}:latest")
+
+
+def oci_labels(
+    project_dir: Path, version: str, revision: str | None, source: str | None = None
+) -> dict[str, str]:
+    """OCI image labels (source, revision, created, version) plus the spacepack version."""
+    labels = {
+        "org.opencontainers.image.created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "org.opencontainers.image.version": version,
+        "dev.spacepack.version": __version__,
+    }
+    remote = source or _git(project_dir, "remote", "get-url", "origin")
+    cleaned = _without_credentials(remote) if remote else ""
+    if cleaned:
+        labels["org.opencontainers.image.source"] = cleaned
+    if revision:
+        labels["org.opencontainers.image.revision"] = revision
+    return labels
+
+
+def new_log_path(project_dir: Path, now: datetime | None = None) -> Path:
+    """`<project>/.spacepack/logs/build-<UTC timestamp>.log` (not yet created)."""
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S-%f")
+    return project_dir / LOG_DIR / f"build-{stamp}.log"
+
+
+# --- the build --------------------------------------------------------------
+
+
+def build_image(
+    client: engine.DockerClient,
+    context_dir: Path,
+    *,
+    tags: Iterable[str],
+    labels: Mapping[str, str] | None = None,
+    nocache: bool = False,
+    pull: bool = False,
+    buildargs: Mapping[str, str] | None = None,
+    platform: str | None = DEFAULT_PLATFORM,
+    log_path: Path,
+    on_event: Callable[[BuildProgress], None] | None = None,
+    masker: Masker | None = None,
+) -> BuiltImage:
+    """Build `context_dir` (which holds a Dockerfile) into an image carrying `tags`.
+
+    Args:
+        client: from `engine.get_docker_client()`.
+        context_dir: the rendered build context.
+        tags: every `repository:tag` the image gets; the first is built, the rest tagged.
+        labels: image labels (see `oci_labels`).
+        nocache: do not reuse cached layers.
+        pull: try to pull a newer base image first.
+        buildargs: `--build-arg` values; they are masked in the log file.
+        platform: the target platform; Spaces run `linux/amd64`.
+        log_path: where the full (masked) build log is written.
+        on_event: called with each `BuildProgress`, for a live display.
+        masker: masks secret values in the log and the failure report.
+
+    Returns:
+        The built image.
+
+    Raises:
+        BuildStepFailed: when a step fails (see its `failure` field).
+        EngineUnavailable: when the engine refuses the build request.
+    """
+    tags = tuple(tags)
+    if not tags:
+        raise BuildFailed("no tag to give the image", hint="pass --tag or let spacepack name it")
+    if not (context_dir / "Dockerfile").is_file():
+        raise BuildFailed(f"no Dockerfile in {context_dir}", hint="run `spacepack render` first")
+    mask = masker or Masker()
+    mask.add((buildargs or {}).values())
+    parser = BuildLogParser()
+    emit = on_event or (lambda _progress: None)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with log_path.open("w", encoding="utf-8") as log:
+        log.write(f"# spacepack {__version__} build of {context_dir.name} as {', '.join(tags)}\n")
+        events = engine.stream_build(
+            client,
+            str(context_dir),
+            tag=tags[0],
+            labels=labels or {},
+            nocache=nocache,
+            pull=pull,
+            buildargs=buildargs or {},
+            platform=platform,
+        )
+        _consume(events, parser, log, mask, emit)
+    if parser.error is not None or parser.image_id is None:
+        raise BuildStepFailed(
+            BuildFailure(
+                step=parser.step,
+                total=parser.total,
+                command=mask(parser.command),
+                error=mask(parser.error or "the engine ended the build without an image"),
+                output_tail=tuple(mask(line) for line in parser.tail),
+                log_path=log_path,
+            )
+        )
+    image_id = parser.image_id
+    for extra in tags[1:]:
+        engine.tag_image(client, image_id, extra)
+    attrs = engine.image_attrs(client, image_id)
+    if attrs is None:
+        raise EngineUnavailable(f"the engine built {image_id} but does not find it", hint="retry the build")
+    emit(parser.done())
+    return BuiltImage(
+        id=str(attrs.get("Id", image_id)),
+        tags=tags,
+        size=int(attrs.get("Size", 0)),
+        seconds=time.monotonic() - started,
+        log_path=log_path,
+        platform=platform,
+        labels=dict(labels or {}),
+    )
+
+
+def _consume(
+    events: Iterable[Mapping[str, Any]],
+    parser: BuildLogParser,
+    log: IO[str],
+    mask: Masker,
+    emit: Callable[[BuildProgress], None],
+) -> None:
+    """Feed every event to the parser, the log file and the display; stop at the first error."""
+    for event in events:
+        text = event.get("stream")
+        if isinstance(text, str):
+            log.write(mask(text))
+        for progress in parser.feed(event):
+            emit(progress if progress.kind != "line" else _masked(progress, mask))
+        if parser.error is not None:
+            log.write(f"\nERROR: {mask(parser.error)}\n")
+            break
+    else:
+        for progress in parser.flush():
+            emit(_masked(progress, mask))
+    log.flush()
+    os.fsync(log.fileno())
+
+
+def _masked(progress: BuildProgress, mask: Masker) -> BuildProgress:
+    return BuildProgress(
+        progress.kind, progress.step, progress.total, progress.command, progress.elapsed, mask(progress.line)
+    )

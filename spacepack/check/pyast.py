@@ -1,0 +1,342 @@
+"""Reading Python modules without running them: scopes, imports, and where names come from.
+
+The app finder, the route collector and the working-dir logic all ask the
+same questions ("what is `router` in this module?", "which file does
+`from .api import users` load?"); `ProjectIndex` answers them from the AST,
+caching per module.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from spacepack.check.tree import ProjectTree
+
+# Calls whose result is an ASGI application, by (top-level package, final name).
+# Matching on both ends keeps `fastapi.applications.FastAPI` and `from fastapi import FastAPI` equal.
+ASGI_APP_CALLS: dict[str, str] = {
+    "FastAPI": "fastapi",
+    "Starlette": "starlette",
+    "Quart": "quart",
+    "Litestar": "litestar",
+    "Starlite": "starlite",
+    "Sanic": "sanic",
+    "ASGIApp": "socketio",
+    "get_asgi_application": "django",
+    "ProtocolTypeRouter": "channels",
+    "FastHTML": "fasthtml",
+    "BlackSheep": "blacksheep",
+    "Application": "blacksheep",
+    "App": "falcon",
+    "AsyncApp": "connexion",
+}
+# Known packages for each name; a bare, unimported name is accepted only for the unambiguous ones.
+_UNAMBIGUOUS_BARE = {"FastAPI", "Starlette", "Quart", "Litestar", "Sanic", "FastHTML"}
+# Calls returning a tuple whose first item is the app: `app, rt = fast_app()`.
+TUPLE_APP_CALLS: dict[str, str] = {"fast_app": "fasthtml"}
+ROUTER_CALLS = {"APIRouter", "Router", "Blueprint"}
+ROUTE_METHODS = {"get", "post", "put", "delete", "patch", "options", "head", "trace"}
+ANY_ROUTE_METHODS = {"api_route", "route", "add_api_route", "add_route", "websocket", "websocket_route"}
+
+
+def dotted(expr: ast.expr) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    node: ast.expr = expr
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def const_str(expr: ast.expr | None) -> str | None:
+    """The value of a string literal, else None."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    return None
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    """The expression passed as keyword `name`, if any."""
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def is_main_guard(node: ast.stmt) -> bool:
+    """`if __name__ == "__main__":` (its body runs only as a script, never under uvicorn)."""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    test = node.test
+    names = [test.left, *test.comparators]
+    return any(isinstance(n, ast.Name) and n.id == "__name__" for n in names) and any(
+        const_str(n) == "__main__" for n in names
+    )
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """Where a local name comes from: `from <module> import <name>` or `import <module>`."""
+
+    module: str  # dotted, may be "" for `from . import x`
+    level: int  # 0 absolute, >0 relative
+    name: str | None  # None for `import module` (the local name is the module)
+    line: int
+
+
+@dataclass(frozen=True)
+class Use:
+    """`receiver.method(...)` as a call or a decorator, in one scope."""
+
+    receiver: str
+    method: str
+    call: ast.Call | None  # None for a bare decorator `@app.middleware`
+    line: int
+    decorated: str | None = None  # the decorated function's name, for decorators
+
+
+@dataclass
+class Scope:
+    """What a block of statements binds and does, without descending into other functions."""
+
+    assigns: dict[str, tuple[ast.expr, int]] = field(default_factory=dict)
+    first_assigns: dict[str, tuple[ast.expr, int]] = field(default_factory=dict)
+    uses: list[Use] = field(default_factory=list)
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    imports: dict[str, ImportRef] = field(default_factory=dict)
+    returns: list[ast.expr] = field(default_factory=list)
+    star_imports: list[ImportRef] = field(default_factory=list)
+
+    def uses_of(self, name: str) -> list[Use]:
+        return [use for use in self.uses if use.receiver == name]
+
+
+def _bind(scope: Scope, name: str, value: ast.expr, line: int) -> None:
+    scope.assigns[name] = (value, line)
+    scope.first_assigns.setdefault(name, (value, line))
+
+
+def _collect_use(scope: Scope, expr: ast.expr, line: int, decorated: str | None = None) -> None:
+    call = expr if isinstance(expr, ast.Call) else None
+    func = call.func if call is not None else expr
+    if isinstance(func, ast.Attribute):
+        receiver = dotted(func.value)
+        if receiver is not None:
+            scope.uses.append(Use(receiver, func.attr, call, line, decorated))
+
+
+def build_scope(body: list[ast.stmt], scope: Scope | None = None) -> Scope:
+    """Analyse a list of statements (a module or a function body).
+
+    Descends into if/try/with/for blocks (not `if __name__ == "__main__"`),
+    records decorated nested functions' decorators, but not their bodies.
+    """
+    scope = scope if scope is not None else Scope()
+    for stmt in body:
+        if is_main_guard(stmt):
+            continue
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    _bind(scope, target.id, stmt.value, stmt.lineno)
+                elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
+                    # `app, rt = fast_app()`: remember the first name against the whole call.
+                    _bind(
+                        scope,
+                        target.elts[0].id,
+                        ast.Subscript(value=stmt.value, slice=ast.Constant(0)),
+                        stmt.lineno,
+                    )
+            _collect_expr_uses(scope, stmt.value, stmt.lineno)
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            if isinstance(stmt.target, ast.Name):
+                _bind(scope, stmt.target.id, stmt.value, stmt.lineno)
+            _collect_expr_uses(scope, stmt.value, stmt.lineno)
+        elif isinstance(stmt, ast.Expr):
+            _collect_expr_uses(scope, stmt.value, stmt.lineno)
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            scope.functions[stmt.name] = stmt
+            for decorator in stmt.decorator_list:
+                _collect_use(scope, decorator, decorator.lineno, stmt.name)
+        elif isinstance(stmt, ast.ClassDef):
+            scope.classes[stmt.name] = stmt
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    scope.imports[alias.asname] = ImportRef(alias.name, 0, None, stmt.lineno)
+                else:
+                    top = alias.name.split(".")[0]
+                    scope.imports.setdefault(top, ImportRef(top, 0, None, stmt.lineno))
+                    if "." in alias.name:
+                        # `import a.b` binds `a` but makes `a.b` reachable: keep the full name too.
+                        scope.imports[alias.name] = ImportRef(alias.name, 0, None, stmt.lineno)
+        elif isinstance(stmt, ast.ImportFrom):
+            for alias in stmt.names:
+                ref = ImportRef(stmt.module or "", stmt.level, alias.name, stmt.lineno)
+                if alias.name == "*":
+                    scope.star_imports.append(ref)
+                else:
+                    scope.imports[alias.asname or alias.name] = ref
+        elif isinstance(stmt, ast.Return) and stmt.value is not None:
+            scope.returns.append(stmt.value)
+        elif isinstance(stmt, ast.If | ast.For | ast.AsyncFor | ast.While):
+            build_scope(stmt.body, scope)
+            build_scope(stmt.orelse, scope)
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            build_scope(stmt.body, scope)
+        elif isinstance(stmt, ast.Try):
+            build_scope(stmt.body, scope)
+            for handler in stmt.handlers:
+                build_scope(handler.body, scope)
+            build_scope(stmt.orelse, scope)
+            build_scope(stmt.finalbody, scope)
+    return scope
+
+
+def _collect_expr_uses(scope: Scope, expr: ast.expr, line: int) -> None:
+    """Record `x.method(...)` calls in an expression statement or an assignment's value."""
+    if isinstance(expr, ast.Await):
+        expr = expr.value
+    if isinstance(expr, ast.Call):
+        _collect_use(scope, expr, line)
+        # `app.get("/x")(handler)` registers a route too.
+        if isinstance(expr.func, ast.Call):
+            _collect_use(scope, expr.func, line)
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """What a name refers to: a module file, or a name bound in a module file."""
+
+    path: str  # the module's file, relative to the project root
+    name: str | None  # None: the module itself
+
+
+class ProjectIndex:
+    """Module-scope analysis and import resolution over a `ProjectTree`, cached."""
+
+    def __init__(self, tree: ProjectTree) -> None:
+        self.tree = tree
+        self._scopes: dict[str, Scope | None] = {}
+
+    def scope(self, path: str) -> Scope | None:
+        """The module scope of a Python file, or None when it is missing or unparsable."""
+        if path not in self._scopes:
+            module = self.tree.python.get(path)
+            self._scopes[path] = build_scope(module.tree.body) if module and module.tree else None
+        return self._scopes[path]
+
+    def module_file(self, dotted_name: str, base_dir: str) -> str | None:
+        """The file for a dotted module name imported with `base_dir` on sys.path."""
+        parts = [p for p in dotted_name.split(".") if p]
+        if not parts:
+            init = _join(base_dir, "__init__.py")
+            return init if init in self.tree.python else None
+        stem = _join(base_dir, "/".join(parts))
+        for candidate in (stem + ".py", stem + "/__init__.py"):
+            if candidate in self.tree.python:
+                return candidate
+        return None
+
+    def resolve_import(self, importer: str, ref: ImportRef) -> Symbol | None:
+        """The module (or the name in a module) an import refers to, if it is in the project."""
+        for base in self._import_bases(importer, ref.level):
+            if ref.name is None:
+                found = self.module_file(ref.module, base)
+                if found:
+                    return Symbol(found, None)
+                continue
+            # `from pkg import sub` may import a submodule...
+            submodule = self.module_file(f"{ref.module}.{ref.name}" if ref.module else ref.name, base)
+            if submodule:
+                return Symbol(submodule, None)
+            # ...or a name bound in pkg.
+            owner = self.module_file(ref.module, base)
+            if owner:
+                return Symbol(owner, ref.name)
+        return None
+
+    def _import_bases(self, importer: str, level: int) -> list[str]:
+        directory = importer.rpartition("/")[0]
+        if level > 0:
+            parts = directory.split("/") if directory else []
+            if level - 1 > len(parts):
+                return []
+            return ["/".join(parts[: len(parts) - (level - 1)])]
+        # Absolute: try every ancestor folder as a sys.path entry, nearest first.
+        bases: list[str] = []
+        parts = directory.split("/") if directory else []
+        for depth in range(len(parts), -1, -1):
+            bases.append("/".join(parts[:depth]))
+        return bases
+
+    def resolve(self, path: str, expr: ast.expr, depth: int = 0) -> Symbol | None:
+        """What an expression (a name or `module.attr`) in module `path` refers to, following re-exports."""
+        if depth > 8:
+            return None
+        if isinstance(expr, ast.Name):
+            return self.resolve_name(path, expr.id, depth)
+        if isinstance(expr, ast.Attribute):
+            owner = self.resolve(path, expr.value, depth + 1)
+            if owner is None:
+                return None
+            if owner.name is None:
+                return self.resolve_name(owner.path, expr.attr, depth + 1)
+            return None
+        return None
+
+    def resolve_name(self, path: str, name: str, depth: int = 0) -> Symbol | None:
+        """Follow a name bound in a module to where it is really defined (through imports)."""
+        if depth > 8:
+            return None
+        scope = self.scope(path)
+        if scope is None:
+            return None
+        if name in scope.assigns or name in scope.functions or name in scope.classes:
+            return Symbol(path, name)
+        ref = scope.imports.get(name)
+        if ref is None:
+            return None
+        target = self.resolve_import(path, ref)
+        if target is None or target.name is None:
+            return target
+        return self.resolve_name(target.path, target.name, depth + 1) or target
+
+    def qualified(self, path: str, expr: ast.expr) -> str | None:
+        """The dotted name of a callee as imported (`F` -> `fastapi.FastAPI`), for library calls."""
+        name = dotted(expr)
+        if name is None:
+            return None
+        scope = self.scope(path)
+        head, _, rest = name.partition(".")
+        ref = scope.imports.get(head) if scope else None
+        if ref is None:
+            return name
+        base = ref.module if ref.name is None else (f"{ref.module}.{ref.name}" if ref.module else ref.name)
+        if ref.level:
+            base = "." * ref.level + base
+        return f"{base}.{rest}" if rest else base
+
+
+def _join(base: str, rel: str) -> str:
+    return f"{base}/{rel}" if base else rel
+
+
+def app_framework(qualified_name: str | None, bare_ok: bool = True) -> str | None:
+    """The framework whose app class/constructor a qualified callee is, else None."""
+    if not qualified_name:
+        return None
+    parts = qualified_name.lstrip(".").split(".")
+    last, top = parts[-1], parts[0]
+    package = ASGI_APP_CALLS.get(last)
+    if package is None:
+        return None
+    if len(parts) == 1:
+        return package if bare_ok and last in _UNAMBIGUOUS_BARE else None
+    return package if top == package else None

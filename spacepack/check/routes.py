@@ -1,0 +1,305 @@
+"""The route a smoke test should probe: an explicit health route, else the docs page.
+
+Routes are collected from the AST of the chosen app: decorators on the app
+(`@app.get("/health")`), routers it includes across modules, with the
+prefixes of `APIRouter(prefix=...)` and `include_router(..., prefix=...)`,
+mounted sub-apps, and Starlette's `routes=[Route(...), Mount(...)]`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from spacepack.check.apps import AppCandidate, AppFinder, AppSite
+from spacepack.check.pyast import Symbol, Use, const_str, dotted, keyword
+from spacepack.plan import Finding
+
+FINDING_CODES: dict[str, str] = {
+    "SP130": "the health path the smoke test will probe, and why (a health route, or the docs page)",
+    "SP131": "the app has no health route and no docs page; the smoke test probes `/`",
+    "SP132": "the configured health_path matches no route spacepack can see",
+}
+
+# Last path segments that mean "am I up?", best first.
+HEALTH_WORDS: tuple[str, ...] = (
+    "health",
+    "healthz",
+    "healthcheck",
+    "health-check",
+    "health_check",
+    "_health",
+    "livez",
+    "live",
+    "liveness",
+    "alive",
+    "readyz",
+    "ready",
+    "readiness",
+    "ping",
+    "heartbeat",
+    "status",
+)
+_DEFAULT_METHODS = {
+    "api_route": ("GET",),
+    "route": ("GET",),
+    "add_api_route": ("GET",),
+    "add_route": ("GET",),
+}
+_HTTP_VERBS = {"get", "post", "put", "delete", "patch", "options", "head", "trace"}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One HTTP route of the app, with its full path."""
+
+    path: str
+    methods: tuple[str, ...]
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class HealthChoice:
+    """The path to probe, and the findings explaining it."""
+
+    path: str
+    routes: tuple[Route, ...]
+    findings: tuple[Finding, ...]
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path or "/"
+    if not path:
+        return prefix
+    return prefix.rstrip("/") + "/" + path.lstrip("/")
+
+
+class RouteCollector:
+    """Walks an app's configuration (and everything it includes) collecting routes."""
+
+    def __init__(self, finder: AppFinder) -> None:
+        self.finder = finder
+        self.index = finder.index
+        self._seen: set[tuple[str, str, str]] = set()
+
+    def app_routes(self, site: AppSite, prefix: str = "", depth: int = 0) -> list[Route]:
+        """Routes of an app (module-level instance or factory body), under `prefix`."""
+        key = (site.path, site.function or "", site.name)
+        if depth > 6 or key in self._seen:
+            return []
+        self._seen.add(key)
+        scope = self.finder.site_scope(site)
+        if scope is None:
+            return []
+        routes = self._routes_of(site.path, scope.uses_of(site.name), prefix, depth)
+        constructor = scope.first_assigns.get(site.name)
+        if constructor is not None and isinstance(constructor[0], ast.Call):
+            routes_kw = keyword(constructor[0], "routes")
+            if routes_kw is not None:
+                routes.extend(self._starlette_routes(site.path, routes_kw, prefix, depth))
+        return routes
+
+    def _routes_of(self, path: str, uses: list[Use], prefix: str, depth: int) -> list[Route]:
+        routes: list[Route] = []
+        for use in uses:
+            call = use.call
+            if call is None:
+                continue
+            if use.method in _HTTP_VERBS or use.method in _DEFAULT_METHODS:
+                route_path = const_str(call.args[0]) if call.args else const_str(keyword(call, "path"))
+                if route_path is None:
+                    continue
+                methods: tuple[str, ...]
+                if use.method in _HTTP_VERBS:
+                    methods = (use.method.upper(),)
+                else:
+                    methods = _literal_methods(keyword(call, "methods")) or _DEFAULT_METHODS[use.method]
+                routes.append(Route(_join(prefix, route_path), methods, path, use.line))
+            elif use.method == "include_router" and call.args:
+                include_prefix = const_str(keyword(call, "prefix")) or ""
+                routes.extend(
+                    self.router_routes(path, call.args[0], _join(prefix, include_prefix), depth + 1)
+                )
+            elif use.method == "mount" and call.args:
+                mount_path = const_str(call.args[0]) or const_str(keyword(call, "path"))
+                target = call.args[1] if len(call.args) > 1 else keyword(call, "app")
+                if mount_path is None or target is None:
+                    continue
+                app = self.finder.app_at(self.index.resolve(path, target))
+                if app is not None:
+                    routes.extend(self.app_routes(app.site, _join(prefix, mount_path), depth + 1))
+        return routes
+
+    def router_routes(self, path: str, expr: ast.expr, prefix: str, depth: int) -> list[Route]:
+        """Routes of a router expression used in module `path`, under `prefix` (plus its own prefix)."""
+        if depth > 6:
+            return []
+        symbol = self.index.resolve(path, expr)
+        if symbol is None:
+            return []
+        if symbol.name is None:
+            symbol = Symbol(symbol.path, "router")
+        name = symbol.name or "router"
+        key = (symbol.path, "router", name + "@" + prefix)
+        if key in self._seen:
+            return []
+        self._seen.add(key)
+        scope = self.index.scope(symbol.path)
+        if scope is None:
+            return []
+        own_prefix = ""
+        constructor = scope.first_assigns.get(name)
+        if constructor is not None and isinstance(constructor[0], ast.Call):
+            own_prefix = const_str(keyword(constructor[0], "prefix")) or ""
+        return self._routes_of(symbol.path, scope.uses_of(name), _join(prefix, own_prefix), depth)
+
+    def _starlette_routes(self, path: str, expr: ast.expr, prefix: str, depth: int) -> list[Route]:
+        if isinstance(expr, ast.Name):
+            scope = self.index.scope(path)
+            bound = scope.assigns.get(expr.id) if scope else None
+            if bound is None:
+                return []
+            expr = bound[0]
+        if not isinstance(expr, ast.List | ast.Tuple):
+            return []
+        routes: list[Route] = []
+        for item in expr.elts:
+            if not isinstance(item, ast.Call):
+                continue
+            kind = (dotted(item.func) or "").rpartition(".")[2]
+            route_path = const_str(item.args[0]) if item.args else const_str(keyword(item, "path"))
+            if route_path is None:
+                continue
+            if kind == "Route":
+                methods = _literal_methods(keyword(item, "methods")) or ("GET",)
+                routes.append(Route(_join(prefix, route_path), methods, path, item.lineno))
+            elif kind == "Mount" and depth < 6:
+                inner = keyword(item, "routes")
+                if inner is not None:
+                    routes.extend(self._starlette_routes(path, inner, _join(prefix, route_path), depth + 1))
+        return routes
+
+
+def _literal_methods(expr: ast.expr | None) -> tuple[str, ...]:
+    if not isinstance(expr, ast.List | ast.Tuple | ast.Set):
+        return ()
+    return tuple(value.upper() for value in (const_str(e) for e in expr.elts) if value)
+
+
+def health_rank(route_path: str) -> int | None:
+    """How health-like a path is (lower is better), or None when it is not a health route."""
+    if "{" in route_path or "<" in route_path:
+        return None
+    segments = [s for s in route_path.lower().split("/") if s]
+    if not segments:
+        return None
+    try:
+        return HEALTH_WORDS.index(segments[-1])
+    except ValueError:
+        return None
+
+
+def _constructor_kw(finder: AppFinder, site: AppSite, name: str) -> tuple[bool, ast.expr | None]:
+    """(given?, expression) for a keyword of the app's constructor call."""
+    scope = finder.site_scope(site)
+    bound = scope.first_assigns.get(site.name) if scope else None
+    if bound is None or not isinstance(bound[0], ast.Call):
+        return False, None
+    for kw in bound[0].keywords:
+        if kw.arg == name:
+            return True, kw.value
+    return False, None
+
+
+def docs_path(finder: AppFinder, candidate: AppCandidate) -> tuple[str | None, str]:
+    """The docs (or OpenAPI) URL the app serves, and how it was decided; None when it serves none."""
+    if candidate.framework == "litestar":
+        return "/schema", "Litestar serves its OpenAPI docs at /schema"
+    if candidate.framework != "fastapi":
+        return None, f"{candidate.framework} apps serve no docs page"
+    given_docs, docs = _constructor_kw(finder, candidate.site, "docs_url")
+    given_openapi, openapi = _constructor_kw(finder, candidate.site, "openapi_url")
+    openapi_url: str | None = "/openapi.json"
+    if given_openapi:
+        openapi_url = const_str(openapi) if not _is_none(openapi) else None
+    if not given_docs:
+        if openapi_url is None:
+            return None, "openapi_url=None disables the docs page"
+        return "/docs", "FastAPI's default docs page"
+    if _is_none(docs):
+        if openapi_url:
+            return openapi_url, "docs_url=None, so the OpenAPI schema URL"
+        return None, "docs_url=None and openapi_url=None"
+    literal = const_str(docs)
+    if literal is not None and openapi_url is not None:
+        return literal, f"the custom docs_url={literal!r}"
+    if openapi_url:
+        return openapi_url, "docs_url is computed at run time, so the OpenAPI schema URL"
+    return None, "the docs URLs are computed at run time"
+
+
+def _is_none(expr: ast.expr | None) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None
+
+
+def choose_health_path(
+    finder: AppFinder, candidate: AppCandidate, explicit: str | None = None
+) -> HealthChoice:
+    """The route a smoke test should probe for the chosen app.
+
+    Args:
+        finder: the app finder (with its index) that found `candidate`.
+        candidate: the chosen app.
+        explicit: a health path from the settings; it wins, with a warning
+            when no route spacepack can see matches it.
+    """
+    routes = tuple(RouteCollector(finder).app_routes(candidate.site))
+    docs, docs_reason = docs_path(finder, candidate)
+    if explicit:
+        findings: list[Finding] = []
+        known = {r.path for r in routes} | ({docs} if docs else set())
+        if routes and explicit not in known and explicit.rstrip("/") not in known:
+            findings.append(
+                Finding(
+                    code="SP132",
+                    severity="warning",
+                    message=f"health_path {explicit} matches no route spacepack found in the app",
+                    hint="check the path, or leave health_path unset to let spacepack pick one",
+                    path=candidate.site.path,
+                )
+            )
+        return HealthChoice(explicit, routes, tuple(findings))
+    ranked = sorted(
+        (rank, len(r.path), r.path, r)
+        for r in routes
+        if "GET" in r.methods and (rank := health_rank(r.path)) is not None
+    )
+    if ranked:
+        best = ranked[0][3]
+        finding = Finding(
+            code="SP130",
+            severity="info",
+            message=f"health path {best.path}: a GET route at {best.file}:{best.line}",
+            path=best.file,
+            line=best.line,
+        )
+        return HealthChoice(best.path, routes, (finding,))
+    if docs:
+        finding = Finding(
+            code="SP130",
+            severity="info",
+            message=f"no health route found; the smoke test will probe {docs} ({docs_reason})",
+            hint='add a cheap `@app.get("/health")` route that returns {"status": "ok"}',
+            path=candidate.site.path,
+        )
+        return HealthChoice(docs, routes, (finding,))
+    finding = Finding(
+        code="SP131",
+        severity="warning",
+        message=f"no health route and no docs page ({docs_reason}); the smoke test will probe /",
+        hint='add a cheap `@app.get("/health")` route, or set health_path in the config',
+        path=candidate.site.path,
+    )
+    return HealthChoice("/", routes, (finding,))

@@ -1,0 +1,135 @@
+"""The Dockerfile: which template, which variables, and the generated requirements file."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from spacepack.config import Settings
+from spacepack.errors import RenderError
+from spacepack.plan import Plan
+from spacepack.render.templates import DOCKERFILE_TEMPLATE, default_template_path, render_template
+
+DEFAULT_APP_PORT = 7860
+# Named so it never collides with a requirements.txt of the user's that ships beside it.
+REQUIREMENTS_FILE = "spacepack-requirements.txt"
+
+# "module.sub:attr" or "module:attr.sub": nothing a shell could read as syntax.
+_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+# Debian package names (policy 5.6.1), optionally with an apt version pin ("pkg=1.2-3").
+_DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+:~-]+)?$")
+_IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
+
+
+def app_port(settings: Settings) -> int:
+    """The port the Space routes to: the `app_port` setting, else metadata `app_port`, else 7860."""
+    if settings.app_port is not None:
+        return settings.app_port
+    from_metadata = settings.metadata.get("app_port")
+    if isinstance(from_metadata, int) and not isinstance(from_metadata, bool):
+        return from_metadata
+    return DEFAULT_APP_PORT
+
+
+def requirements_text(plan: Plan) -> str:
+    """The generated requirements file: the plan's requirement lines, plus uvicorn when missing."""
+    lines = list(plan.dependencies.requirements)
+    packages = {canonicalize_name(name) for name in plan.dependencies.packages}
+    if "uvicorn" not in packages:
+        lines.append("uvicorn")
+    return "".join(f"{line}\n" for line in lines)
+
+
+def uvicorn_command(plan: Plan) -> str:
+    """The shell command the container runs (PORT is read when the container starts)."""
+    if not _ENTRY.match(plan.entry):
+        raise RenderError(
+            f"entry {plan.entry!r} is not a 'module:attribute' uvicorn can load",
+            hint='set entry = "package.module:app" in [tool.spacepack]',
+        )
+    factory = " --factory" if plan.factory else ""
+    return (
+        f"exec uvicorn {plan.entry}{factory} --host 0.0.0.0 --port ${{PORT}}"
+        " --proxy-headers --forwarded-allow-ips '*'"
+    )
+
+
+def _writable_dirs(plan: Plan) -> list[str]:
+    result: set[str] = set()
+    for raw in plan.writable_dirs:
+        normal = posixpath.normpath(raw.replace("\\", "/")).strip("/")
+        if normal in {"", "."}:
+            continue  # the app dir itself is already owned by uid 1000
+        if normal.startswith("..") or not re.fullmatch(r"[\w.@+/-]+", normal):
+            raise RenderError(
+                f"writable folder {raw!r} must be a plain path inside the app folder",
+                hint="use a relative path such as data or .cache/huggingface",
+            )
+        result.add(normal)
+    return sorted(result)
+
+
+def _system_packages(plan: Plan, settings: Settings) -> list[str]:
+    packages = sorted({*plan.system_packages, *settings.system_packages})
+    for package in packages:
+        if not _DEBIAN_PACKAGE.match(package):
+            raise RenderError(
+                f"system package {package!r} is not a Debian package name",
+                hint='use names such as "libpq-dev" in system_packages',
+            )
+    return packages
+
+
+def _base_image(plan: Plan, settings: Settings) -> str:
+    image = settings.base_image or f"python:{plan.python}-slim"
+    if not _IMAGE.match(image):
+        raise RenderError(f"base image {image!r} is not an image reference", hint="e.g. python:3.11-slim")
+    return image
+
+
+def dockerfile_variables(plan: Plan, settings: Settings) -> dict[str, Any]:
+    """Every variable a Dockerfile template (default or custom) can use."""
+    return {
+        "base_image": _base_image(plan, settings),
+        "python_version": plan.python,
+        "system_packages": _system_packages(plan, settings),
+        "requirements_file": REQUIREMENTS_FILE,
+        "writable_dirs": _writable_dirs(plan),
+        "app_port": app_port(settings),
+        "entry": plan.entry,
+        "factory": plan.factory,
+        "cmd": json.dumps(["sh", "-c", uvicorn_command(plan)]),
+        "project_name": plan.project_name,
+    }
+
+
+def dockerfile_template(settings: Settings) -> Path:
+    """The template to render: `template` setting > the project's Dockerfile.template > the default."""
+    if settings.template:
+        chosen = Path(settings.template).expanduser()
+        chosen = chosen if chosen.is_absolute() else settings.project_dir / chosen
+        if not chosen.is_file():
+            source = settings.sources.get("template", "the config")
+            raise RenderError(
+                f"template {settings.template} (from {source}) does not exist",
+                hint="fix the path, or run `spacepack eject` to create Dockerfile.template",
+            )
+        return chosen
+    ejected = settings.project_dir / DOCKERFILE_TEMPLATE
+    if ejected.is_file():
+        return ejected
+    return default_template_path(DOCKERFILE_TEMPLATE)
+
+
+def render_dockerfile(plan: Plan, settings: Settings) -> str:
+    """The Dockerfile text for a plan (pure: reads the template, writes nothing).
+
+    Raises:
+        RenderError: a bad template, entry, package name or writable folder.
+    """
+    return render_template(dockerfile_template(settings), dockerfile_variables(plan, settings))

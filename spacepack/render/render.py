@@ -1,0 +1,166 @@
+"""`render`: Plan + Settings -> a build context folder (Dockerfile, README.md, .dockerignore, the app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spacepack.config import Settings
+from spacepack.errors import RenderError
+from spacepack.ignore import IgnoreRules, walk
+from spacepack.plan import Plan
+from spacepack.render.context import Context, write_context
+from spacepack.render.dockerfile import REQUIREMENTS_FILE, render_dockerfile, requirements_text
+from spacepack.render.metadata import merge_metadata
+from spacepack.render.readme import compose_readme, default_body, find_readme, read_readme, split_front_matter
+from spacepack.render.templates import DOCKERIGNORE_TEMPLATE, default_template_path, render_template
+
+STATE_DIR = ".spacepack"
+GENERATED = ("Dockerfile", "README.md", ".dockerignore", REQUIREMENTS_FILE)
+
+
+def default_out_dir(settings: Settings) -> Path:
+    """Where the context goes unless --out says otherwise: `<project>/.spacepack/context`."""
+    return settings.project_dir / STATE_DIR / "context"
+
+
+def _working_path(plan: Plan) -> Path:
+    working = (plan.root / plan.working_dir).resolve()
+    if not working.is_dir():
+        raise RenderError(
+            f"the working folder {plan.working_dir!r} does not exist in {plan.root}",
+            hint="fix backend_dir / entry in the config, or run `spacepack check`",
+        )
+    return working
+
+
+def _secret_patterns(plan: Plan) -> list[str]:
+    # Anchored at the project root, so exactly those files are left out.
+    return [f"/{path.strip('/')}" for path in plan.secret_files if path.strip("/")]
+
+
+def _check_out_dir(out_dir: Path, working: Path, root: Path, rules: IgnoreRules) -> None:
+    for protected in {working, root}:
+        if out_dir == protected or protected.is_relative_to(out_dir):
+            raise RenderError(
+                f"--out {out_dir} would replace the project itself",
+                hint="choose a folder outside the project, or keep the default .spacepack/context",
+            )
+    if out_dir.is_relative_to(working):
+        rel = out_dir.relative_to(root).as_posix()
+        if not rules.is_ignored(rel, is_dir=True):
+            raise RenderError(
+                f"--out {out_dir} is inside the app folder and would ship inside the next context",
+                hint="use a folder outside the project, under .spacepack/, or one your .gitignore excludes",
+            )
+
+
+def _shipped(plan: Plan, working: Path, rules: IgnoreRules) -> tuple[list[tuple[str, Path]], list[str]]:
+    """The project files under the working folder that ship, relative to it; plus generated-name clashes."""
+    root = plan.root.resolve()
+    prefix = working.relative_to(root).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    shipped: list[tuple[str, Path]] = []
+    clashes: list[str] = []
+    for rel, _size in walk(root, rules):
+        if not rel.startswith(prefix):
+            continue
+        inside = rel[len(prefix) :]
+        if inside in GENERATED:
+            clashes.append(inside)
+            continue
+        shipped.append((inside, root / rel))
+    return shipped, clashes
+
+
+def _dockerignore(working: Path, extra: list[str]) -> str:
+    # Rules seen from the working folder, which is the context root.
+    rules = IgnoreRules.for_project(working, extra=extra)
+    return render_template(
+        default_template_path(DOCKERIGNORE_TEMPLATE),
+        {"lines": list(rules.dockerignore_lines()), "requirements_file": REQUIREMENTS_FILE},
+    )
+
+
+def _ignore_state_dir(settings: Settings, out_dir: Path) -> None:
+    """Keep `.spacepack/` out of git without touching the user's .gitignore."""
+    state = settings.project_dir / STATE_DIR
+    if not out_dir.is_relative_to(state):
+        return
+    marker = state / ".gitignore"
+    if not marker.is_file() or marker.read_text(encoding="utf-8") != "*\n":
+        state.mkdir(parents=True, exist_ok=True)
+        marker.write_text("*\n", encoding="utf-8")
+
+
+def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) -> Context:
+    """Render the whole build context for a plan and write it atomically.
+
+    The working folder's shipped files (by `spacepack.ignore`) become the
+    image's app folder; `Dockerfile`, `README.md`, `.dockerignore` and the
+    generated requirements file are added at its root. The user's tree is never
+    changed. The same input gives byte-identical files.
+
+    Args:
+        plan: what `check` decided.
+        settings: the explicit settings (template, metadata, base image...).
+        out_dir: the context folder; default `<project>/.spacepack/context`.
+
+    Returns:
+        The context written, with its files, texts, metadata and notes.
+
+    Raises:
+        RenderError: bad template, unwritable or unsafe output folder.
+        MetadataError: the README metadata breaks the Spaces reference.
+    """
+    root = plan.root.resolve()
+    working = _working_path(plan)
+    out = (out_dir if out_dir is not None else default_out_dir(settings)).resolve()
+    secret_patterns = _secret_patterns(plan)
+    rules = IgnoreRules.for_project(root, extra=secret_patterns)
+    _check_out_dir(out, working, root, rules)
+
+    notes: list[str] = []
+    readme_path = find_readme(plan)
+    existing, body = (None, None)
+    if readme_path is not None:
+        existing, body = split_front_matter(read_readme(readme_path), readme_path.name)
+    metadata, metadata_notes = merge_metadata(plan, settings, existing)
+    if body is None:
+        body = default_body(plan, metadata)
+        notes.append("README: none found; wrote a default body and front matter")
+    else:
+        rel_readme = readme_path.relative_to(root).as_posix() if readme_path else "README.md"
+        kept = "merged its front matter" if existing else "added front matter"
+        notes.append(f"README: kept the body of {rel_readme} byte for byte; {kept}")
+    notes.extend(metadata_notes)
+    readme = compose_readme(metadata, body)
+    dockerfile = render_dockerfile(plan, settings)
+
+    # The same secret files, seen from the working folder (the root of the .dockerignore).
+    secrets_in_working = [
+        "/" + (root / path).relative_to(working).as_posix()
+        for path in plan.secret_files
+        if (root / path).is_relative_to(working)
+    ]
+    shipped, clashes = _shipped(plan, working, rules)
+    for name in clashes:
+        if name in {"Dockerfile", ".dockerignore"}:
+            notes.append(
+                f"your {name} is not shipped: spacepack renders its own (customise with `spacepack eject`)"
+            )
+    generated = {
+        "Dockerfile": dockerfile.encode("utf-8"),
+        "README.md": readme.encode("utf-8"),
+        ".dockerignore": _dockerignore(working, secrets_in_working).encode("utf-8"),
+        REQUIREMENTS_FILE: requirements_text(plan).encode("utf-8"),
+    }
+    files = write_context(out, shipped, generated)
+    _ignore_state_dir(settings, out)
+    return Context(
+        path=out,
+        files=files,
+        dockerfile=dockerfile,
+        readme=readme,
+        metadata=metadata,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,465 @@
+"""Smoke-test an image the way a Space runs it: uid 1000, an injected PORT, probed over HTTP.
+
+The container's port is published on 127.0.0.1 only (an ephemeral host
+port), and every request goes there; spacepack never talks to a bridge
+address. Readiness is polled, never slept for. When the app does not answer,
+spacepack looks at the sockets listening inside the container
+(`/proc/net/tcp{,6}`) to say why: the wrong port, 127.0.0.1 only, or nothing
+at all. The container is removed whatever happens, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from spacepack import engine
+from spacepack.errors import SmokeFailed, UsageError
+from spacepack.masking import Masker
+
+SMOKE_LABEL = "dev.spacepack.smoke"
+SPACE_UID = "1000"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_APP_PORT = 7860
+LOG_TAIL_LINES = 30
+# A listener check runs `cat` in the container; not on every 50 ms poll.
+_LISTENER_CHECK_EVERY = 0.5
+_REQUEST_TIMEOUT = 2.0
+_BODY_LIMIT = 65536
+_ALL_INTERFACES = ("0.0.0.0", "::")
+
+Verdict = Literal["healthy", "failed"]
+
+
+@dataclass(frozen=True)
+class SmokeOptions:
+    """How to run and judge the container.
+
+    Attributes:
+        health_path: the path that must answer 2xx (or `expect_status`).
+        port: the container-side PORT to inject; None picks one that differs from `app_port`,
+            so an app that ignores PORT fails here and not on the Space.
+        app_port: the Space's `app_port`.
+        env: environment for the container; values never appear in any output.
+        timeout: seconds to wait for the health path.
+        expect_status: the exact status the health path must answer (default: any 2xx).
+        expect_json: top-level (or dotted) keys of the health JSON body and their expected values.
+        checks: more paths that must answer 2xx once healthy.
+        required_env: names that must be in `env` (or the image) before the container starts.
+        labels: more labels for the container (tests use them to find what they started).
+        interval: seconds between readiness polls.
+    """
+
+    health_path: str = "/health"
+    port: int | None = None
+    app_port: int = DEFAULT_APP_PORT
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT
+    expect_status: int | None = None
+    expect_json: Mapping[str, str] = field(default_factory=dict)
+    checks: tuple[str, ...] = ()
+    required_env: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    interval: float = 0.05
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One HTTP request made to the container and what came back."""
+
+    method: str
+    path: str
+    status: int | None
+    ms: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path, "status": self.status, "ms": round(self.ms, 1)}
+
+
+@dataclass(frozen=True)
+class SmokeReport:
+    """What the smoke test saw. `reason` says why it failed; `log_tail` is masked."""
+
+    verdict: Verdict
+    image: str
+    injected_port: int
+    host_port: int | None
+    time_to_healthy: float | None
+    probes: tuple[Probe, ...] = ()
+    warnings: tuple[str, ...] = ()
+    log_tail: tuple[str, ...] = ()
+    reason: str = ""
+    exit_code: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "image": self.image,
+            "injected_port": self.injected_port,
+            "host_port": self.host_port,
+            "time_to_healthy": None if self.time_to_healthy is None else round(self.time_to_healthy, 3),
+            "probes": [p.to_json() for p in self.probes],
+            "warnings": list(self.warnings),
+            "reason": self.reason,
+            "exit_code": self.exit_code,
+            "log_tail": list(self.log_tail),
+        }
+
+
+class SmokeTestFailed(SmokeFailed):
+    """The smoke test failed; `report` holds what was seen (log tail masked)."""
+
+    def __init__(self, report: SmokeReport, hint: str) -> None:
+        super().__init__(report.reason, hint=hint)
+        self.report = report
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A TCP socket listening inside the container."""
+
+    address: str
+    port: int
+
+    @property
+    def all_interfaces(self) -> bool:
+        return self.address in _ALL_INTERFACES
+
+    @property
+    def loopback(self) -> bool:
+        return ipaddress.ip_address(self.address).is_loopback
+
+    def __str__(self) -> str:
+        return f"[{self.address}]:{self.port}" if ":" in self.address else f"{self.address}:{self.port}"
+
+
+def parse_proc_net_tcp(text: str) -> tuple[Listener, ...]:
+    """The LISTEN sockets in the text of /proc/net/tcp and/or /proc/net/tcp6.
+
+    Addresses are hex in host byte order (little-endian on amd64) per 32-bit
+    word; ports are big-endian hex. State 0A is LISTEN.
+    """
+    listeners: list[Listener] = []
+    for row in text.splitlines():
+        fields = row.split()
+        if len(fields) < 4 or fields[3] != "0A" or ":" not in fields[1]:
+            continue
+        hex_address, hex_port = fields[1].split(":")
+        try:
+            raw = bytes.fromhex(hex_address)
+            port = int(hex_port, 16)
+        except ValueError:
+            continue
+        if len(raw) not in (4, 16):
+            continue
+        words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+        address = ipaddress.ip_address(words)
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        listener = Listener(str(address), port)
+        if listener not in listeners:
+            listeners.append(listener)
+    return tuple(listeners)
+
+
+def listener_problem(listeners: tuple[Listener, ...], port: int) -> str | None:
+    """Why the published port cannot reach the app, judged from its listeners; None if it can."""
+    on_port = [listener for listener in listeners if listener.port == port]
+    if any(not listener.loopback for listener in on_port):
+        return None
+    if on_port:
+        return (
+            f"the app listens on {', '.join(map(str, on_port))} only, which is unreachable from outside "
+            "the container"
+        )
+    if listeners:
+        return f"the app listens on {', '.join(map(str, listeners))}, not on the injected PORT={port}"
+    return None
+
+
+def pick_port(app_port: int) -> int:
+    """A container-side port that differs from `app_port` (the container's network is its own)."""
+    while True:
+        port = random.randrange(20000, 30000)
+        if port != app_port:
+            return port
+
+
+def parse_expectations(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """`KEY=VALUE` strings into a mapping.
+
+    Raises:
+        UsageError: when one has no `=`.
+    """
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"'{pair}' is not KEY=VALUE", hint="e.g. --expect-json status=ok")
+        result[key.strip()] = value
+    return result
+
+
+def _json_value(body: bytes, dotted: str) -> tuple[bool, str]:
+    """(found, value as text) of a dotted key in a JSON body; JSON scalars print as JSON does."""
+    try:
+        node: Any = json.loads(body)
+    except ValueError:
+        return False, ""
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False, ""
+        node = node[part]
+    return True, node if isinstance(node, str) else json.dumps(node)
+
+
+class _Session:
+    """One container under test and the HTTP requests made to it."""
+
+    def __init__(self, client: engine.DockerClient, container_id: str, host_port: int, mask: Masker) -> None:
+        self.client = client
+        self.container_id = container_id
+        self.host_port = host_port
+        self.mask = mask
+        self.probes: list[Probe] = []
+
+    def request(
+        self, method: str, path: str, timeout: float, record: bool = True
+    ) -> tuple[int, bytes] | None:
+        """One request to 127.0.0.1:<host port>; None when nothing answered (refused, reset, timeout)."""
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", self.host_port, timeout=timeout)
+        try:
+            connection.request(method, path, headers={"User-Agent": "spacepack-smoke"})
+            response = connection.getresponse()
+            body = response.read(_BODY_LIMIT) if method != "HEAD" else b""
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            return None
+        finally:
+            connection.close()
+        if record:
+            self.probes.append(Probe(method, path, status, (time.monotonic() - started) * 1000))
+        return status, body
+
+    def listeners(self) -> tuple[Listener, ...] | None:
+        text = engine.exec_output(self.client, self.container_id, ["cat", "/proc/net/tcp", "/proc/net/tcp6"])
+        return None if text is None else parse_proc_net_tcp(text)
+
+    def log_tail(self) -> tuple[str, ...]:
+        text = engine.container_logs(self.client, self.container_id, tail=LOG_TAIL_LINES)
+        return tuple(self.mask(line) for line in text.splitlines())
+
+
+def run_smoke(
+    client: engine.DockerClient,
+    image: str,
+    options: SmokeOptions,
+    on_event: Callable[[str], None] | None = None,
+) -> SmokeReport:
+    """Run `image` like a Space would and check that it answers on the injected PORT.
+
+    Args:
+        client: from `engine.get_docker_client()`.
+        image: an image id or reference that exists in the engine (it is never pulled).
+        options: see `SmokeOptions`.
+        on_event: called with one human line per milestone.
+
+    Returns:
+        The report of a healthy run (warnings may say the Space could stay "Starting").
+
+    Raises:
+        SmokeTestFailed: with a `report`, when a required env var is missing, the container
+            exits, the app listens elsewhere, health answers non-2xx or the timeout passes.
+        UsageError: when the image does not exist.
+    """
+    say = on_event or (lambda _line: None)
+    mask = Masker(options.env.values())
+    port = options.port or pick_port(options.app_port)
+    base = SmokeReport(
+        verdict="failed", image=image, injected_port=port, host_port=None, time_to_healthy=None
+    )
+
+    attrs = engine.image_attrs(client, image)
+    if attrs is None:
+        raise UsageError(
+            f"image '{image}' does not exist in the engine", hint="build it with `spacepack build`"
+        )
+    image_env = {str(item).split("=", 1)[0] for item in (attrs.get("Config") or {}).get("Env") or []}
+    missing = [name for name in options.required_env if name not in options.env and name not in image_env]
+    if missing:
+        raise SmokeTestFailed(
+            replace(base, reason=f"required environment variable(s) {', '.join(missing)} is not set"),
+            hint=f"pass it with --env {missing[0]}=... or put it in .env (on the Space: a secret)",
+        )
+
+    name = f"spacepack-smoke-{uuid.uuid4().hex[:12]}"
+    labels = {SMOKE_LABEL: "1", **options.labels}
+    environment = {**options.env, "PORT": str(port)}
+    say(f"starting {image} as uid {SPACE_UID} with PORT={port} (container {name})")
+    container_id = engine.create_and_start(
+        client, image, name=name, environment=environment, user=SPACE_UID, container_port=port, labels=labels
+    )
+    try:
+        host_port = engine.published_port(client, container_id, port)
+        if host_port is None:
+            raise SmokeTestFailed(
+                replace(base, reason=f"the engine did not publish container port {port}"),
+                hint="check the engine with `spacepack doctor`",
+            )
+        session = _Session(client, container_id, host_port, mask)
+        return _judge(session, replace(base, host_port=host_port), options, say)
+    finally:
+        engine.remove_container(client, container_id)
+
+
+def _judge(
+    session: _Session, base: SmokeReport, options: SmokeOptions, say: Callable[[str], None]
+) -> SmokeReport:
+    """Wait for health, then probe the root and the extra checks."""
+    port = base.injected_port
+    started = time.monotonic()
+    deadline = started + options.timeout
+    next_listener_check = started + _LISTENER_CHECK_EVERY
+    suspicious: str | None = None
+    health_path = options.health_path
+
+    def fail(reason: str, hint: str, exit_code: int | None = None) -> SmokeTestFailed:
+        return SmokeTestFailed(
+            replace(
+                base,
+                probes=tuple(session.probes),
+                log_tail=session.log_tail(),
+                reason=session.mask(reason),
+                exit_code=exit_code,
+            ),
+            hint=hint,
+        )
+
+    while True:
+        state = engine.container_state(session.client, session.container_id)
+        if not state.running:
+            code = state.exit_code
+            why = " (killed: out of memory)" if state.oom_killed else ""
+            raise fail(
+                f"the container exited with code {code}{why} before {health_path} answered",
+                hint=(
+                    "the server must keep running in the foreground (e.g. CMD uvicorn ...)"
+                    if code == 0
+                    else "read the log lines above: the app crashed while starting"
+                ),
+                exit_code=code,
+            )
+        now = time.monotonic()
+        answer = session.request("GET", health_path, timeout=min(_REQUEST_TIMEOUT, max(deadline - now, 0.1)))
+        if answer is not None:
+            status, body = answer
+            expected = options.expect_status
+            ok = status == expected if expected is not None else 200 <= status < 300
+            if ok:
+                elapsed = time.monotonic() - started
+                say(f"healthy after {elapsed:.2f} s: GET {health_path} -> {status}")
+                return _after_healthy(session, replace(base, time_to_healthy=elapsed), options, body)
+            # 503 means "starting" to most apps and proxies: keep waiting for it.
+            if status != 503:
+                want = str(expected) if expected is not None else "a 2xx status"
+                raise fail(
+                    f"GET {health_path} answered {status}, expected {want}",
+                    hint=f"make {health_path} answer {want} when the app is up (see the log lines above)",
+                )
+        now = time.monotonic()
+        if now >= next_listener_check:
+            next_listener_check = now + _LISTENER_CHECK_EVERY
+            listeners = session.listeners()
+            problem = listener_problem(listeners, port) if listeners is not None else None
+            # Seen twice in a row: an app may open a side port before its main one.
+            if problem is not None and problem == suspicious:
+                raise fail(problem, hint=_port_hint(port))
+            suspicious = problem
+        if now >= deadline:
+            listeners = session.listeners()
+            raise fail(_timeout_reason(options, listeners, port), hint=_timeout_hint(options))
+        time.sleep(options.interval)
+
+
+def _port_hint(port: int) -> str:
+    return (
+        f"listen on 0.0.0.0 and the port in $PORT (here {port}), e.g. CMD uvicorn main:app --host 0.0.0.0 "
+        "--port ${PORT:-7860}; the Space routes traffic to app_port only"
+    )
+
+
+def _timeout_reason(options: SmokeOptions, listeners: tuple[Listener, ...] | None, port: int) -> str:
+    waited = f"within {options.timeout:g} s"
+    if listeners is not None and not listeners:
+        return f"nothing listens on any port in the container {waited} (PORT={port})"
+    problem = listener_problem(listeners, port) if listeners else None
+    if problem:
+        return f"{problem} ({waited})"
+    return f"GET {options.health_path} did not answer {waited} (the app accepts connections on PORT={port})"
+
+
+def _timeout_hint(options: SmokeOptions) -> str:
+    return (
+        f"check that {options.health_path} answers quickly and that startup finishes; "
+        "raise --timeout if the app legitimately starts slowly"
+    )
+
+
+def _after_healthy(session: _Session, report: SmokeReport, options: SmokeOptions, body: bytes) -> SmokeReport:
+    """Check the JSON expectations and extra paths, then probe `/` like the Spaces front end."""
+
+    def fail(reason: str, hint: str) -> SmokeTestFailed:
+        return SmokeTestFailed(
+            replace(
+                report,
+                verdict="failed",
+                probes=tuple(session.probes),
+                log_tail=session.log_tail(),
+                reason=session.mask(reason),
+            ),
+            hint=hint,
+        )
+
+    for key, wanted in options.expect_json.items():
+        found, actual = _json_value(body, key)
+        if not found:
+            raise fail(
+                f"the JSON body of {options.health_path} has no key '{key}'", hint="check --expect-json"
+            )
+        if actual != wanted:
+            raise fail(
+                f"'{key}' in {options.health_path} is {session.mask(actual)!r}, expected {wanted!r}",
+                hint="check --expect-json",
+            )
+    for path in options.checks:
+        answer = session.request("GET", path, timeout=_REQUEST_TIMEOUT)
+        if answer is None or not 200 <= answer[0] < 300:
+            got = "no answer" if answer is None else str(answer[0])
+            raise fail(f"GET {path} answered {got}, expected a 2xx status", hint=f"fix the route {path}")
+
+    warnings: list[str] = []
+    for method in ("GET", "HEAD"):
+        answer = session.request(method, "/", timeout=_REQUEST_TIMEOUT)
+        status = None if answer is None else answer[0]
+        if status is None or status == 405 or status >= 500:
+            got = "no answer" if status is None else str(status)
+            warnings.append(
+                f"{method} / answered {got}: the Spaces front end probes / and the Space may stay on "
+                '"Starting"; fix: add a root route that answers GET and HEAD, e.g. '
+                '@app.api_route("/", methods=["GET", "HEAD"])'
+            )
+    return replace(
+        report,
+        verdict="healthy",
+        probes=tuple(session.probes),
+        warnings=tuple(warnings),
+        log_tail=session.log_tail(),
+    )

@@ -1,0 +1,73 @@
+"""`build_image` against the real engine: tags, labels, the log file and a failing step."""
+
+from __future__ import annotations
+
+import pytest
+
+from spacepack import engine
+from spacepack.build import BuildProgress, BuildStepFailed, build_image, oci_labels
+from spacepack.errors import ExitCode
+from tests.helpers import build_file_tree
+
+pytestmark = pytest.mark.docker
+
+
+def test_build_tags_labels_and_logs(docker_client, docker_cleanup, unique_tag, tmp_path):
+    context = build_file_tree(
+        tmp_path / "ctx",
+        {"Dockerfile": "FROM python:3.11-slim\nRUN echo building-now\nCMD [\"python\", \"-V\"]\n"},
+    )
+    second = unique_tag.replace(":test", ":latest")
+    docker_cleanup["images"].extend([unique_tag, second])
+    events: list[BuildProgress] = []
+    labels = oci_labels(tmp_path, "abc123", None)
+    built = build_image(
+        docker_client,
+        context,
+        tags=[unique_tag, second],
+        labels=labels,
+        log_path=tmp_path / "logs" / "build.log",
+        on_event=events.append,
+    )
+    attrs = engine.image_attrs(docker_client, unique_tag)
+    assert attrs is not None and attrs["Id"] == built.id
+    assert engine.image_attrs(docker_client, second)["Id"] == built.id
+    assert attrs["Config"]["Labels"]["org.opencontainers.image.version"] == "abc123"
+    assert "dev.spacepack.version" in attrs["Config"]["Labels"]
+    assert attrs["Architecture"] == "amd64"
+    assert built.size > 0
+    steps = [e for e in events if e.kind == "step"]
+    assert steps[0].step == 1 and steps[0].command == "FROM python:3.11-slim"
+    assert any(e.kind == "line" and e.line == "building-now" for e in events)
+    assert events[-1].kind == "done"
+    assert "building-now" in built.log_path.read_text()
+
+
+def test_bad_requirement_names_the_step_and_keeps_the_log(docker_client, docker_cleanup, unique_tag, tmp_path):
+    context = build_file_tree(
+        tmp_path / "ctx",
+        {
+            "requirements.txt": "fastapi\nno-such-package-spacepack-test==9.9.9\n",
+            "Dockerfile": """
+                FROM python:3.11-slim
+                COPY requirements.txt /tmp/requirements.txt
+                RUN pip install --no-cache-dir -r /tmp/requirements.txt
+            """,
+        },
+    )
+    docker_cleanup["images"].append(unique_tag)
+    with pytest.raises(BuildStepFailed) as failed:
+        build_image(docker_client, context, tags=[unique_tag], log_path=tmp_path / "build.log")
+    failure = failed.value.failure
+    assert failed.value.exit_code == ExitCode.BUILD_FAILED
+    assert (failure.step, failure.total) == (3, 3)
+    assert failure.command == "RUN pip install --no-cache-dir -r /tmp/requirements.txt"
+    assert any("no-such-package-spacepack-test" in line for line in failure.output_tail)
+    assert len(failure.output_tail) <= 30
+    assert "step 3/3 (RUN pip install" in failed.value.message
+    assert failure.log_path.is_file() and "returned a non-zero code" in failure.log_path.read_text()
+    assert "full log: " in failure.to_text()
+    assert engine.image_attrs(docker_client, unique_tag) is None
+    # The legacy builder's intermediate containers are removed (forcerm).
+    leftovers = docker_client.containers.list(all=True, filters={"status": "exited"})
+    assert not any("requirements" in " ".join(c.attrs["Config"]["Cmd"] or []) for c in leftovers)

@@ -1,0 +1,191 @@
+"""Fault apps against the real engine: each ends with the right message, exit code and no container left."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from spacepack import engine
+from spacepack.build import build_image
+from spacepack.errors import ExitCode
+from spacepack.smoke import SMOKE_LABEL, SmokeOptions, SmokeTestFailed, run_smoke
+from tests.fault_apps import FAULT_APPS
+from tests.helpers import build_file_tree
+
+pytestmark = pytest.mark.docker
+
+SECRET = "supersecret-value-1234"
+
+
+@pytest.fixture(scope="session")
+def fastapi_base(docker_client: engine.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One image with fastapi and uvicorn installed, shared by every fault app of the session."""
+    root = build_file_tree(
+        tmp_path_factory.mktemp("fault-base"),
+        {"Dockerfile": "FROM python:3.11-slim\nRUN pip install --no-cache-dir fastapi uvicorn\n"},
+    )
+    tag = f"spacepack-test/fault-base-{uuid.uuid4().hex[:8]}:test"
+    build_image(docker_client, root, tags=[tag], log_path=root / "build.log")
+    yield tag
+    engine.remove_image(docker_client, tag)
+
+
+@pytest.fixture(scope="session")
+def fault_image(
+    docker_client: engine.DockerClient, fastapi_base: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], str]]:
+    """Builds (once) the image of a fault app by name; all are removed at the end of the session."""
+    built: dict[str, str] = {}
+
+    def make(name: str) -> str:
+        if name not in built:
+            app = FAULT_APPS[name]
+            root = build_file_tree(
+                tmp_path_factory.mktemp(name),
+                {"main.py": app.main, "Dockerfile": app.dockerfile(fastapi_base)},
+            )
+            tag = f"spacepack-test/fault-{name.replace('_', '-')}-{uuid.uuid4().hex[:8]}:test"
+            build_image(docker_client, root, tags=[tag], labels={}, log_path=root / "build.log")
+            built[name] = tag
+        return built[name]
+
+    yield make
+    for tag in built.values():
+        engine.remove_image(docker_client, tag)
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the real CLI entry point; (exit code, stdout, stderr)."""
+    from spacepack.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
+def smoke_containers(client: engine.DockerClient, image: str) -> list[object]:
+    return list(client.containers.list(all=True, filters={"label": f"{SMOKE_LABEL}=1", "ancestor": image}))
+
+
+@pytest.fixture(autouse=True)
+def _no_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `spacepack smoke` reads ./.env by default; run where there is none.
+    monkeypatch.chdir(tmp_path)
+
+
+def test_healthy_app_passes_and_warns_about_head_root(docker_client, fault_image, capsys):
+    image = fault_image("healthy")
+    code, _, err = run_cli(["smoke", image, "--timeout", "30"], capsys)
+    assert code == 0, err
+    assert "smoke: healthy in" in err
+    assert "HEAD / answered 405" in err
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_root_route_json_document_with_expectations(docker_client, fault_image, capsys):
+    image = fault_image("root_route")
+    args = ["smoke", image, "--json", "--expect-json", "status=ok", "--expect-json", "db.ready=true"]
+    code, out, err = run_cli([*args, "--check", "/health", "--env", f"API_KEY={SECRET}"], capsys)
+    assert code == 0, err
+    document = json.loads(out)["smoke"]
+    assert document["verdict"] == "healthy"
+    assert document["warnings"] == []
+    assert document["time_to_healthy"] > 0
+    assert 1 <= document["host_port"] <= 65535
+    assert document["injected_port"] != 7860
+    assert {(p["method"], p["path"], p["status"]) for p in document["probes"]} >= {
+        ("GET", "/health", 200),
+        ("GET", "/", 200),
+        ("HEAD", "/", 200),
+    }
+    assert SECRET not in out + err
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_crash_on_import_shows_exit_code_and_masked_log(docker_client, fault_image, capsys):
+    image = fault_image("crash_on_import")
+    code, out, err = run_cli(["smoke", image, "--env", f"API_KEY={SECRET}"], capsys)
+    assert code == ExitCode.SMOKE_FAILED
+    assert "the container exited with code 1" in err
+    assert "boom while importing main" in err
+    assert SECRET not in out + err
+    assert "****" in err
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_never_listens_fails_at_the_timeout(docker_client, fault_image, capsys):
+    image = fault_image("never_listens")
+    code, _, err = run_cli(["smoke", image, "--timeout", "3"], capsys)
+    assert code == ExitCode.SMOKE_FAILED
+    assert "nothing listens on any port in the container within 3 s" in err
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_hardcoded_port_is_named(docker_client, fault_image, capsys):
+    image = fault_image("hardcoded_port")
+    code, _, err = run_cli(["smoke", image, "--port", "24680", "--timeout", "30"], capsys)
+    assert code == ExitCode.SMOKE_FAILED
+    assert "the app listens on 0.0.0.0:8000, not on the injected PORT=24680" in err
+    assert "--host 0.0.0.0" in err  # the fix
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_loopback_only_is_named(docker_client, fault_image, capsys):
+    image = fault_image("binds_loopback")
+    code, _, err = run_cli(["smoke", image, "--port", "24681", "--timeout", "30"], capsys)
+    assert code == ExitCode.SMOKE_FAILED
+    assert "the app listens on 127.0.0.1:24681 only" in err
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_slow_start_within_the_timeout_passes(docker_client, fault_image, capsys):
+    image = fault_image("slow_start")
+    code, out, err = run_cli(["smoke", image, "--timeout", "30", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["smoke"]["verdict"] == "healthy"
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_hang_fails_at_the_timeout(docker_client, fault_image, capsys):
+    image = fault_image("hangs")
+    code, out, err = run_cli(["smoke", image, "--timeout", "3", "--json"], capsys)
+    assert code == ExitCode.SMOKE_FAILED
+    document = json.loads(out)["smoke"]
+    assert document["verdict"] == "failed"
+    assert "GET /health did not answer within 3 s" in document["reason"]
+    assert "did not answer within 3 s" in err
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_exit_zero_at_once(docker_client, fault_image, capsys):
+    image = fault_image("exits_zero")
+    code, _, err = run_cli(["smoke", image, "--timeout", "30"], capsys)
+    assert code == ExitCode.SMOKE_FAILED
+    assert "the container exited with code 0" in err
+    assert "all done" in err  # its log tail
+    assert "keep running in the foreground" in err
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_health_500_fails_fast(docker_client, fault_image, capsys):
+    image = fault_image("health_500")
+    code, _, err = run_cli(["smoke", image, "--timeout", "30"], capsys)
+    assert code == ExitCode.SMOKE_FAILED
+    assert "GET /health answered 500, expected a 2xx status" in err
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_missing_required_env_is_named_before_any_container(docker_client, fault_image):
+    image = fault_image("healthy")
+    options = SmokeOptions(required_env=("API_KEY", "DATABASE_URL"), env={"DATABASE_URL": "sqlite://"})
+    with pytest.raises(SmokeTestFailed) as failed:
+        run_smoke(docker_client, image, options)
+    assert failed.value.exit_code == ExitCode.SMOKE_FAILED
+    assert "required environment variable(s) API_KEY is not set" in failed.value.message
+    assert "--env API_KEY=" in failed.value.hint
+    assert smoke_containers(docker_client, image) == []
