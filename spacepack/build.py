@@ -25,7 +25,7 @@ from typing import IO, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from spacepack import __version__, engine
-from spacepack.errors import BuildFailed, EngineUnavailable
+from spacepack.errors import BuildFailed, EngineUnavailable, UsageError
 from spacepack.masking import Masker
 
 TAIL_LINES = 30
@@ -95,10 +95,10 @@ class BuildStepFailed(BuildFailed):
     """A build failed; `failure` holds the step, its command, its last output lines and the log path."""
 
     def __init__(self, failure: BuildFailure) -> None:
-        where = f"step {failure.step}/{failure.total} ({failure.command})" if failure.step else "the build"
+        where = f"at step {failure.step}/{failure.total}" if failure.step else "before its first step"
         super().__init__(
-            f"{where} failed: {failure.error}",
-            hint=f"fix the step above; the full log is {failure.log_path}",
+            f"the build failed {where}: {failure.error}",
+            hint=f"see the step's output above; the full log is {failure.log_path}",
         )
         self.failure = failure
 
@@ -252,17 +252,14 @@ def default_tags(project_name: str, version: str) -> tuple[str, ...]:
     return (f"{repository}:{version}", f"{repository}:latest")
 
 
-def oci_labels(
-    project_dir: Path, version: str, revision: str | None, source: str | None = None
-) -> dict[str, str]:
+def oci_labels(version: str, revision: str | None = None, source: str | None = None) -> dict[str, str]:
     """OCI image labels (source, revision, created, version) plus the spacepack version."""
     labels = {
         "org.opencontainers.image.created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "org.opencontainers.image.version": version,
         "dev.spacepack.version": __version__,
     }
-    remote = source or _git(project_dir, "remote", "get-url", "origin")
-    cleaned = _without_credentials(remote) if remote else ""
+    cleaned = _without_credentials(source) if source else ""
     if cleaned:
         labels["org.opencontainers.image.source"] = cleaned
     if revision:
@@ -396,3 +393,39 @@ def _masked(progress: BuildProgress, mask: Masker) -> BuildProgress:
     return BuildProgress(
         progress.kind, progress.step, progress.total, progress.command, progress.elapsed, mask(progress.line)
     )
+
+
+def image_names(
+    project_name: str,
+    project_dir: Path,
+    context_dir: Path,
+    tag: str | None = None,
+    space: str | None = None,
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The tags and OCI labels of a project's image.
+
+    Tags are `spacepack/<project>:<version>` and `:latest` unless `tag` is
+    given; the version is the git short sha (`-dirty` with uncommitted
+    changes) or, outside git, a hash of the context's content.
+    """
+    version, revision = version_of(project_dir, context_dir)
+    remote = _git(project_dir, "remote", "get-url", "origin")
+    source = remote or (f"https://huggingface.co/spaces/{space}" if space else None)
+    labels = oci_labels(version, revision, source=source)
+    tags = (tag,) if tag else default_tags(project_name, version)
+    return tags, labels
+
+
+def parse_build_args(pairs: Iterable[str]) -> dict[str, str]:
+    """`K=V` strings (from --build-arg) into a mapping.
+
+    Raises:
+        UsageError: when one has no `=`; only the first 4 characters are shown.
+    """
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--build-arg '{pair[:4]}...' is not KEY=VALUE", hint="e.g. --build-arg MODE=prod")
+        result[key.strip()] = value
+    return result

@@ -45,10 +45,7 @@ def get_docker_client(timeout: int = 600) -> DockerClient:
         where = f"at DOCKER_HOST={host}" if host else "on the local socket"
         raise EngineUnavailable(
             f"no Docker engine answers {where}",
-            hint=(
-                "start Docker (on Debian as root: scripts/docker-up), "
-                "or point DOCKER_HOST at a running engine"
-            ),
+            hint=("start Docker (on Debian as root: scripts/docker-up), or point DOCKER_HOST at a running engine"),
         ) from error
     return client
 
@@ -114,7 +111,14 @@ def stream_build(
         raise EngineUnavailable(
             f"the engine refused the build: {error}", hint="check the engine with `spacepack doctor`"
         ) from error
-    yield from events
+    try:
+        yield from events
+    finally:
+        # Closing the stream drops the connection; the engine then cancels the build and,
+        # with forcerm, removes the step's container (Ctrl-C leaves nothing behind).
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
 
 
 def tag_image(client: DockerClient, image_id: str, reference: str) -> None:

@@ -50,9 +50,7 @@ from spacepack.push import (
 )
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-TOKEN_FIX = (
-    "create a write token at https://huggingface.co/settings/tokens, then run `hf auth login` or set HF_TOKEN"
-)
+TOKEN_FIX = "create a write token at https://huggingface.co/settings/tokens, then run `hf auth login` or set HF_TOKEN"
 INTERMEDIATE_STAGES = frozenset({"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"})
 LOG_TAIL_LINES = 30
 
@@ -60,9 +58,7 @@ LOG_TAIL_LINES = 30
 class SpaceStageError(SpaceFailed):
     """The Space ended in an error stage; carries the stage and the tail of its logs."""
 
-    def __init__(
-        self, message: str, hint: str, *, exit_code: ExitCode, stage: str, log_tail: tuple[str, ...]
-    ) -> None:
+    def __init__(self, message: str, hint: str, *, exit_code: ExitCode, stage: str, log_tail: tuple[str, ...]) -> None:
         super().__init__(message, hint, exit_code=exit_code)
         self.stage = stage
         self.log_tail = log_tail
@@ -76,9 +72,7 @@ def hub_endpoint(environ: Mapping[str, str]) -> str:
     return (environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
 
 
-def get_hf_api(
-    token: str | None, endpoint: str | None = None, environ: Mapping[str, str] | None = None
-) -> HfApi:
+def get_hf_api(token: str | None, endpoint: str | None = None, environ: Mapping[str, str] | None = None) -> HfApi:
     """The one factory of Hub clients.
 
     Args:
@@ -270,9 +264,7 @@ def check_write_access(api: HfApi, space_id: str) -> str:
     access = (info.get("auth") or {}).get("accessToken") or {}
     role = access.get("role")
     if role == "read":
-        raise AuthError(
-            "the Hugging Face token is read-only", hint=f"use a token with the write role; {TOKEN_FIX}"
-        )
+        raise AuthError("the Hugging Face token is read-only", hint=f"use a token with the write role; {TOKEN_FIX}")
     if role == "fineGrained":
         fine = access.get("fineGrained") or {}
         granted = set(fine.get("global") or [])
@@ -389,9 +381,7 @@ def push_context(
 
     if api is None:
         if not dry_run:
-            raise AuthError(
-                "no Hugging Face token found (--token, HF_TOKEN or a saved login)", hint=TOKEN_FIX
-            )
+            raise AuthError("no Hugging Face token found (--token, HF_TOKEN or a saved login)", hint=TOKEN_FIX)
         state = _RemoteState(False, None, None, space_app_url(space_id))
         remote: dict[str, RemoteFile] | None = None
         notes.append("offline dry run (no token): the Space is assumed to be empty")
@@ -444,9 +434,7 @@ def push_context(
         diff = diff_files(files, _remote_tree(api, space_id))
     else:
         if private is not None and state.private is not None and private != state.private:
-            notes.append(
-                "the Space exists: its visibility was left as it is (change it in the Space settings)"
-            )
+            notes.append("the Space exists: its visibility was left as it is (change it in the Space settings)")
         if hardware:
             with _hub_errors(space_id, "read the runtime of"):
                 runtime = api.get_space_runtime(space_id)
@@ -468,9 +456,7 @@ def push_context(
     ]
     operations += [CommitOperationDelete(path_in_repo=entry.path) for entry in diff.deleted]
     with _hub_errors(space_id, "commit to"):
-        info = api.create_commit(
-            space_id, operations, commit_message=summary, repo_type="space", parent_commit=sha
-        )
+        info = api.create_commit(space_id, operations, commit_message=summary, repo_type="space", parent_commit=sha)
     return report(
         created=created,
         commit_url=info.commit_url,
@@ -596,9 +582,7 @@ def wait_for_space(
                 log_tail=(),
             )
         elif stage in ("PAUSED", "STOPPED", "DELETING"):
-            raise HubError(
-                f"the Space is {stage}", hint=f"restart it from https://huggingface.co/spaces/{space_id}"
-            )
+            raise HubError(f"the Space is {stage}", hint=f"restart it from https://huggingface.co/spaces/{space_id}")
         if elapsed >= timeout:
             raise WaitTimeout(
                 f"the Space was still {stage} after {timeout:g} s",
@@ -606,12 +590,8 @@ def wait_for_space(
             )
         time.sleep(max(0.0, min(poll_interval, timeout - elapsed)))
     app_url = probe_base_url or space_app_url(space_id)
-    result = (
-        probe_space(app_url, health_path, attempts=probe_attempts, interval=probe_interval) if probe else None
-    )
-    return SpaceReport(
-        space_id, "RUNNING", tuple(seen), round(time.monotonic() - started, 2), app_url, result
-    )
+    result = probe_space(app_url, health_path, attempts=probe_attempts, interval=probe_interval) if probe else None
+    return SpaceReport(space_id, "RUNNING", tuple(seen), round(time.monotonic() - started, 2), app_url, result)
 
 
 __all__ = [

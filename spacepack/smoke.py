@@ -176,8 +176,7 @@ def listener_problem(listeners: tuple[Listener, ...], port: int) -> str | None:
         return None
     if on_port:
         return (
-            f"the app listens on {', '.join(map(str, on_port))} only, which is unreachable from outside "
-            "the container"
+            f"the app listens on {', '.join(map(str, on_port))} only, which is unreachable from outside the container"
         )
     if listeners:
         return f"the app listens on {', '.join(map(str, listeners))}, not on the injected PORT={port}"
@@ -230,9 +229,7 @@ class _Session:
         self.mask = mask
         self.probes: list[Probe] = []
 
-    def request(
-        self, method: str, path: str, timeout: float, record: bool = True
-    ) -> tuple[int, bytes] | None:
+    def request(self, method: str, path: str, timeout: float, record: bool = True) -> tuple[int, bytes] | None:
         """One request to 127.0.0.1:<host port>; None when nothing answered (refused, reset, timeout)."""
         started = time.monotonic()
         connection = http.client.HTTPConnection("127.0.0.1", self.host_port, timeout=timeout)
@@ -283,15 +280,11 @@ def run_smoke(
     say = on_event or (lambda _line: None)
     mask = Masker(options.env.values())
     port = options.port or pick_port(options.app_port)
-    base = SmokeReport(
-        verdict="failed", image=image, injected_port=port, host_port=None, time_to_healthy=None
-    )
+    base = SmokeReport(verdict="failed", image=image, injected_port=port, host_port=None, time_to_healthy=None)
 
     attrs = engine.image_attrs(client, image)
     if attrs is None:
-        raise UsageError(
-            f"image '{image}' does not exist in the engine", hint="build it with `spacepack build`"
-        )
+        raise UsageError(f"image '{image}' does not exist in the engine", hint="build it with `spacepack build`")
     image_env = {str(item).split("=", 1)[0] for item in (attrs.get("Config") or {}).get("Env") or []}
     missing = [name for name in options.required_env if name not in options.env and name not in image_env]
     if missing:
@@ -309,20 +302,20 @@ def run_smoke(
     )
     try:
         host_port = engine.published_port(client, container_id, port)
+        session = _Session(client, container_id, host_port or 0, mask)
         if host_port is None:
+            # A container that already exited has no port mapping any more: say why it exited.
+            _fail_if_exited(session, base, options)
             raise SmokeTestFailed(
                 replace(base, reason=f"the engine did not publish container port {port}"),
                 hint="check the engine with `spacepack doctor`",
             )
-        session = _Session(client, container_id, host_port, mask)
         return _judge(session, replace(base, host_port=host_port), options, say)
     finally:
         engine.remove_container(client, container_id)
 
 
-def _judge(
-    session: _Session, base: SmokeReport, options: SmokeOptions, say: Callable[[str], None]
-) -> SmokeReport:
+def _judge(session: _Session, base: SmokeReport, options: SmokeOptions, say: Callable[[str], None]) -> SmokeReport:
     """Wait for health, then probe the root and the extra checks."""
     port = base.injected_port
     started = time.monotonic()
@@ -331,32 +324,14 @@ def _judge(
     suspicious: str | None = None
     health_path = options.health_path
 
-    def fail(reason: str, hint: str, exit_code: int | None = None) -> SmokeTestFailed:
+    def fail(reason: str, hint: str) -> SmokeTestFailed:
         return SmokeTestFailed(
-            replace(
-                base,
-                probes=tuple(session.probes),
-                log_tail=session.log_tail(),
-                reason=session.mask(reason),
-                exit_code=exit_code,
-            ),
+            replace(base, probes=tuple(session.probes), log_tail=session.log_tail(), reason=session.mask(reason)),
             hint=hint,
         )
 
     while True:
-        state = engine.container_state(session.client, session.container_id)
-        if not state.running:
-            code = state.exit_code
-            why = " (killed: out of memory)" if state.oom_killed else ""
-            raise fail(
-                f"the container exited with code {code}{why} before {health_path} answered",
-                hint=(
-                    "the server must keep running in the foreground (e.g. CMD uvicorn ...)"
-                    if code == 0
-                    else "read the log lines above: the app crashed while starting"
-                ),
-                exit_code=code,
-            )
+        _fail_if_exited(session, base, options)
         now = time.monotonic()
         answer = session.request("GET", health_path, timeout=min(_REQUEST_TIMEOUT, max(deadline - now, 0.1)))
         if answer is not None:
@@ -365,7 +340,6 @@ def _judge(
             ok = status == expected if expected is not None else 200 <= status < 300
             if ok:
                 elapsed = time.monotonic() - started
-                say(f"healthy after {elapsed:.2f} s: GET {health_path} -> {status}")
                 return _after_healthy(session, replace(base, time_to_healthy=elapsed), options, body)
             # 503 means "starting" to most apps and proxies: keep waiting for it.
             if status != 503:
@@ -387,6 +361,29 @@ def _judge(
             listeners = session.listeners()
             raise fail(_timeout_reason(options, listeners, port), hint=_timeout_hint(options))
         time.sleep(options.interval)
+
+
+def _fail_if_exited(session: _Session, base: SmokeReport, options: SmokeOptions) -> None:
+    """Raise with the exit code and the log tail when the container no longer runs."""
+    state = engine.container_state(session.client, session.container_id)
+    if state.running:
+        return
+    code = state.exit_code
+    why = " (killed: out of memory)" if state.oom_killed else ""
+    raise SmokeTestFailed(
+        replace(
+            base,
+            probes=tuple(session.probes),
+            log_tail=session.log_tail(),
+            reason=f"the container exited with code {code}{why} before {options.health_path} answered",
+            exit_code=code,
+        ),
+        hint=(
+            "the server must keep running in the foreground (e.g. CMD uvicorn ...)"
+            if code == 0
+            else "read the log lines above: the app crashed while starting"
+        ),
+    )
 
 
 def _port_hint(port: int) -> str:
@@ -431,9 +428,7 @@ def _after_healthy(session: _Session, report: SmokeReport, options: SmokeOptions
     for key, wanted in options.expect_json.items():
         found, actual = _json_value(body, key)
         if not found:
-            raise fail(
-                f"the JSON body of {options.health_path} has no key '{key}'", hint="check --expect-json"
-            )
+            raise fail(f"the JSON body of {options.health_path} has no key '{key}'", hint="check --expect-json")
         if actual != wanted:
             raise fail(
                 f"'{key}' in {options.health_path} is {session.mask(actual)!r}, expected {wanted!r}",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from spacepack import engine
 from spacepack.build import BuildProgress, BuildStepFailed, build_image, oci_labels
 from spacepack.errors import ExitCode
-from tests.helpers import build_file_tree
+from tests.helpers import build_file_tree, wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -15,12 +17,12 @@ pytestmark = pytest.mark.docker
 def test_build_tags_labels_and_logs(docker_client, docker_cleanup, unique_tag, tmp_path):
     context = build_file_tree(
         tmp_path / "ctx",
-        {"Dockerfile": "FROM python:3.11-slim\nRUN echo building-now\nCMD [\"python\", \"-V\"]\n"},
+        {"Dockerfile": 'FROM python:3.11-slim\nRUN echo building-now\nCMD ["python", "-V"]\n'},
     )
     second = unique_tag.replace(":test", ":latest")
     docker_cleanup["images"].extend([unique_tag, second])
     events: list[BuildProgress] = []
-    labels = oci_labels(tmp_path, "abc123", None)
+    labels = oci_labels("abc123")
     built = build_image(
         docker_client,
         context,
@@ -64,10 +66,35 @@ def test_bad_requirement_names_the_step_and_keeps_the_log(docker_client, docker_
     assert failure.command == "RUN pip install --no-cache-dir -r /tmp/requirements.txt"
     assert any("no-such-package-spacepack-test" in line for line in failure.output_tail)
     assert len(failure.output_tail) <= 30
-    assert "step 3/3 (RUN pip install" in failed.value.message
+    assert failed.value.message.startswith("the build failed at step 3/3: The command '/bin/sh -c pip install")
     assert failure.log_path.is_file() and "returned a non-zero code" in failure.log_path.read_text()
     assert "full log: " in failure.to_text()
     assert engine.image_attrs(docker_client, unique_tag) is None
     # The legacy builder's intermediate containers are removed (forcerm).
     leftovers = docker_client.containers.list(all=True, filters={"status": "exited"})
     assert not any("requirements" in " ".join(c.attrs["Config"]["Cmd"] or []) for c in leftovers)
+
+
+def test_ctrl_c_during_a_step_leaves_no_container(docker_client, docker_cleanup, unique_tag, tmp_path):
+    marker = f"spacepack-ctrl-c-{uuid.uuid4().hex[:8]}"
+    context = build_file_tree(
+        tmp_path / "ctx", {"Dockerfile": f"FROM python:3.11-slim\nRUN echo {marker} && sleep 60\n"}
+    )
+    docker_cleanup["images"].append(unique_tag)
+
+    def interrupt_once_running(progress: BuildProgress) -> None:
+        if progress.line == marker:
+            raise KeyboardInterrupt
+
+    def step_containers() -> list[object]:
+        return [
+            c for c in docker_client.containers.list(all=True) if marker in " ".join(c.attrs["Config"]["Cmd"] or [])
+        ]
+
+    with pytest.raises(KeyboardInterrupt):
+        build_image(
+            docker_client, context, tags=[unique_tag], log_path=tmp_path / "b.log", on_event=interrupt_once_running
+        )
+    # The engine cancels the build when the stream closes; its step container goes away.
+    wait_until(lambda: not step_containers(), timeout=20)
+    assert engine.image_attrs(docker_client, unique_tag) is None

@@ -60,7 +60,9 @@ def _requirements_txt(root: Path) -> Plan:
 
 
 def _uv_lock(root: Path) -> Plan:
-    build_file_tree(root, {"main.py": APP, "pyproject.toml": "[project]\nname='demo-api'\n", "uv.lock": "version = 1\n"})
+    build_file_tree(
+        root, {"main.py": APP, "pyproject.toml": "[project]\nname='demo-api'\n", "uv.lock": "version = 1\n"}
+    )
     return _plan(
         root,
         python="3.12",
@@ -123,7 +125,9 @@ def _subfolder(root: Path) -> Plan:
         {
             "frontend/package.json": "{}\n",
             "README.md": "# Monorepo\n",
-            "backend/README.md": "---\ntitle: My Backend\nemoji: 🦀\ncolorFrom: green\nlicense: mit\n---\n# Backend\n\nKept.\n",
+            "backend/README.md": (
+                "---\ntitle: My Backend\nemoji: 🦀\ncolorFrom: green\nlicense: mit\n---\n# Backend\n\nKept.\n"
+            ),
             "backend/app/__init__.py": "",
             "backend/app/main.py": APP,
             "backend/requirements.txt": "fastapi\n",

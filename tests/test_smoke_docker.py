@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import _thread
+import concurrent.futures
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -188,4 +191,28 @@ def test_missing_required_env_is_named_before_any_container(docker_client, fault
     assert failed.value.exit_code == ExitCode.SMOKE_FAILED
     assert "required environment variable(s) API_KEY is not set" in failed.value.message
     assert "--env API_KEY=" in failed.value.hint
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_ctrl_c_while_waiting_removes_the_container(docker_client, fault_image):
+    image = fault_image("never_listens")
+    seen: list[str] = []
+
+    def interrupt_soon(line: str) -> None:
+        seen.append(line)
+        # Ctrl-C arrives while run_smoke polls the container.
+        threading.Timer(1.0, _thread.interrupt_main).start()
+
+    with pytest.raises(KeyboardInterrupt):
+        run_smoke(docker_client, image, SmokeOptions(timeout=30), on_event=interrupt_soon)
+    assert seen and seen[0].startswith("starting")
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_two_smoke_runs_at_once_do_not_collide(docker_client, fault_image):
+    image = fault_image("root_route")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: run_smoke(docker_client, image, SmokeOptions(timeout=30)), range(2)))
+    assert [r.verdict for r in reports] == ["healthy", "healthy"]
+    assert reports[0].host_port != reports[1].host_port
     assert smoke_containers(docker_client, image) == []

@@ -1,1 +1,502 @@
-"""`check`: inspect a project folder and return a `Plan` (pure: AST only, user code never runs)."""
+"""`check`: inspect a project folder and return a `Plan` (pure: AST only, user code never runs).
+
+`check_project(settings)` walks the folder once (`tree`), finds and ranks the
+ASGI apps (`apps`), decides the working dir and module name (`layout`), the
+health path (`routes`), then asks the dependency, Python, environment and
+hygiene checks for their part. Explicit settings win over detection, and
+every decision is explained by a candidate reason or an info finding.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, replace
+
+from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite, decoy_reason
+from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
+from spacepack.check.pyast import ProjectIndex
+from spacepack.check.routes import choose_health_path
+from spacepack.check.tree import ProjectTree, load_tree
+from spacepack.config import Settings
+from spacepack.errors import UsageError
+from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+FINDING_CODES: dict[str, str] = {
+    "SP100": "no ASGI app was found (no `app = FastAPI()` or similar outside tests/docs/examples)",
+    "SP103": "two apps rank the same; spacepack picked one by path, pass --entry to be sure",
+    "SP104": "a separate, smaller app sits next to the full one (e.g. a root main.py with only /health)",
+    "SP105": "an explicit setting (flag, env or config file) replaced what check would have detected",
+    "SP106": "the module of the configured entry is not in the project",
+    "SP107": "the configured entry's module has no such attribute (as far as the AST shows)",
+    "SP110": "app candidates were found in several backend folders; the others are listed",
+}
+
+DEFAULT_PYTHON = "3.11"
+_ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
+_KIND_ORDER = {"instance": 0, "shim": 1, "factory": 2}
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """An app candidate with the layout that turns it into an entry."""
+
+    app: AppCandidate
+    layout: Layout
+    backend_dir: str
+
+    @property
+    def entry(self) -> str:
+        return f"{self.layout.module}:{self.app.attr}"
+
+
+@dataclass(frozen=True)
+class EntryDecision:
+    """What runs and how: the part of the plan decided from the app's code alone."""
+
+    backend_dir: str
+    working_dir: str
+    entry: str
+    factory: bool
+    health_path: str
+    candidates: tuple[Candidate, ...]
+    findings: tuple[Finding, ...]
+
+
+def check_project(settings: Settings) -> Plan:
+    """Inspect a project (a repository root or a backend folder) and decide how it runs on a Space.
+
+    Pure: reads files, parses Python into ASTs, never imports or runs the
+    user's code. Problems are findings in the plan; only unusable input
+    (a missing folder, a malformed entry) raises.
+
+    Args:
+        settings: what the user said explicitly (see `spacepack.config`).
+
+    Returns:
+        The plan: entry, working dir, Python, dependencies, env vars, health
+        path, every app candidate with its verdict, and findings sorted by
+        severity.
+
+    Raises:
+        UsageError: when the folder, `backend_dir` or `entry` given is unusable.
+    """
+    root = settings.project_dir.resolve()
+    if not root.is_dir():
+        raise UsageError(f"{settings.project_dir} is not a folder", hint="pass the path of your project or backend")
+    tree = load_tree(root)
+    decision = decide_entry(tree, settings)
+    findings = list(decision.findings)
+    parts = _colleague_checks(tree, decision.backend_dir, decision.working_dir)
+    findings.extend(parts.findings)
+
+    python, python_source = parts.python, parts.python_source
+    if settings.python:
+        python = settings.python
+        python_source = settings.sources.get("python", "settings")
+        findings.append(_explicit("python", settings.python, settings, None))
+
+    findings.extend(_parse_findings(tree, decision.backend_dir))
+    name, description = _project_metadata(tree, decision.backend_dir)
+    system_packages = tuple(dict.fromkeys([*parts.system_packages, *settings.system_packages]))
+    return Plan(
+        root=root,
+        backend_dir=decision.backend_dir,
+        entry=decision.entry,
+        factory=decision.factory,
+        working_dir=decision.working_dir,
+        python=python,
+        python_source=python_source,
+        dependencies=parts.dependencies,
+        system_packages=system_packages,
+        env=parts.env,
+        health_path=decision.health_path,
+        candidates=decision.candidates,
+        findings=sort_findings(findings),
+        writable_dirs=parts.writable_dirs,
+        secret_files=parts.secret_files,
+        project_name=name,
+        description=description,
+    )
+
+
+def decide_entry(tree: ProjectTree, settings: Settings) -> EntryDecision:
+    """Find the app, its working dir, backend folder and health path (explicit settings win).
+
+    Args:
+        tree: the project, as loaded by `load_tree`.
+        settings: the explicit settings (backend_dir, entry, factory, health_path are used).
+
+    Raises:
+        UsageError: when `backend_dir` is not a folder of the project or `entry` is malformed.
+    """
+    search_dir = _search_dir(tree, settings)
+    index = ProjectIndex(tree)
+    finder = AppFinder(index)
+    findings: list[Finding] = []
+    ranked = [_layout(index, app, search_dir) for app in finder.find(search_dir)]
+    chosen, reasons = _choose(ranked, settings, index, search_dir, findings)
+
+    if chosen is None:
+        backend_dir = working_dir = as_dir(search_dir)
+        entry = settings.entry or ""
+        factory = bool(settings.factory)
+        health_path = settings.health_path or "/"
+    else:
+        backend_dir = chosen.backend_dir
+        working_dir = chosen.layout.working_dir
+        entry = settings.entry or chosen.entry
+        factory = settings.factory if settings.factory is not None else chosen.app.factory
+        findings.extend(chosen.layout.findings)
+        health = choose_health_path(finder, chosen.app, settings.health_path)
+        health_path = health.path
+        findings.extend(health.findings)
+        if settings.factory is not None and settings.factory != chosen.app.factory:
+            findings.append(_explicit("factory", str(settings.factory).lower(), settings, chosen.app.path))
+    if settings.health_path:
+        findings.append(_explicit("health_path", settings.health_path, settings, None))
+    if settings.backend_dir:
+        backend_dir = as_dir(search_dir)
+    return EntryDecision(
+        backend_dir=backend_dir,
+        working_dir=working_dir,
+        entry=entry,
+        factory=factory,
+        health_path=health_path,
+        candidates=_candidates(ranked, chosen, reasons),
+        findings=sort_findings(findings),
+    )
+
+
+def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
+    """Errors first, then warnings, then infos; by code, path and line within each; duplicates dropped."""
+    unique = list(dict.fromkeys(findings))
+    return tuple(
+        sorted(
+            unique,
+            key=lambda f: (_SEVERITY_ORDER.get(f.severity, 3), f.code, f.path or "", f.line or 0, f.message),
+        )
+    )
+
+
+def _search_dir(tree: ProjectTree, settings: Settings) -> str:
+    if not settings.backend_dir:
+        return ""
+    cleaned = settings.backend_dir.strip().replace("\\", "/").strip("/")
+    if cleaned.startswith("./"):
+        cleaned = cleaned[2:]
+    if cleaned in {"", "."}:
+        return ""
+    target = (tree.root / cleaned).resolve()
+    if not target.is_dir() or not target.is_relative_to(tree.root):
+        raise UsageError(
+            f"backend_dir '{settings.backend_dir}' is not a folder inside {tree.root.name}",
+            hint="pass --backend-dir relative to the project path, e.g. --backend-dir backend",
+        )
+    return target.relative_to(tree.root).as_posix()
+
+
+def _layout(index: ProjectIndex, app: AppCandidate, search_dir: str) -> _Ranked:
+    layout = entry_layout(index, app.path, search_dir)
+    working = "" if layout.working_dir == "." else layout.working_dir
+    return _Ranked(app, layout, backend_dir_for(index, working, search_dir))
+
+
+def _rank_key(item: _Ranked) -> tuple[int, int, int, str, int]:
+    app = item.app
+    return (-app.score, _KIND_ORDER[app.kind], app.path.count("/"), app.path, app.line)
+
+
+def _choose(
+    ranked: list[_Ranked],
+    settings: Settings,
+    index: ProjectIndex,
+    search_dir: str,
+    findings: list[Finding],
+) -> tuple[_Ranked | None, dict[tuple[str, str], str]]:
+    """Pick the app to run; returns it and a reason for every candidate."""
+    reasons: dict[tuple[str, str], str] = {}
+    if settings.entry:
+        return _explicit_entry(ranked, settings, index, search_dir, findings), reasons
+    eligible = sorted((r for r in ranked if not r.app.decoy), key=_rank_key)
+    for item in ranked:
+        if item.app.decoy:
+            reasons[(item.app.path, item.app.attr)] = f"never chosen: {item.app.decoy}"
+    if not eligible:
+        findings.append(
+            Finding(
+                code="SP100",
+                severity="error",
+                message="no ASGI app found"
+                + (f" in {search_dir}" if search_dir else "")
+                + " (looked for `app = FastAPI()`, Starlette and other ASGI apps, shims and factories)",
+                hint="add `app = FastAPI()` to your main module, or pass --entry module:attr (and --backend-dir)",
+            )
+        )
+        return None, reasons
+    chosen = eligible[0]
+    top = f"{chosen.entry} ({chosen.app.path})"
+    reasons[(chosen.app.path, chosen.app.attr)] = _chosen_reason(chosen, len(eligible))
+    for item in eligible[1:]:
+        if item.app.site == chosen.app.site:
+            why = f"the same app as {top}; the original wins over its re-exports"
+        elif item.backend_dir != chosen.backend_dir:
+            why = f"in another backend folder ({item.backend_dir}); lower score than {top}"
+        else:
+            why = f"lower score than {top}"
+        reasons[(item.app.path, item.app.attr)] = f"{why}: {item.app.features.describe()}"
+    _ranking_findings(chosen, eligible, findings)
+    return chosen, reasons
+
+
+def _chosen_reason(chosen: _Ranked, count: int) -> str:
+    what = {"instance": "app instance", "shim": "re-export", "factory": "app factory"}[chosen.app.kind]
+    via = f" ({chosen.app.via})" if chosen.app.via else ""
+    rank = "highest score" if count > 1 else "the only app"
+    text = f"chosen: {rank}; {what}{via} with {chosen.app.features.describe()}"
+    if chosen.layout.reason:
+        text += f"; {chosen.layout.reason}"
+    return text
+
+
+def _ranking_findings(chosen: _Ranked, eligible: list[_Ranked], findings: list[Finding]) -> None:
+    others = [r for r in eligible[1:] if r.app.site != chosen.app.site]
+    tied = [r for r in others if r.app.score == chosen.app.score]
+    if tied:
+        names = ", ".join(f"{r.entry} ({r.app.path})" for r in tied)
+        findings.append(
+            Finding(
+                code="SP103",
+                severity="warning",
+                message=f"{chosen.entry} and {names} rank the same; spacepack picked {chosen.entry}",
+                hint=f"pass --entry {chosen.entry} (or the one you mean) to make the choice explicit",
+                path=chosen.app.path,
+                line=chosen.app.line,
+            )
+        )
+    seen_sites: set[AppSite] = set()
+    for other in others:
+        if other.backend_dir != chosen.backend_dir or other.app.kind != "instance" or other.app.site in seen_sites:
+            continue
+        seen_sites.add(other.app.site)
+        if other.app.score >= chosen.app.score:
+            continue
+        target_module = module_name(
+            "" if other.layout.working_dir == "." else other.layout.working_dir, chosen.app.site.path
+        )
+        findings.append(
+            Finding(
+                code="SP104",
+                severity="info",
+                message=(
+                    f"{other.app.path} defines a separate, smaller app ({other.app.features.describe()}); "
+                    f"spacepack runs the full one, {chosen.entry}"
+                ),
+                hint=(
+                    f"make {other.app.path} import the full app instead: "
+                    f"`from {target_module} import {chosen.app.site.name or chosen.app.attr}`"
+                ),
+                path=other.app.path,
+                line=other.app.line,
+            )
+        )
+    elsewhere = sorted({r.backend_dir for r in others if r.backend_dir != chosen.backend_dir})
+    if elsewhere:
+        findings.append(
+            Finding(
+                code="SP110",
+                severity="info",
+                message=(
+                    f"apps found in several backend folders; chose {chosen.backend_dir}, "
+                    f"also found: {', '.join(elsewhere)}"
+                ),
+                hint="pass --backend-dir to pick another one",
+            )
+        )
+
+
+def _explicit_entry(
+    ranked: list[_Ranked],
+    settings: Settings,
+    index: ProjectIndex,
+    search_dir: str,
+    findings: list[Finding],
+) -> _Ranked | None:
+    """The candidate for an entry the user gave; findings when the AST cannot confirm it."""
+    entry = settings.entry or ""
+    if not _ENTRY.match(entry):
+        raise UsageError(
+            f"entry '{entry}' is not in the form module:attribute",
+            hint="pass it as uvicorn takes it, e.g. --entry src.main:app",
+        )
+    module, _, attr = entry.partition(":")
+    source = settings.sources.get("entry", "settings")
+    stem = module.replace(".", "/")
+    prefix = f"{search_dir}/" if search_dir else ""
+    matches: list[tuple[str, str]] = []  # (file, working dir)
+    for path in index.tree.python:
+        if not path.startswith(prefix):
+            continue
+        rest = path[len(prefix) :]
+        for suffix in (f"{stem}.py", f"{stem}/__init__.py"):
+            if rest == suffix or rest.endswith("/" + suffix):
+                matches.append((path, path[: -len(suffix)].rstrip("/")))
+    matches.sort(key=lambda m: (decoy_reason(m[0], prefix) is not None, m[0].count("/"), m[0]))
+    findings.append(_explicit("entry", entry, settings, matches[0][0] if matches else None))
+    if not matches:
+        findings.append(
+            Finding(
+                code="SP106",
+                severity="error",
+                message=f"entry {entry} (from {source}): there is no module {module} in {as_dir(search_dir)}",
+                hint=f"check the module path: uvicorn imports it from the working dir, as {stem}.py",
+            )
+        )
+        return None
+    path, working = matches[0]
+    layout = Layout(working_dir=as_dir(working), module=module)
+    backend_dir = backend_dir_for(index, working, search_dir)
+    for item in ranked:
+        if item.app.path == path and item.app.attr == attr:
+            return replace(item, layout=layout, backend_dir=backend_dir)
+    scope = index.scope(path)
+    defined = scope is not None and (
+        attr in scope.assigns or attr in scope.functions or attr in scope.imports or attr in scope.classes
+    )
+    if not defined:
+        findings.append(
+            Finding(
+                code="SP107",
+                severity="warning",
+                message=f"entry {entry}: {path} defines no `{attr}` that spacepack can see",
+                hint="check the attribute name: uvicorn fails if it does not exist once the module is imported",
+                path=path,
+            )
+        )
+    is_function = scope is not None and attr in scope.functions
+    line = scope.functions[attr].lineno if scope is not None and is_function else 1
+    placeholder = AppCandidate(
+        path=path,
+        attr=attr,
+        line=line,
+        kind="factory" if is_function else "instance",
+        framework="unknown",
+        features=AppFeatures(),
+        site=AppSite(path, attr),
+    )
+    return _Ranked(placeholder, layout, backend_dir)
+
+
+def _explicit(key: str, value: str, settings: Settings, path: str | None) -> Finding:
+    source = settings.sources.get(key, "settings")
+    return Finding(
+        code="SP105",
+        severity="info",
+        message=f"{key} = {value} from {source} (explicit settings win over detection)",
+        path=path,
+    )
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What the dependency, Python, environment and hygiene checks found."""
+
+    dependencies: Dependencies
+    system_packages: tuple[str, ...]
+    python: str
+    python_source: str
+    env: tuple[EnvVar, ...]
+    writable_dirs: tuple[str, ...]
+    secret_files: tuple[str, ...]
+    findings: tuple[Finding, ...]
+
+
+def _colleague_checks(tree: ProjectTree, backend_dir: str, working_dir: str) -> _Parts:
+    # Imported here: each check is its own module with its own job, loaded when a plan is made.
+    from spacepack.check.deps import read_dependencies
+    from spacepack.check.envvars import scan_env
+    from spacepack.check.hygiene import scan_hygiene
+    from spacepack.check.python_version import detect_python
+
+    deps = read_dependencies(tree, backend_dir, working_dir)
+    python = detect_python(tree, backend_dir)
+    env = scan_env(tree, backend_dir)
+    hygiene = scan_hygiene(tree, backend_dir)
+    return _Parts(
+        dependencies=deps.dependencies,
+        system_packages=tuple(deps.system_packages),
+        python=python.version or DEFAULT_PYTHON,
+        python_source=python.source or "default",
+        env=tuple(env.env),
+        writable_dirs=tuple(env.writable_dirs),
+        secret_files=tuple(hygiene.secret_files),
+        findings=(*deps.findings, *python.findings, *env.findings, *hygiene.findings),
+    )
+
+
+def _parse_findings(tree: ProjectTree, backend_dir: str) -> list[Finding]:
+    """Syntax and decoding problems of the backend's Python files (each a warning, never a crash)."""
+    found: list[Finding] = []
+    for path in tree.python_under(backend_dir):
+        module = tree.python[path]
+        if module.error is not None:
+            found.append(module.error)
+    return found
+
+
+def _project_metadata(tree: ProjectTree, backend_dir: str) -> tuple[str, str]:
+    """(name, description) from pyproject [project] in the backend folder or the root, else the folder name."""
+    folders = [backend_dir] if backend_dir in {".", ""} else [backend_dir, "."]
+    for folder in folders:
+        rel = "pyproject.toml" if folder in {".", ""} else f"{folder}/pyproject.toml"
+        text = tree.read_text(rel)
+        if text is None:
+            continue
+        try:
+            project = tomllib.loads(text).get("project", {})
+        except tomllib.TOMLDecodeError:
+            continue  # the dependency check reports a broken pyproject.toml
+        if isinstance(project, dict) and isinstance(project.get("name"), str) and project["name"].strip():
+            description = project.get("description")
+            return project["name"].strip(), description.strip() if isinstance(description, str) else ""
+    folder_name = (tree.root / backend_dir).resolve().name if backend_dir not in {".", ""} else tree.root.name
+    return folder_name or "app", ""
+
+
+def _candidates(
+    ranked: list[_Ranked], chosen: _Ranked | None, reasons: dict[tuple[str, str], str]
+) -> tuple[Candidate, ...]:
+    """Plan candidates: the chosen one first, then by score, with the reason for each verdict."""
+    items = list(ranked)
+    if chosen is not None and all((r.app.path, r.app.attr) != (chosen.app.path, chosen.app.attr) for r in items):
+        items.append(chosen)
+    result: list[Candidate] = []
+    for item in items:
+        key = (item.app.path, item.app.attr)
+        is_chosen = chosen is not None and key == (chosen.app.path, chosen.app.attr)
+        if is_chosen and chosen is not None:
+            item = chosen
+        reason = reasons.get(
+            key, "chosen: explicit entry" if is_chosen else "not chosen: an entry was given explicitly"
+        )
+        result.append(
+            Candidate(
+                entry=item.entry,
+                path=item.app.path,
+                line=item.app.line,
+                kind=item.app.kind,
+                factory=item.app.factory,
+                score=item.app.score,
+                chosen=is_chosen,
+                reason=reason,
+                working_dir=item.layout.working_dir,
+            )
+        )
+    result.sort(key=lambda c: (not c.chosen, -c.score, c.path, c.line, c.entry))
+    return tuple(result)

@@ -173,9 +173,7 @@ class AppFinder:
         for candidate in list(found.values()):
             words.add(candidate.attr.encode())
             words.add(candidate.path.rpartition("/")[2].removesuffix(".py").encode())
-        pattern = (
-            re.compile(rb"\b(" + b"|".join(re.escape(w) for w in sorted(words)) + rb")\b") if words else None
-        )
+        pattern = re.compile(rb"\b(" + b"|".join(re.escape(w) for w in sorted(words)) + rb")\b") if words else None
         if pattern is not None:
             for path in paths:
                 if path in first or b"import" not in texts[path]:

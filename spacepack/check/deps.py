@@ -118,6 +118,7 @@ class _Install:
     available: set[str] = field(default_factory=set)  # every distribution that will be installed
     sources: list[DependencySource] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    local: set[str] = field(default_factory=set)  # workspace members: provided, never installed from an index
     vcs: bool = False
     locked: bool = False
     manifest: str = ""  # where to tell the user to add a dependency
@@ -173,9 +174,7 @@ def _read(tree: ProjectTree, rel: str) -> str | None:
 def _manifest_dir(tree: ProjectTree, backend_dir: str, working_dir: str) -> str | None:
     """The first folder (backend, working dir, then upwards) that declares dependencies."""
     for directory in _unique([_norm(backend_dir), _norm(working_dir), *_ancestors(_norm(backend_dir))]):
-        if any(
-            tree.read_text(_join(directory, name)) is not None for name in (*_REQUIREMENTS_FILES, "Pipfile")
-        ):
+        if any(tree.read_text(_join(directory, name)) is not None for name in (*_REQUIREMENTS_FILES, "Pipfile")):
             return directory
         text = tree.read_text(_join(directory, "pyproject.toml"))
         if text is not None:
@@ -250,8 +249,9 @@ def _use_lock(
     for item in pinned:
         line = item.requirement_line()
         if line is None:
-            if item.name not in {r.name for r in roots}:
-                local.append(item)
+            local.append(item)
+            install.available.add(item.name)  # provided by the workspace, not by an index
+            install.local.add(item.name)
             continue
         lines.append(line)
         install.available.add(item.name)
@@ -382,14 +382,10 @@ def _from_manifests(tree: ProjectTree, directory: str) -> _Install:
         declared_sets.append(("pyproject", pyproject.path, project_reqs))
 
     if install.locked:
-        extra = [
-            r
-            for _, _, reqs in declared_sets
-            for r in reqs
-            if r.name is None or (r.name not in install.available and r.name not in install.direct)
-        ]
+        extra = [r for _, _, reqs in declared_sets for r in reqs if r.name is None or r.name not in install.available]
         for req in extra:
-            install.add(req)
+            install.lines.append(req.line)
+            install.vcs = install.vcs or req.vcs
             if req.name:
                 install.available.add(req.name)
         if extra:
@@ -518,9 +514,7 @@ def _check_imports(install: _Install, sites: list[tuple[str, ImportSite]]) -> No
         if canonicalize_name(dist) == "uvicorn":
             continue  # handled by the uvicorn rule: render adds it
         path, site = places[0]
-        more = (
-            f" (and {len(places) - 1} more place{'s' if len(places) > 2 else ''})" if len(places) > 1 else ""
-        )
+        more = f" (and {len(places) - 1} more place{'s' if len(places) > 2 else ''})" if len(places) > 1 else ""
         install.findings.append(
             Finding(
                 code="SP203",
@@ -544,9 +538,7 @@ def _infer_from_imports(install: _Install, sites: list[tuple[str, ImportSite]]) 
     for name in sorted(wanted):
         install.add(DeclaredRequirement(line=wanted[name], name=name))
     install.available |= expand_known((name, frozenset()) for name in wanted)
-    install.sources.append(
-        DependencySource(path="", kind="imports", install="inferred from imports, unpinned")
-    )
+    install.sources.append(DependencySource(path="", kind="imports", install="inferred from imports, unpinned"))
     install.findings.append(
         Finding(
             code="SP202",
@@ -646,14 +638,13 @@ def read_dependencies(tree: ProjectTree, backend_dir: str, working_dir: str) -> 
             )
         )
     system = _system_packages(install)
-    packages = sorted(
-        install.available if install.locked else set(install.direct) | {"uvicorn"} & install.available
-    )
+    if install.locked:
+        packages = sorted(install.available - install.local)
+    else:
+        packages = sorted(set(install.direct) | ({"uvicorn"} & install.available))
     dependencies = Dependencies(
         sources=tuple(install.sources),
         packages=tuple(packages),
         requirements=tuple(_unique([*install.options, *install.lines])),
     )
-    return DependencyReport(
-        dependencies=dependencies, system_packages=system, findings=tuple(install.findings)
-    )
+    return DependencyReport(dependencies=dependencies, system_packages=system, findings=tuple(install.findings))

@@ -107,9 +107,7 @@ IMPORT_TO_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
 }
 
 # Names that ship inside another distribution's wheel (never installed on their own).
-BUNDLED_IMPORTS: frozenset[str] = frozenset(
-    {"_pytest", "pytest_asyncio", "typing_inspection", "pydantic_core"}
-)
+BUNDLED_IMPORTS: frozenset[str] = frozenset({"_pytest", "pytest_asyncio", "typing_inspection", "pydantic_core"})
 
 # Distributions that pull in others, for checking imports when there is no lock
 # file to read the real closure from. Conservative: only well-known, stable edges.

@@ -175,9 +175,7 @@ def parse_requirements(path: str, read: ReadText) -> RequirementsFile:
                 Finding(
                     code="SP209",
                     severity="error",
-                    message=f"{via} includes {current}, which does not exist"
-                    if via
-                    else f"{current} is missing",
+                    message=f"{via} includes {current}, which does not exist" if via else f"{current} is missing",
                     hint="fix the path of the -r/-c line (it is relative to the including file)",
                     path=via or current,
                     line=via_line,
@@ -447,8 +445,7 @@ def parse_pyproject(text: str, path: str) -> Pyproject:
                 Finding(
                     code="SP208",
                     severity="error",
-                    message=f"{path}: [project].dependencies[{number}] is not a valid requirement: "
-                    f"{_first_line(err)}",
+                    message=f"{path}: [project].dependencies[{number}] is not a valid requirement: {_first_line(err)}",
                     hint="fix the requirement string (PEP 508)",
                     path=path,
                 )
@@ -502,9 +499,7 @@ def parse_pyproject(text: str, path: str) -> Pyproject:
 # --------------------------------------------------------------------------- Pipfile
 
 
-def parse_pipfile(
-    text: str, path: str
-) -> tuple[tuple[DeclaredRequirement, ...], str | None, tuple[Finding, ...]]:
+def parse_pipfile(text: str, path: str) -> tuple[tuple[DeclaredRequirement, ...], str | None, tuple[Finding, ...]]:
     """[packages] of a Pipfile as requirements, plus its [requires] python_version."""
     data, error = load_toml(text, path)
     if data is None:
@@ -672,9 +667,7 @@ def parse_poetry_lock(text: str, path: str) -> tuple[Lock | None, Finding | None
         for dep_name, spec in _table(table.get("dependencies")).items():
             for entry in spec if isinstance(spec, list) else [spec]:
                 entry_table = _table(entry)
-                dep_extras = tuple(
-                    canonicalize_name(e) for e in _list(entry_table.get("extras")) if isinstance(e, str)
-                )
+                dep_extras = tuple(canonicalize_name(e) for e in _list(entry_table.get("extras")) if isinstance(e, str))
                 edge = LockEdge(
                     name=canonicalize_name(dep_name),
                     extras=dep_extras,

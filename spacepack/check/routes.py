@@ -119,9 +119,7 @@ class RouteCollector:
                 routes.append(Route(_join(prefix, route_path), methods, path, use.line))
             elif use.method == "include_router" and call.args:
                 include_prefix = const_str(keyword(call, "prefix")) or ""
-                routes.extend(
-                    self.router_routes(path, call.args[0], _join(prefix, include_prefix), depth + 1)
-                )
+                routes.extend(self.router_routes(path, call.args[0], _join(prefix, include_prefix), depth + 1))
             elif use.method == "mount" and call.args:
                 mount_path = const_str(call.args[0]) or const_str(keyword(call, "path"))
                 target = call.args[1] if len(call.args) > 1 else keyword(call, "app")
@@ -244,9 +242,7 @@ def _is_none(expr: ast.expr | None) -> bool:
     return isinstance(expr, ast.Constant) and expr.value is None
 
 
-def choose_health_path(
-    finder: AppFinder, candidate: AppCandidate, explicit: str | None = None
-) -> HealthChoice:
+def choose_health_path(finder: AppFinder, candidate: AppCandidate, explicit: str | None = None) -> HealthChoice:
     """The route a smoke test should probe for the chosen app.
 
     Args:

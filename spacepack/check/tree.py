@@ -216,9 +216,7 @@ def load_tree(root: Path, rules: IgnoreRules | None = None) -> ProjectTree:
     """
     root = root.resolve()
     if not root.is_dir():
-        raise UsageError(
-            f"{root.name or root} is not a folder", hint="pass the path of your project or backend folder"
-        )
+        raise UsageError(f"{root.name or root} is not a folder", hint="pass the path of your project or backend folder")
     if rules is None:
         rules = IgnoreRules.for_project(root)
     kept, skipped = walk_with_skipped(root, rules)

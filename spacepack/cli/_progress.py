@@ -35,9 +35,7 @@ class BuildDisplay:
             from rich.console import Console
             from rich.live import Live
 
-            self._live = Live(
-                self._render(), console=Console(stderr=True), refresh_per_second=8, transient=True
-            )
+            self._live = Live(self._render(), console=Console(stderr=True), refresh_per_second=8, transient=True)
             self._live.__enter__()
         return self
 
@@ -67,7 +65,5 @@ class BuildDisplay:
         from rich.text import Text
 
         header = Text(f"building  {elapsed:5.1f}s  {self._header}", style="bold")
-        body = [
-            Text("  " + line[:200], style="dim", overflow="ellipsis", no_wrap=True) for line in self._lines
-        ]
+        body = [Text("  " + line[:200], style="dim", overflow="ellipsis", no_wrap=True) for line in self._lines]
         return Group(header, *body)

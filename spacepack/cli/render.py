@@ -12,12 +12,8 @@ from spacepack.cli._app import app
 from spacepack.cli._output import emit_json, say
 
 PathArg = Annotated[Path, typer.Argument(help="The project folder.")]
-OutOpt = Annotated[
-    Path | None, typer.Option("--out", help="Context folder (default: PATH/.spacepack/context).")
-]
-TemplateOpt = Annotated[
-    str | None, typer.Option("--template", help="A Dockerfile template to render instead.")
-]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Context folder (default: PATH/.spacepack/context).")]
+TemplateOpt = Annotated[str | None, typer.Option("--template", help="A Dockerfile template to render instead.")]
 ForceRenderOpt = Annotated[bool, typer.Option("--force", help="Render even when `check` reports errors.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the context (files, sizes, hashes) as JSON.")]
 ForceEjectOpt = Annotated[bool, typer.Option("--force", help="Replace an existing Dockerfile.template.")]

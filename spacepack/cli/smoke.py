@@ -11,16 +11,10 @@ from spacepack.cli._app import app
 from spacepack.cli._output import emit_json, say
 
 # Smoke options, shared with `spacepack build`.
-PortOpt = Annotated[
-    int | None, typer.Option("--port", help="PORT to inject (default: a free one != app_port).")
-]
+PortOpt = Annotated[int | None, typer.Option("--port", help="PORT to inject (default: a free one != app_port).")]
 HealthOpt = Annotated[str, typer.Option("--health", help="Path that must answer 2xx.")]
-EnvOpt = Annotated[
-    list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE for the container (repeatable).")
-]
-EnvFileOpt = Annotated[
-    Path | None, typer.Option("--env-file", help="A .env file (default: the project's .env).")
-]
+EnvOpt = Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE for the container (repeatable).")]
+EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="A .env file (default: the project's .env).")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds to wait for the health path.")]
 ExpectStatusOpt = Annotated[
     int | None, typer.Option("--expect-status", help="Exact status the health path must answer.")
@@ -28,9 +22,7 @@ ExpectStatusOpt = Annotated[
 ExpectJsonOpt = Annotated[
     list[str] | None, typer.Option("--expect-json", help="KEY=VALUE the health JSON must hold (repeatable).")
 ]
-CheckOpt = Annotated[
-    list[str] | None, typer.Option("--check", help="Another path that must answer 2xx (repeatable).")
-]
+CheckOpt = Annotated[list[str] | None, typer.Option("--check", help="Another path that must answer 2xx (repeatable).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 if TYPE_CHECKING:
@@ -53,9 +45,7 @@ def load_env(pairs: list[str], env_file: Path | None, default_dotenv: Path | Non
         env.update({k: v for k, v in dotenv_values(default_dotenv).items() if v is not None})
     if env_file is not None:
         if not env_file.is_file():
-            raise UsageError(
-                f"--env-file {env_file} does not exist", hint="give the path of a KEY=VALUE file"
-            )
+            raise UsageError(f"--env-file {env_file} does not exist", hint="give the path of a KEY=VALUE file")
         env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -83,20 +73,16 @@ def show_report(report: SmokeReport) -> None:
         say(f"warning: {warning}")
 
 
-def smoke_and_show(client: DockerClient, image: str, options: SmokeOptions, as_json: bool) -> SmokeReport:
-    """Run the smoke test, print its report (human or JSON) and re-raise a failure after showing it."""
+def smoke_and_show(client: DockerClient, image: str, options: SmokeOptions) -> SmokeReport:
+    """Run the smoke test and show its report on stderr; a failure is shown, then re-raised."""
     from spacepack.smoke import SmokeTestFailed, run_smoke
 
     try:
-        report = run_smoke(client, image, options, on_event=None if as_json else say)
+        report = run_smoke(client, image, options, on_event=say)
     except SmokeTestFailed as failure:
-        if as_json:
-            emit_json({"smoke": failure.report.to_json()})
-        else:
-            show_report(failure.report)
+        show_report(failure.report)
         raise
-    if not as_json:
-        show_report(report)
+    show_report(report)
     return report
 
 
@@ -116,7 +102,7 @@ def smoke(
 ) -> None:
     """Run IMAGE as uid 1000 with PORT injected, wait for health, probe / like the Spaces front end."""
     from spacepack.engine import get_docker_client
-    from spacepack.smoke import SmokeOptions, parse_expectations
+    from spacepack.smoke import SmokeOptions, SmokeTestFailed, parse_expectations
 
     options = SmokeOptions(
         health_path=health,
@@ -129,6 +115,11 @@ def smoke(
         checks=tuple(check or ()),
     )
     client = get_docker_client()
-    report = smoke_and_show(client, image, options, as_json)
+    try:
+        report = smoke_and_show(client, image, options)
+    except SmokeTestFailed as failure:
+        if as_json:
+            emit_json({"smoke": failure.report.to_json()})
+        raise
     if as_json:
         emit_json({"smoke": report.to_json()})

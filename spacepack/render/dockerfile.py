@@ -54,8 +54,7 @@ def uvicorn_command(plan: Plan) -> str:
         )
     factory = " --factory" if plan.factory else ""
     return (
-        f"exec uvicorn {plan.entry}{factory} --host 0.0.0.0 --port ${{PORT}}"
-        " --proxy-headers --forwarded-allow-ips '*'"
+        f"exec uvicorn {plan.entry}{factory} --host 0.0.0.0 --port ${{PORT}} --proxy-headers --forwarded-allow-ips '*'"
     )
 
 

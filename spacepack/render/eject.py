@@ -23,9 +23,7 @@ def eject_template(project_dir: Path, force: bool = False) -> Path:
         UsageError: the folder does not exist, or the template exists and `force` is false.
     """
     if not project_dir.is_dir():
-        raise UsageError(
-            f"{project_dir} is not a folder", hint="pass the project folder: spacepack eject PATH"
-        )
+        raise UsageError(f"{project_dir} is not a folder", hint="pass the project folder: spacepack eject PATH")
     target = project_dir / DOCKERFILE_TEMPLATE
     if target.exists() and not force:
         raise UsageError(

@@ -356,9 +356,7 @@ def validate_metadata(metadata: Mapping[str, Any]) -> None:
             what is allowed (with a did-you-mean for misspelt keys).
     """
     if not isinstance(metadata, Mapping):
-        raise MetadataError(
-            "README metadata must be a table of keys", hint="see the Space metadata keys in the README"
-        )
+        raise MetadataError("README metadata must be a table of keys", hint="see the Space metadata keys in the README")
     for key, value in metadata.items():
         if not isinstance(key, str) or key not in _VALIDATORS:
             close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)

@@ -50,9 +50,7 @@ def split_front_matter(text: str, where: str = "README.md") -> tuple[dict[str, A
 
 def front_matter(metadata: Mapping[str, Any]) -> str:
     """The YAML block, delimiters included (as `SpaceCardData.to_yaml()` would write it)."""
-    body = yaml.safe_dump(
-        dict(metadata), sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000
-    )
+    body = yaml.safe_dump(dict(metadata), sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
     return f"---\n{body}---\n"
 
 
@@ -75,9 +73,7 @@ def read_readme(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise RenderError(
-            f"cannot read {path.name}: {error}", hint=f"make {path} readable UTF-8 text"
-        ) from None
+        raise RenderError(f"cannot read {path.name}: {error}", hint=f"make {path} readable UTF-8 text") from None
 
 
 def default_body(plan: Plan, metadata: Mapping[str, Any]) -> str:

@@ -145,9 +145,7 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
     shipped, clashes = _shipped(plan, working, rules)
     for name in clashes:
         if name in {"Dockerfile", ".dockerignore"}:
-            notes.append(
-                f"your {name} is not shipped: spacepack renders its own (customise with `spacepack eject`)"
-            )
+            notes.append(f"your {name} is not shipped: spacepack renders its own (customise with `spacepack eject`)")
     generated = {
         "Dockerfile": dockerfile.encode("utf-8"),
         "README.md": readme.encode("utf-8"),

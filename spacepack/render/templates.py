@@ -23,25 +23,32 @@ README_TEMPLATE = "README.md.j2"
 DOCKERIGNORE_TEMPLATE = "dockerignore.j2"
 
 
+def _packaged_dir() -> Path | None:
+    packaged = Path(str(importlib.resources.files("spacepack") / "_templates"))
+    return packaged if (packaged / DOCKERFILE_TEMPLATE).is_file() else None
+
+
 def template_dir() -> Path:
-    """The folder holding the default templates (`Dockerfile.template`, `README.md.j2`...).
+    """The folder holding the default `Dockerfile.template`.
 
     Returns:
         `spacepack/_templates` inside an installed wheel, else the repository's
         top level (where `Dockerfile.template` and `templates/` are).
     """
-    packaged = Path(str(importlib.resources.files("spacepack") / "_templates"))
-    if (packaged / DOCKERFILE_TEMPLATE).is_file():
-        return packaged
-    return Path(__file__).resolve().parent.parent.parent
+    return _packaged_dir() or Path(__file__).resolve().parent.parent.parent
 
 
 def default_template_path(name: str) -> Path:
-    """The path of one default template, by name (e.g. `README.md.j2`)."""
+    """The path of one default template, by name (e.g. `README.md.j2`).
+
+    The wheel flattens `templates/*` into `_templates/` beside `Dockerfile.template`;
+    a source checkout keeps them in `templates/`.
+    """
+    packaged = _packaged_dir()
+    if packaged is not None:
+        return packaged / name
     base = template_dir()
-    if name == DOCKERFILE_TEMPLATE or (base / name).is_file():
-        return base / name
-    return base / "templates" / name
+    return base / name if name == DOCKERFILE_TEMPLATE else base / "templates" / name
 
 
 @functools.lru_cache(maxsize=8)

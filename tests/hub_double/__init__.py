@@ -100,9 +100,7 @@ HARDWARE = (
     "a100x4",
     "a100x8",
 )
-GITATTRIBUTES = (
-    b"*.bin filter=lfs diff=lfs merge=lfs -text\n*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
-)
+GITATTRIBUTES = b"*.bin filter=lfs diff=lfs merge=lfs -text\n*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
 _NAME_RE = re.compile(r"^(?!.*(--|\.\.))[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SPACE_ROUTE = re.compile(r"^/api/spaces/([^/]+)/([^/]+)(?:/(.*))?$")
@@ -221,9 +219,7 @@ class HubDouble:
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
@@ -433,9 +429,7 @@ class _Handler(BaseHTTPRequestHandler):
                     {"X-Error-Message": fault.message, **fault.headers},
                 )
             if handler is None:
-                raise _error(
-                    404, f"{self.command} {self.route_path} is not a route the double knows", "RouteNotFound"
-                )
+                raise _error(404, f"{self.command} {self.route_path} is not a route the double knows", "RouteNotFound")
             handler()
         except _Reply as reply:
             status = reply.status
@@ -465,8 +459,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_stream(self, lines: list[str]) -> None:
         payload = b"".join(
-            b"data: " + json.dumps({"data": line + "\n", "timestamp": _now()}).encode() + b"\n\n"
-            for line in lines
+            b"data: " + json.dumps({"data": line + "\n", "timestamp": _now()}).encode() + b"\n\n" for line in lines
         )
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -580,13 +573,9 @@ class _Handler(BaseHTTPRequestHandler):
         name, organization = body.get("name"), body.get("organization")
         namespace = organization or token.user
         if not isinstance(name, str) or not _NAME_RE.match(name) or name.endswith(".git"):
-            raise _error(
-                400, f"Invalid repo name: {name!r}: use letters, digits, '-', '_' or '.', at most 96"
-            )
+            raise _error(400, f"Invalid repo name: {name!r}: use letters, digits, '-', '_' or '.', at most 96")
         if not self._can_write(token, namespace):
-            raise _error(
-                403, f'You don\'t have the rights to create a space under the namespace "{namespace}"'
-            )
+            raise _error(403, f'You don\'t have the rights to create a space under the namespace "{namespace}"')
         if body.get("type") != "space":
             raise _error(400, "The double only creates spaces (type must be 'space')")
         if body.get("sdk") not in SPACE_SDKS:
@@ -650,9 +639,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if not recursive and depth > 1:
                     break
                 folder = base + "/".join(parts[:depth])
-                entries.setdefault(
-                    folder, {"type": "directory", "path": folder, "oid": _new_oid(), "size": 0}
-                )
+                entries.setdefault(folder, {"type": "directory", "path": folder, "oid": _new_oid(), "size": 0})
             if recursive or len(parts) == 1:
                 entries[path] = {"type": "file", "path": path, "oid": git_blob_sha1(data), "size": len(data)}
         if prefix and not entries:
@@ -677,17 +664,13 @@ class _Handler(BaseHTTPRequestHandler):
         gitignore = body.get("gitIgnore")
         if gitignore is None:
             gitignore = space.head.files.get(".gitignore", b"").decode("utf-8", "replace")
-        patterns = [
-            line.strip() for line in gitignore.splitlines() if line.strip() and not line.startswith("#")
-        ]
+        patterns = [line.strip() for line in gitignore.splitlines() if line.strip() and not line.startswith("#")]
         answer = []
         for entry in files:
             path = entry.get("path")
             if not isinstance(path, str) or "size" not in entry or "sample" not in entry:
                 raise _error(400, "each file needs path, size and sample")
-            ignored = any(
-                fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path.split("/")[-1], p) for p in patterns
-            )
+            ignored = any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path.split("/")[-1], p) for p in patterns)
             item: dict[str, Any] = {"path": path, "uploadMode": "regular", "shouldIgnore": ignored}
             if path in space.head.files:
                 item["oid"] = git_blob_sha1(space.head.files[path])

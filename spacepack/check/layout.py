@@ -1,0 +1,330 @@
+"""Where uvicorn must run, and under which module name: the working dir and the backend folder.
+
+Python finds modules from the working dir only (uvicorn puts it on sys.path),
+so the working dir is decided by the imports: package-relative imports
+(`from .config import settings`) need the module imported as part of its
+package, absolute imports of project modules (`from app.core import db`) need
+the folder they resolve from. CWD-relative resources (`StaticFiles(directory=
+"static")`, `Jinja2Templates("templates")`, `env_file="../.env"`) must be found
+from it too.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword as py_keyword
+from dataclasses import dataclass
+
+from spacepack.check.pyast import ProjectIndex, const_str, dotted, keyword
+from spacepack.plan import Finding
+
+FINDING_CODES: dict[str, str] = {
+    "SP120": "the working dir is set by package-relative or project imports (why `src.main:app`, not `main:app`)",
+    "SP121": "a CWD-relative resource (static files, templates, env_file) pins the working dir",
+    "SP122": "a CWD-relative resource is not found from the working dir the imports need",
+    "SP123": "a CWD-relative resource folder exists but never ships (ignored by .gitignore or a built-in rule)",
+    "SP124": "the app's module cannot be imported: a folder name is not a valid Python package name",
+}
+
+MANIFESTS: tuple[str, ...] = (
+    "pyproject.toml",
+    "requirements.txt",
+    "uv.lock",
+    "poetry.lock",
+    "Pipfile",
+    "setup.py",
+    "setup.cfg",
+)
+# Folders holding this many Python files are not read further for import hints.
+_MAX_MODULES = 300
+_RESOURCE_CALLS = {"StaticFiles": "directory", "Jinja2Templates": "directory"}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A path literal the app opens relative to the working dir."""
+
+    kind: str  # "StaticFiles", "Jinja2Templates", "env_file"
+    value: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How to import the app's module: from which folder, under which dotted name."""
+
+    working_dir: str  # relative to the project root, "." for the root
+    module: str  # dotted module name, as uvicorn takes it
+    findings: tuple[Finding, ...] = ()
+    reason: str = ""
+
+
+def parent(rel: str) -> str:
+    """The folder of a relative posix path ("" for the root)."""
+    return rel.rpartition("/")[0]
+
+
+def as_dir(rel: str) -> str:
+    """A folder for Plan fields: "." for the root."""
+    return rel or "."
+
+
+def _parts_from(base: str, rel_file: str) -> list[str]:
+    inner = rel_file[len(base) + 1 :] if base else rel_file
+    parts = inner.removesuffix(".py").split("/")
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts = parts[:-1]
+    return parts
+
+
+def _valid_module(parts: list[str]) -> bool:
+    return all(p.isidentifier() and not py_keyword.iskeyword(p) for p in parts)
+
+
+def module_name(working_dir: str, rel_file: str) -> str:
+    """The dotted name of `rel_file` imported with `working_dir` on sys.path."""
+    return ".".join(_parts_from("" if working_dir in {"", "."} else working_dir, rel_file))
+
+
+def _ancestors(directory: str, limit: str) -> list[str]:
+    """`directory` and its parents up to `limit` (inclusive), nearest first."""
+    result = [directory]
+    while directory and directory != limit:
+        directory = parent(directory)
+        result.append(directory)
+    if limit and limit not in result:
+        return [d for d in result if d.startswith(limit + "/") or d == limit]
+    return result
+
+
+def _relative_level(index: ProjectIndex, rel_file: str) -> tuple[int, int | None]:
+    """The deepest package-relative import of a module, and its line."""
+    module = index.tree.python.get(rel_file)
+    if module is None or module.tree is None:
+        return 0, None
+    level, line = 0, None
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.ImportFrom) and node.level > level:
+            level, line = node.level, node.lineno
+    return level, line
+
+
+def _absolute_tops(index: ProjectIndex, files: list[str]) -> set[str]:
+    tops: set[str] = set()
+    for rel in files:
+        module = index.tree.python.get(rel)
+        if module is None or module.tree is None:
+            continue
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                tops.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                tops.update(alias.name.split(".")[0] for alias in node.names)
+    return tops
+
+
+def find_resources(index: ProjectIndex, files: list[str]) -> list[Resource]:
+    """Relative path literals the app opens from the working dir."""
+    found: list[Resource] = []
+    for rel in files:
+        module = index.tree.python.get(rel)
+        if module is None or module.tree is None:
+            continue
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Call):
+                kind = (dotted(node.func) or "").rpartition(".")[2]
+                if kind in _RESOURCE_CALLS:
+                    value = const_str(keyword(node, _RESOURCE_CALLS[kind]))
+                    if value is None and node.args and kind == "Jinja2Templates":
+                        value = const_str(node.args[0])
+                    if value is not None:
+                        found.append(Resource(kind, value, rel, node.lineno))
+                env_file = const_str(keyword(node, "env_file"))
+                if env_file is not None:
+                    found.append(Resource("env_file", env_file, rel, node.lineno))
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "env_file" for t in node.targets
+            ):
+                # pydantic v1 style: class Config: env_file = ".env"
+                value = const_str(node.value)
+                if value is not None:
+                    found.append(Resource("env_file", value, rel, node.lineno))
+    return [r for r in found if r.value and not r.value.startswith(("/", "~")) and "://" not in r.value]
+
+
+def _norm(base: str, rel: str) -> str | None:
+    """`base/rel` normalised (".." resolved); None when it climbs above the project root."""
+    parts = base.split("/") if base else []
+    for piece in rel.replace("\\", "/").split("/"):
+        if piece in {"", "."}:
+            continue
+        if piece == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _resource_state(index: ProjectIndex, base: str, resource: Resource) -> str:
+    """ "shipped", "ignored" (exists on disk, never ships) or "missing", seen from `base`."""
+    target = _norm(base, resource.value)
+    if target is None:
+        return "missing"
+    tree = index.tree
+    if target in tree.sizes or tree.has_dir(target):
+        return "shipped"
+    if target in tree.env_files or (tree.root / target).exists():
+        return "ignored"
+    return "missing"
+
+
+def entry_layout(index: ProjectIndex, rel_file: str, limit: str = "") -> Layout:
+    """Decide the working dir and module name for the app defined in `rel_file`.
+
+    Args:
+        index: the project index.
+        rel_file: the module holding the app (or the shim), relative to the root.
+        limit: the highest folder allowed as working dir (the backend folder).
+    """
+    directory = parent(rel_file)
+    options = _ancestors(directory, limit)
+    level, level_line = _relative_level(index, rel_file)
+    siblings = list(index.tree.python_under(directory or "."))[:_MAX_MODULES]
+    if rel_file not in siblings:
+        siblings.append(rel_file)
+    tops = _absolute_tops(index, siblings)
+    resources = find_resources(index, siblings)
+
+    # With no other signal, a module inside packages (folders with __init__.py) is imported
+    # as part of the outermost one, the way its author most likely runs it.
+    preferred = directory
+    while preferred and f"{preferred}/__init__.py" in index.tree.python:
+        preferred = parent(preferred)
+
+    def local_tops(base: str) -> set[str]:
+        return {
+            top
+            for top in tops
+            if index.module_file(top, base) is not None or index.tree.has_dir(f"{base}/{top}" if base else top)
+        }
+
+    scored = []
+    for position, base in enumerate(options):
+        parts = _parts_from(base, rel_file)
+        valid = _valid_module(parts)
+        package_depth = len(parts) - (0 if rel_file.endswith("/__init__.py") or rel_file == "__init__.py" else 1)
+        relative_ok = package_depth >= level
+        own_name = parts[0] if parts else ""
+        resolved = local_tops(base) - {own_name} if len(parts) == 1 else local_tops(base)
+        shipped = sum(1 for r in resources if r.kind != "env_file" and _resource_state(index, base, r) == "shipped")
+        env_ok = sum(1 for r in resources if r.kind == "env_file" and _resource_state(index, base, r) != "missing")
+        distance = abs(position - options.index(preferred)) if preferred in options else position
+        scored.append(((valid, relative_ok, len(resolved), shipped, env_ok, -distance), base, parts, resolved))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    key, base, parts, resolved = scored[0]
+    valid, relative_ok = key[0], key[1]
+    module = ".".join(parts)
+    findings: list[Finding] = []
+    if not valid or not relative_ok:
+        bad = next((p for p in _parts_from("", rel_file)[:-1] if not _valid_module([p])), directory)
+        findings.append(
+            Finding(
+                code="SP124",
+                severity="error",
+                message=f"{rel_file} cannot be imported as a module: folder '{bad}' is not a valid package name",
+                hint="rename the folder to a valid Python identifier (letters, digits, underscores)",
+                path=rel_file,
+                line=level_line,
+            )
+        )
+    reason = ""
+    if level and base != directory:
+        reason = (
+            f"{rel_file} uses package-relative imports (line {level_line}), "
+            f"so it runs as `{module}` from {as_dir(base)}, not from {as_dir(directory)}"
+        )
+    elif resolved and base != directory:
+        names = ", ".join(sorted(resolved))
+        reason = f"its imports of project modules ({names}) resolve from {as_dir(base)}"
+    if reason:
+        findings.append(
+            Finding(
+                code="SP120",
+                severity="info",
+                message=f"working dir {as_dir(base)}: {reason}",
+                path=rel_file,
+                line=level_line if level else None,
+            )
+        )
+    findings.extend(_resource_findings(index, base, resources, [b for _, b, _, _ in scored]))
+    return Layout(working_dir=as_dir(base), module=module, findings=tuple(findings), reason=reason)
+
+
+def _resource_findings(index: ProjectIndex, base: str, resources: list[Resource], options: list[str]) -> list[Finding]:
+    findings: list[Finding] = []
+    for resource in resources:
+        state = _resource_state(index, base, resource)
+        shown = (
+            f"{resource.kind}({resource.value!r})" if resource.kind != "env_file" else f"env_file={resource.value!r}"
+        )
+        if resource.kind == "env_file":
+            if state != "missing":
+                findings.append(
+                    Finding(
+                        code="SP121",
+                        severity="info",
+                        message=f"{shown} is read relative to the working dir {as_dir(base)}",
+                        hint="the file never ships; on the Space set these values as secrets/variables",
+                        path=resource.file,
+                        line=resource.line,
+                    )
+                )
+            continue
+        if state == "shipped":
+            findings.append(
+                Finding(
+                    code="SP121",
+                    severity="info",
+                    message=f"{shown} is relative to the working dir: it pins it to {as_dir(base)}",
+                    hint="use a path built from __file__ to make the app start from any folder",
+                    path=resource.file,
+                    line=resource.line,
+                )
+            )
+        elif state == "ignored":
+            findings.append(
+                Finding(
+                    code="SP123",
+                    severity="warning",
+                    message=f"{shown} points at a folder that never ships (ignored by .gitignore or a built-in rule)",
+                    hint="commit the folder (remove it from .gitignore), or build it inside the image",
+                    path=resource.file,
+                    line=resource.line,
+                )
+            )
+        else:
+            elsewhere = [o for o in options if o != base and _resource_state(index, o, resource) == "shipped"]
+            where = f"; it exists from {as_dir(elsewhere[0])}" if elsewhere else ""
+            findings.append(
+                Finding(
+                    code="SP122",
+                    severity="warning",
+                    message=f"{shown} is not found from the working dir {as_dir(base)}{where}",
+                    hint='build the path from the module: Path(__file__).parent / "static"',
+                    path=resource.file,
+                    line=resource.line,
+                )
+            )
+    return findings
+
+
+def backend_dir_for(index: ProjectIndex, working_dir: str, limit: str = "") -> str:
+    """The folder that holds the backend: the nearest folder at or above the working dir with a manifest."""
+    start = "" if working_dir == "." else working_dir
+    for folder in _ancestors(start, limit):
+        if any((f"{folder}/{m}" if folder else m) in index.tree.sizes for m in MANIFESTS):
+            return as_dir(folder)
+    return as_dir(limit or start)
