@@ -310,12 +310,12 @@ def run_smoke(
                 replace(base, reason=f"the engine did not publish container port {port}"),
                 hint="check the engine with `spacepack doctor`",
             )
-        return _judge(session, replace(base, host_port=host_port), options, say)
+        return _judge(session, replace(base, host_port=host_port), options)
     finally:
         engine.remove_container(client, container_id)
 
 
-def _judge(session: _Session, base: SmokeReport, options: SmokeOptions, say: Callable[[str], None]) -> SmokeReport:
+def _judge(session: _Session, base: SmokeReport, options: SmokeOptions) -> SmokeReport:
     """Wait for health, then probe the root and the extra checks."""
     port = base.injected_port
     started = time.monotonic()

@@ -168,3 +168,16 @@ def test_big_files_warn(tmp_path: Path) -> None:
 def test_syntax_errors_and_binary_files_are_skipped(tmp_path: Path) -> None:
     report = scan(tmp_path, {"broken.py": "def (:\n", "data.bin": b"\xff\xfe\x00hf_", "ok.py": "\ufeffx = 1\n"})
     assert report.findings == ()
+
+
+def test_values_that_say_they_are_fake_and_local_db_passwords_pass(tmp_path: Path) -> None:
+    report = scan(
+        tmp_path,
+        {
+            "tests/conftest.py": 'TEST_SECRET = "test-only-secret-' + "0123456789abcdef" + '"\n',
+            "db.py": 'A = "postgresql://u:p@db.internal/x"\nB = "postgresql://app:'
+            + "Rz7q"
+            + 'Lp2x@localhost:5432/x"\n',
+        },
+    )
+    assert report.findings == ()

@@ -182,3 +182,55 @@ def test_dockerignore_lines_match_at_any_depth() -> None:
     assert "data" in lines
     assert "logs/*.log" in lines
     assert len(lines) == len(ALWAYS_EXCLUDED) + 2
+
+
+GITIGNORE_SAMPLE = (
+    "# comment",
+    "*.log",
+    "data/",
+    "/local.txt",
+    "docs/_build/",
+    "!keep.log",
+    "secret_*.json",
+    "**/tmp",
+    "*.py[cod]",
+    "cache?/",
+    "!important/",
+    "important/",
+    "[Bb]in/",
+)
+SAMPLE_PATHS = (
+    "a.log",
+    "sub/a.log",
+    "keep.log",
+    "sub/keep.log",
+    "data/",
+    "sub/data/",
+    "data",
+    "local.txt",
+    "sub/local.txt",
+    "docs/_build/",
+    "x/docs/_build/",
+    "secret_a.json",
+    "deep/secret_b.json",
+    "tmp",
+    "x/y/tmp",
+    "m.pyc",
+    "m.py",
+    "cache1/",
+    "cache12/",
+    "important/",
+    "bin/",
+    "Bin/",
+    "bins/",
+)
+
+
+@pytest.mark.parametrize("path", SAMPLE_PATHS)
+def test_fast_matcher_agrees_with_pathspec(path: str) -> None:
+    import pathspec
+
+    from spacepack.ignore import _Matcher
+
+    reference = pathspec.GitIgnoreSpec.from_lines(GITIGNORE_SAMPLE)
+    assert _Matcher(GITIGNORE_SAMPLE)(path) is reference.match_file(path)

@@ -431,6 +431,20 @@ def find_env_reads(tree: ProjectTree, backend_dir: str) -> tuple[list[EnvRead], 
     Settings fields are at import when their class, or a function returning
     one, is called at module level anywhere in the backend.
     """
+    cached = _CACHE.get((id(tree), backend_dir))
+    if cached is not None and cached[0] is tree:
+        return list(cached[1]), list(cached[2])
+    reads, writable = _find_env_reads(tree, backend_dir)
+    _CACHE[(id(tree), backend_dir)] = (tree, tuple(reads), tuple(writable))
+    while len(_CACHE) > 4:  # only the last few trees: scan_env and scan_hygiene share one walk
+        del _CACHE[next(iter(_CACHE))]
+    return reads, writable
+
+
+_CACHE: dict[tuple[int, str], tuple[ProjectTree, tuple[EnvRead, ...], tuple[str, ...]]] = {}
+
+
+def _find_env_reads(tree: ProjectTree, backend_dir: str) -> tuple[list[EnvRead], list[str]]:
     scans = [_Scanner(path, module).run() for path, module in _app_modules(tree, backend_dir)]
     called_at_import = set().union(*(s.calls_at_import for s in scans)) if scans else set()
     factories: dict[str, set[str]] = {}

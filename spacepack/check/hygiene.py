@@ -75,6 +75,17 @@ def _scannable(tree: ProjectTree, path: str) -> bool:
     )
 
 
+def _read_quickly(tree: ProjectTree, path: str) -> str | None:
+    """A kept file's text, or None for binary: the walk already vetted the path, so no resolve() here."""
+    try:
+        data = (tree.root / path).read_bytes()
+    except OSError:
+        return None
+    if b"\x00" in data:
+        return None
+    return data.decode("utf-8-sig", errors="replace")
+
+
 def _token_findings(tree: ProjectTree) -> tuple[list[Finding], set[str], set[tuple[str, int]]]:
     findings: list[Finding] = []
     files: set[str] = set()
@@ -82,7 +93,7 @@ def _token_findings(tree: ProjectTree) -> tuple[list[Finding], set[str], set[tup
     for path in tree.files:
         if not _scannable(tree, path):
             continue
-        text = tree.read_text(path)
+        text = _read_quickly(tree, path)
         if not text:
             continue
         for hit in scan_text(text):

@@ -268,12 +268,12 @@ def choose_health_path(finder: AppFinder, candidate: AppCandidate, explicit: str
             )
         return HealthChoice(explicit, routes, tuple(findings))
     ranked = sorted(
-        (rank, len(r.path), r.path, r)
-        for r in routes
+        (rank, len(r.path), r.path, r.file, r.line, index)
+        for index, r in enumerate(routes)
         if "GET" in r.methods and (rank := health_rank(r.path)) is not None
     )
     if ranked:
-        best = ranked[0][3]
+        best = routes[ranked[0][5]]
         finding = Finding(
             code="SP130",
             severity="info",

@@ -30,8 +30,10 @@ _TOKENS = re.compile("|".join(f"(?P<t{i}>{pattern})" for i, (_, pattern) in enum
 
 # scheme://user:password@host - the password group only.
 _URL_PASSWORD = re.compile(
-    r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:/@'\"`<>]{1,128}:(?P<password>[^\s@/'\"`<>]{1,256})@[^\s/'\"`<>@]+"
+    r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:/@'\"`<>]{1,128}:(?P<password>[^\s@/'\"`<>]{1,256})@(?P<host>[^\s/'\"`<>@]+)"
 )
+# Credentials of a database on the developer's machine are not a deploy secret.
+_LOCAL_HOST = re.compile(r"^(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::\d+)?$", re.IGNORECASE)
 
 # Values that are obviously not real: defaults people ship meaning "set me".
 PLACEHOLDERS = frozenset(
@@ -136,6 +138,8 @@ def is_placeholder(value: str) -> bool:
     return stripped.lower() in PLACEHOLDERS or bool(_PLACEHOLDER_SHAPES.match(stripped))
 
 
+_SAYS_FAKE = re.compile(r"test|dummy|fake|example|sample|placeholder|not[-_]?a[-_]?real|insecure", re.IGNORECASE)
+
 # A literal this random and this long, under a secret-like name, is a real secret.
 MIN_SECRET_LENGTH = 16
 MIN_SECRET_ENTROPY = 3.5
@@ -147,6 +151,8 @@ def looks_random(value: str) -> bool:
         return False
     if "://" in value or value.startswith(("/", "./", "{", "$")) or is_placeholder(value):
         return False
+    if _SAYS_FAKE.search(value):
+        return False  # "test-only-secret-0123...": random-looking on purpose, and says so
     return shannon_entropy(value) >= MIN_SECRET_ENTROPY
 
 
@@ -166,9 +172,7 @@ _MIN_TOKEN_ENTROPY = 3.0
 
 def scan_text(text: str) -> Iterator[TokenHit]:
     """Known token formats and URL passwords in a text, with 1-based line numbers."""
-    if not _might_hold_token(text):
-        return
-    for match in _TOKENS.finditer(text):
+    for match in _TOKENS.finditer(text) if _might_hold_token(text) else ():
         group = match.lastgroup or "t0"
         kind = _TOKEN_PATTERNS[int(group[1:])][0]
         value = match.group(0)
@@ -177,14 +181,17 @@ def scan_text(text: str) -> Iterator[TokenHit]:
         if kind.startswith("OpenAI") and not (re.search(r"\d", value) and re.search(r"[A-Za-z]", value[3:])):
             continue  # "sk-" followed by a plain word is a CSS class or a slug, not a key
         yield TokenHit(kind, value, text.count("\n", 0, match.start()) + 1)
-    if "://" in text:
+    if "://" in text and "@" in text:
         for match in _URL_PASSWORD.finditer(text):
             password = match.group("password")
             yield TokenHit(
                 "password in a URL",
                 password,
                 text.count("\n", 0, match.start("password")) + 1,
-                placeholder=is_placeholder(password) or password.lower() in {"pass", "password", "pw", "pwd"},
+                placeholder=is_placeholder(password)
+                or len(password) < 4
+                or _SAYS_FAKE.search(password) is not None
+                or _LOCAL_HOST.match(match.group("host")) is not None,
             )
 
 
@@ -206,7 +213,6 @@ _CHEAP_MARKERS = (
     "_live_",
     "AIza",
     "PRIVATE KEY",
-    "://",
 )
 
 

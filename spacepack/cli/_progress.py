@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -29,13 +30,16 @@ class BuildDisplay:
         self._lines: deque[str] = deque(maxlen=LIVE_LINES)
         self._header = "starting the build"
         self._live: Live | None = None
+        self._started = time.monotonic()
 
     def __enter__(self) -> BuildDisplay:
         if not self.plain:
             from rich.console import Console
             from rich.live import Live
 
-            self._live = Live(self._render(), console=Console(stderr=True), refresh_per_second=8, transient=True)
+            # `self` is the renderable: rich calls __rich__ at every refresh, so the clock runs
+            # even while a quiet step prints nothing.
+            self._live = Live(self, console=Console(stderr=True), refresh_per_second=8, transient=True)
             self._live.__enter__()
         return self
 
@@ -48,6 +52,7 @@ class BuildDisplay:
 
     def update(self, progress: BuildProgress) -> None:
         """Take one progress value from the build."""
+        self._started = time.monotonic() - progress.elapsed
         if progress.kind == "step":
             self._lines.clear()
             self._header = f"step {progress.step}/{progress.total}  {progress.command}"
@@ -58,12 +63,13 @@ class BuildDisplay:
         elif progress.kind == "done" and self.plain:
             say(f"[{progress.elapsed:6.1f}s] image built")
         if self._live is not None:
-            self._live.update(self._render(progress.elapsed))
+            self._live.refresh()
 
-    def _render(self, elapsed: float = 0.0) -> Group:
+    def __rich__(self) -> Group:
         from rich.console import Group
         from rich.text import Text
 
-        header = Text(f"building  {elapsed:5.1f}s  {self._header}", style="bold")
+        elapsed = time.monotonic() - self._started
+        header = Text(f"building  {elapsed:5.1f}s  {self._header}", style="bold", overflow="ellipsis", no_wrap=True)
         body = [Text("  " + line[:200], style="dim", overflow="ellipsis", no_wrap=True) for line in self._lines]
         return Group(header, *body)

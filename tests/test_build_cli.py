@@ -1,0 +1,125 @@
+"""`spacepack build` through the CLI: check -> render -> build -> smoke, exit codes and the JSON document."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from spacepack import engine
+from spacepack.errors import ExitCode
+from spacepack.smoke import SMOKE_LABEL
+from tests.conftest import EXAMPLE_BACKEND
+from tests.helpers import build_file_tree
+
+SECRET = "better-auth-secret-for-tests-0123456789"
+
+APP_NEEDING_API_KEY = """
+    import os
+
+    from fastapi import FastAPI
+
+    API_KEY = os.environ["API_KEY"]
+    app = FastAPI()
+
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+"""
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from spacepack.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
+def no_smoke_containers(client: engine.DockerClient, image: str) -> bool:
+    return not client.containers.list(all=True, filters={"label": f"{SMOKE_LABEL}=1", "ancestor": image})
+
+
+def test_error_findings_stop_before_the_build(tmp_path, capsys):
+    project = build_file_tree(
+        tmp_path / "p",
+        {
+            "main.py": APP_NEEDING_API_KEY + '\nHF_TOKEN = "hf_abcdefghijklmnopqrstuvwxyzABCDEF12"\n',
+            "requirements.txt": "fastapi\nuvicorn\n",
+        },
+    )
+    code, out, err = run_cli(["build", str(project), "--json"], capsys)
+    assert code == ExitCode.CHECK_FAILED
+    assert "nothing was built" in err and "--force" in err
+    assert "hf_abcdefghijklmnop" not in out + err
+    assert out == ""
+    assert not (project / ".spacepack" / "logs").exists()
+
+
+@pytest.mark.docker
+def test_example_backend_builds_and_smokes_green(docker_client, docker_cleanup, tmp_path, capsys):
+    project = tmp_path / "todo-backend"
+    shutil.copytree(EXAMPLE_BACKEND, project, ignore=shutil.ignore_patterns(".spacepack", "__pycache__", "*.db"))
+    tag = f"spacepack-test/todo-{uuid.uuid4().hex[:8]}:test"
+    docker_cleanup["images"].append(tag)
+    args = ["build", str(project), "--tag", tag, "--env", f"BETTER_AUTH_SECRET={SECRET}", "--json"]
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
+    document = json.loads(out)
+    image = document["image"]
+    assert image["tags"] == [tag]
+    assert image["size"] > 0 and image["build_seconds"] > 0
+    assert engine.image_attrs(docker_client, tag)["Id"] == image["id"]
+    assert Path(image["log_path"]).parent == project / ".spacepack" / "logs"
+    smoke = document["smoke"]
+    assert smoke["verdict"] == "healthy"
+    assert smoke["time_to_healthy"] > 0
+    assert smoke["probes"][0]["status"] == 200
+    assert SECRET not in out + err + Path(image["log_path"]).read_text()
+    assert no_smoke_containers(docker_client, tag)
+
+
+@pytest.mark.docker
+def test_bad_requirement_fails_the_build_with_exit_code_5(docker_client, docker_cleanup, tmp_path, capsys):
+    project = build_file_tree(
+        tmp_path / "p",
+        {
+            "main.py": APP_NEEDING_API_KEY,
+            "requirements.txt": "fastapi\nuvicorn\nno-such-package-spacepack-test==9.9.9\n",
+        },
+    )
+    tag = f"spacepack-test/badreq-{uuid.uuid4().hex[:8]}:test"
+    docker_cleanup["images"].append(tag)
+    code, out, err = run_cli(["build", str(project), "--tag", tag, "--json"], capsys)
+    assert code == ExitCode.BUILD_FAILED
+    assert "build failed at step" in err and "RUN pip install" in err
+    assert "No matching distribution found for no-such-package-spacepack-test==9.9.9" in err
+    failure = json.loads(out)["build_failure"]
+    assert Path(failure["log_path"]).is_file()
+    assert f"full log: {failure['log_path']}" in err
+    assert engine.image_attrs(docker_client, tag) is None
+
+
+@pytest.mark.docker
+def test_missing_required_env_is_named_then_passes_with_env(docker_client, docker_cleanup, tmp_path, capsys):
+    project = build_file_tree(
+        tmp_path / "p", {"main.py": APP_NEEDING_API_KEY, "requirements.txt": "fastapi\nuvicorn\n"}
+    )
+    tag = f"spacepack-test/needs-env-{uuid.uuid4().hex[:8]}:test"
+    docker_cleanup["images"].append(tag)
+    code, _, err = run_cli(["build", str(project), "--tag", tag], capsys)
+    assert code == ExitCode.SMOKE_FAILED
+    assert "required environment variable(s) API_KEY is not set" in err
+    assert no_smoke_containers(docker_client, tag)
+
+    (project / ".env").write_text(f"API_KEY={SECRET}\n")  # the project's .env is read by default
+    code, _, err = run_cli(["build", str(project), "--tag", tag], capsys)
+    assert code == 0, err
+    assert "smoke: healthy in" in err
+    assert SECRET not in err
+    assert no_smoke_containers(docker_client, tag)
