@@ -104,17 +104,13 @@ def run_doctor(
                 "base image",
                 present,
                 f"{base_image} is {'present' if present else 'missing'} locally",
-                ""
-                if present
-                else f"run `docker pull {base_image}` (offline: scripts/docker-up builds a stand-in)",
+                "" if present else f"run `docker pull {base_image}` (offline: scripts/docker-up builds a stand-in)",
             )
         )
         client.close()
     else:
         checks.append(
-            DoctorCheck(
-                "base image", False, f"{base_image}: unknown (no engine)", "start a Docker engine first"
-            )
+            DoctorCheck("base image", False, f"{base_image}: unknown (no engine)", "start a Docker engine first")
         )
     source = hub.token_source(environ)
     checks.append(

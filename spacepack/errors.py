@@ -128,9 +128,7 @@ class PlanOrQuotaError(HubError):
 class SpaceFailed(HubError):
     """The pushed Space ended in an error stage."""
 
-    def __init__(
-        self, message: str, hint: str = "", *, exit_code: ExitCode = ExitCode.SPACE_RUNTIME_ERROR
-    ) -> None:
+    def __init__(self, message: str, hint: str = "", *, exit_code: ExitCode = ExitCode.SPACE_RUNTIME_ERROR) -> None:
         super().__init__(message, hint)
         self.exit_code = exit_code
 
