@@ -17,12 +17,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Protocol
 
 from spacepack.errors import UsageError
+from spacepack.masking import preview
 from spacepack.ignore import is_env_file
 
 DEFAULT_MESSAGE = "Update Space with spacepack"
 # Files the Hub owns in every Space: never deleted because they are not in the context.
 HUB_OWNED_FILES = frozenset({".gitattributes"})
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# How people name env vars (API_KEY, DB_PASSWORD); anything else in a secret's name slot may be a value.
+_CONVENTIONAL_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
 _CHUNK = 1 << 20
 
 
@@ -306,10 +309,19 @@ def commit_message(project_dir: Path, message: str | None = None) -> str:
     return line or DEFAULT_MESSAGE
 
 
-def _check_name(name: str, what: str) -> None:
+def _shown_secret_name(name: str) -> str:
+    """A secret's name as errors may show it: whole when it reads like a NAME, else a 4-char preview.
+
+    People paste the value where the name goes (`--secret hf_...`, a value alone
+    on a line of the secrets file); such a "name" is a secret and is never echoed.
+    """
+    return name if _CONVENTIONAL_NAME.match(name) else preview(name)
+
+
+def _check_name(name: str, what: str, shown: str | None = None) -> None:
     if not _ENV_NAME.match(name):
         raise UsageError(
-            f"{what} name {name!r} is not a valid environment variable name",
+            f"{what} name {shown or repr(name)} is not a valid environment variable name",
             hint="use letters, digits and underscores, not starting with a digit",
         )
 
@@ -348,19 +360,26 @@ def collect_secrets(names: Iterable[str], secrets_from: Path | None, environ: Ma
         if not secrets_from.is_file():
             raise UsageError(f"--secrets-from {secrets_from}: no such file", hint="give a NAME=VALUE file")
         for name, value in dotenv_values(secrets_from).items():
-            _check_name(name, "secret")
-            if value is None or value == "":
+            shown = _shown_secret_name(name)
+            if value is None:
                 raise UsageError(
-                    f"secret {name} in {secrets_from.name} has no value", hint="write NAME=value on one line"
+                    f"a line of {secrets_from.name} has no '=' (it starts {shown})", hint="write NAME=value on one line"
+                )
+            _check_name(name, "secret", shown)
+            if value == "":
+                raise UsageError(
+                    f"secret {shown} in {secrets_from.name} has no value", hint="write NAME=value on one line"
                 )
             result[name] = value
     for name in names:
-        _check_name(name, "secret")
+        shown = _shown_secret_name(name)
+        _check_name(name, "secret", shown)
         value = environ.get(name)
         if not value:
             raise UsageError(
-                f"--secret {name}: the environment variable {name} is not set",
-                hint=f"export {name}=... before running, or put it in a --secrets-from file",
+                f"--secret {shown}: the environment variable {shown} is not set",
+                hint="--secret takes the NAME of an environment variable holding the value: "
+                "export NAME=... before running, or put NAME=value in a --secrets-from file",
             )
         result[name] = value
     return result

@@ -15,6 +15,7 @@ from spacepack.cli import build as _build  # noqa: F401  (registers the command)
 from spacepack.cli import check as _check  # noqa: F401  (registers the command)
 from spacepack.cli import doctor as _doctor  # noqa: F401  (registers the command)
 from spacepack.cli import push as _push  # noqa: F401  (registers the command)
+from spacepack.cli import release as _release  # noqa: F401  (registers the command)
 from spacepack.cli import render as _render  # noqa: F401  (registers render and eject)
 from spacepack.cli import smoke as _smoke  # noqa: F401  (registers the command)
 from spacepack.cli._app import State, app
