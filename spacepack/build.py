@@ -34,6 +34,8 @@ LOG_DIR = Path(".spacepack") / "logs"
 
 _STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _SUCCESS_RE = re.compile(r"^Successfully built ([0-9a-f]+)$")
+# " ---> 3f2a9c0e1b7d": the image a step produced (the legacy builder keeps it as cache).
+_LAYER_RE = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
 # Engine bookkeeping lines that say nothing about the user's build.
 # Colour codes: the engine paints a step's stderr red.
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -144,6 +146,7 @@ class BuildLogParser:
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.image_id: str | None = None
         self.error: str | None = None
+        self.layers: list[str] = []  # step images, in build order
 
     @property
     def elapsed(self) -> float:
@@ -184,6 +187,9 @@ class BuildLogParser:
             self.step, self.total, self.command = int(step[1]), int(step[2]), step[3].strip()
             self.tail.clear()
             return [BuildProgress("step", self.step, self.total, self.command, self.elapsed)]
+        layer = _LAYER_RE.match(line)
+        if layer:
+            self.layers.append(layer[1])
         success = _SUCCESS_RE.match(line)
         if success and self.image_id is None:
             self.image_id = success[1]
@@ -323,6 +329,48 @@ def build_image(
     emit = on_event or (lambda _progress: None)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    replaced = {engine.image_id(client, tag) for tag in tags} - {None}
+    try:
+        image_id = _build(
+            client, context_dir, tags, labels, nocache, pull, buildargs, platform, log_path, parser, mask, emit
+        )
+    except BaseException:
+        # A failed, interrupted or cut-off build leaves the images of its finished steps
+        # (legacy builder cache) untagged: remove them, so nothing dangles.
+        engine.remove_untagged(client, reversed(parser.layers), retry_seconds=5.0)
+        raise
+    # Tags that moved to the new image leave their old image dangling: remove it if unused.
+    engine.remove_untagged(client, (old for old in replaced if old and old != engine.image_id(client, image_id)))
+    attrs = engine.image_attrs(client, image_id)
+    if attrs is None:
+        raise EngineUnavailable(f"the engine built {image_id} but does not find it", hint="retry the build")
+    emit(parser.done())
+    return BuiltImage(
+        id=str(attrs.get("Id", image_id)),
+        tags=tags,
+        size=int(attrs.get("Size", 0)),
+        seconds=time.monotonic() - started,
+        log_path=log_path,
+        platform=platform,
+        labels=dict(labels or {}),
+    )
+
+
+def _build(
+    client: engine.DockerClient,
+    context_dir: Path,
+    tags: tuple[str, ...],
+    labels: Mapping[str, str] | None,
+    nocache: bool,
+    pull: bool,
+    buildargs: Mapping[str, str] | None,
+    platform: str | None,
+    log_path: Path,
+    parser: BuildLogParser,
+    mask: Masker,
+    emit: Callable[[BuildProgress], None],
+) -> str:
+    """Run the build, log it, tag the image; its id."""
     with log_path.open("w", encoding="utf-8") as log:
         log.write(f"# spacepack {__version__} build of {context_dir.name} as {', '.join(tags)}\n")
         events = engine.stream_build(
@@ -350,19 +398,7 @@ def build_image(
     image_id = parser.image_id
     for extra in tags[1:]:
         engine.tag_image(client, image_id, extra)
-    attrs = engine.image_attrs(client, image_id)
-    if attrs is None:
-        raise EngineUnavailable(f"the engine built {image_id} but does not find it", hint="retry the build")
-    emit(parser.done())
-    return BuiltImage(
-        id=str(attrs.get("Id", image_id)),
-        tags=tags,
-        size=int(attrs.get("Size", 0)),
-        seconds=time.monotonic() - started,
-        log_path=log_path,
-        platform=platform,
-        labels=dict(labels or {}),
-    )
+    return image_id
 
 
 def _consume(

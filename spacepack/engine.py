@@ -7,12 +7,15 @@ tests hand in a real client pointed at the test engine.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import docker
 import docker.errors
+import requests
+import urllib3
 
 from spacepack.errors import EngineUnavailable, UsageError
 
@@ -113,6 +116,11 @@ def stream_build(
         ) from error
     try:
         yield from events
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+        raise EngineUnavailable(
+            f"the connection to the Docker engine broke during the build ({type(error).__name__})",
+            hint="check that the engine still runs (`spacepack doctor`), then build again",
+        ) from error
     finally:
         # Closing the stream drops the connection; the engine then cancels the build and,
         # with forcerm, removes the step's container (Ctrl-C leaves nothing behind).
@@ -136,6 +144,37 @@ def image_attrs(client: DockerClient, reference: str) -> dict[str, Any] | None:
     except docker.errors.ImageNotFound:
         return None
     return attrs
+
+
+def image_id(client: DockerClient, reference: str) -> str | None:
+    """The full id of an image, or None when it does not exist."""
+    attrs = image_attrs(client, reference)
+    return str(attrs["Id"]) if attrs else None
+
+
+def remove_untagged(client: DockerClient, image_ids: Iterable[str], retry_seconds: float = 0.0) -> None:
+    """Remove each image that has no tag, with its untagged parents; never forced.
+
+    An image still used (by a container, a child image or a concurrent build)
+    is kept: the engine refuses to remove it and that refusal is fine. After a
+    cancelled build the engine removes the step's container asynchronously, so
+    a refusal is retried for up to `retry_seconds`.
+    """
+    attempts = max(1, int(retry_seconds / 0.25))
+    for image in image_ids:
+        for attempt in range(attempts):
+            attrs = image_attrs(client, image)
+            if attrs is None or attrs.get("RepoTags"):
+                break
+            try:
+                client.api.remove_image(image, force=False, noprune=False)
+                break
+            except docker.errors.ImageNotFound:
+                break
+            except docker.errors.APIError as error:
+                if "child images" in str(error) or attempt == attempts - 1:
+                    break
+                time.sleep(0.25)  # a step container on its way out still holds it
 
 
 def remove_image(client: DockerClient, reference: str) -> None:
@@ -204,9 +243,12 @@ def create_and_start(
     container_id = str(created["Id"])
     try:
         client.api.start(container_id)
-    except docker.errors.DockerException as error:
+    except BaseException as error:
+        # Ctrl-C between create and start would otherwise leave a created container behind.
         remove_container(client, container_id)
-        raise EngineUnavailable(f"the engine could not start the container: {error}") from error
+        if isinstance(error, docker.errors.DockerException):
+            raise EngineUnavailable(f"the engine could not start the container: {error}") from error
+        raise
     return container_id
 
 

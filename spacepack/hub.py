@@ -107,14 +107,25 @@ def _saved_token(environ: Mapping[str, str]) -> str | None:
     return text or None
 
 
+OIDC_SOURCE = "trusted publishing (HF_OIDC_RESOURCE)"
+
+
 def resolve_token(flag_token: str | None, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """The token to use and where it came from: --token > HF_TOKEN > HUGGING_FACE_HUB_TOKEN > saved login.
+    """The token to use and where it came from.
+
+    Order: --token > trusted publishing (HF_OIDC_RESOURCE, exchanged for a short-lived
+    token in CI) > HF_TOKEN > HUGGING_FACE_HUB_TOKEN > saved login.
 
     Returns:
         (token, source), both None when there is no token anywhere.
+
+    Raises:
+        AuthError: HF_OIDC_RESOURCE is set but the exchange failed.
     """
     if flag_token and flag_token.strip():
         return flag_token.strip(), "--token"
+    if environ.get("HF_OIDC_RESOURCE", "").strip():
+        return _oidc_token(environ), OIDC_SOURCE
     for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
         value = environ.get(name, "").strip()
         if value:
@@ -125,8 +136,38 @@ def resolve_token(flag_token: str | None, environ: Mapping[str, str]) -> tuple[s
     return None, None
 
 
+def _oidc_token(environ: Mapping[str, str]) -> str:
+    # huggingface_hub.get_token() does this exchange too, but against the endpoint it read at
+    # import time; oidc_login takes the endpoint explicitly, so HF_ENDPOINT is honoured at call time.
+    from huggingface_hub._oidc import oidc_login
+    from huggingface_hub.errors import OIDCError
+
+    resource = environ["HF_OIDC_RESOURCE"].strip()
+    try:
+        result = oidc_login(
+            resource=resource,
+            subject_token=environ.get("HF_OIDC_ID_TOKEN") or None,
+            endpoint=hub_endpoint(environ),
+        )
+    except (OIDCError, HfHubHTTPError, httpx2.TransportError) as error:
+        raise AuthError(
+            f"trusted publishing failed for {resource}: {type(error).__name__}",
+            hint="run in GitHub Actions with `permissions: id-token: write` and register the repository as a "
+            "trusted publisher of the Space, or unset HF_OIDC_RESOURCE and use HF_TOKEN",
+        ) from None
+    token = str(result.get("access_token") or "")
+    if not token:
+        raise AuthError(f"trusted publishing for {resource} returned no token", hint="check the publisher settings")
+    return token
+
+
 def token_source(environ: Mapping[str, str], flag_token: str | None = None) -> str | None:
-    """Where a token would come from ("--token", "HF_TOKEN", "saved login (<path>)"), never the value."""
+    """Where a token would come from ("--token", "HF_TOKEN", "saved login (<path>)"), never the value.
+
+    Reports trusted publishing without performing the exchange.
+    """
+    if not (flag_token and flag_token.strip()) and environ.get("HF_OIDC_RESOURCE", "").strip():
+        return OIDC_SOURCE
     return resolve_token(flag_token, environ)[1]
 
 

@@ -17,8 +17,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Protocol
 
 from spacepack.errors import UsageError
-from spacepack.masking import preview
 from spacepack.ignore import is_env_file
+from spacepack.masking import preview
 
 DEFAULT_MESSAGE = "Update Space with spacepack"
 # Files the Hub owns in every Space: never deleted because they are not in the context.

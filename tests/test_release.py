@@ -95,8 +95,9 @@ def test_release_builds_smokes_pushes_waits_and_probes(
     project = build_file_tree(tmp_path / "svc", {"main.py": APP, "requirements.txt": "fastapi\nuvicorn\n"})
     double.create_space("alice/svc")
     double.script_stages("alice/svc", "BUILDING", "APP_STARTING", "RUNNING")
-    code, out, err = run(["release", str(project), "--space", "alice/svc", "--tag", "spacepack-test/svc:rel", "--json"],
-                         capsys)
+    code, out, err = run(
+        ["release", str(project), "--space", "alice/svc", "--tag", "spacepack-test/svc:rel", "--json"], capsys
+    )
     document = json.loads(out)
     remove_built_images.extend(_image_tags(document))
     assert code == 0, err

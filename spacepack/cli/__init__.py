@@ -13,6 +13,7 @@ import typer
 
 from spacepack.cli import build as _build  # noqa: F401  (registers the command)
 from spacepack.cli import check as _check  # noqa: F401  (registers the command)
+from spacepack.cli import ci as _ci  # noqa: F401  (registers `ci github`)
 from spacepack.cli import doctor as _doctor  # noqa: F401  (registers the command)
 from spacepack.cli import push as _push  # noqa: F401  (registers the command)
 from spacepack.cli import release as _release  # noqa: F401  (registers the command)

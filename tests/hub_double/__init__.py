@@ -11,6 +11,10 @@ at it with `HfApi(endpoint=double.url)` or `HF_ENDPOINT=double.url`::
 Endpoints spoken (what huggingface_hub 2.4.0 sends), by route name, and how
 strict each is:
 
+- `oauth-token` — POST /oauth/token: trusted publishing; the RFC 8693 grant and
+  id-token types are required (400); the id token must be registered with
+  `trust_publisher(id_token, resource)` for that resource (401); answers a
+  short-lived fine-grained token with repo.write.
 - `whoami` — GET /api/whoami-v2: 401 (X-Error-Message "Invalid credentials in
   Authorization header") without a known token; body like the Hub's (name,
   orgs, auth.accessToken.role, fineGrained scopes).
@@ -198,6 +202,7 @@ class HubDouble:
         self.user = user
         self._lock = threading.RLock()
         self._tokens: dict[str, _Token] = {}
+        self._publishers: dict[str, str] = {}  # CI id token -> the resource it may publish to
         self._spaces: dict[str, _Space] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._drop_commits = 0
@@ -276,6 +281,11 @@ class HubDouble:
                 merged = {**initial, **files}
                 space.commits.append(Commit(_new_oid(), "seed", merged, added=tuple(files)))
             self._spaces[repo_id] = space
+
+    def trust_publisher(self, id_token: str, resource: str) -> None:
+        """Accept `id_token` (a CI's OIDC token) for trusted publishing to `resource` ("spaces/owner/name")."""
+        with self._lock:
+            self._publishers[id_token] = resource
 
     def fail_next(
         self,
@@ -481,6 +491,8 @@ class _Handler(BaseHTTPRequestHandler):
             return "create", self._create
         if path == "/api/validate-yaml" and method == "POST":
             return "validate-yaml", self._validate_yaml
+        if path == "/oauth/token" and method == "POST":
+            return "oauth-token", self._oauth_token
         match = _SPACE_ROUTE.match(path)
         if not match:
             return "unknown", None
@@ -566,6 +578,26 @@ class _Handler(BaseHTTPRequestHandler):
                 "auth": {"type": "access_token", "accessToken": access},
             },
         )
+
+    def _oauth_token(self) -> None:
+        """Trusted publishing: exchange a CI id token for a short-lived token scoped to one repo."""
+        body = self._json_body()
+        expected = {
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+        }
+        if not isinstance(body, dict) or any(body.get(k) != v for k, v in expected.items()):
+            raise _error(400, "unsupported grant or subject token type")
+        resource = str(body.get("resource") or "")
+        subject = str(body.get("subject_token") or "")
+        with self.hub._lock:
+            publisher = self.hub._publishers.get(subject)
+        if publisher is None or publisher != resource:
+            raise _error(401, "the id token is not a trusted publisher of this resource")
+        _, _, repo_id = resource.partition("/")
+        token = "hf_oidc_" + _new_oid()[:24]
+        self.hub.add_token(token, user=repo_id.split("/")[0], role="fineGrained", scopes=("repo.write",))
+        raise _Reply(200, {"access_token": token, "token_type": "bearer", "expires_in": 3600})
 
     def _create(self) -> None:
         token = self._token()

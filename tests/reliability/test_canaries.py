@@ -143,7 +143,7 @@ def test_push_success_and_failures_leak_nothing(
 
     # Failures: a 500 on commit, a dropped commit, a 403, a Space that dies printing its secret.
     (project / "extra.py").write_text("VALUE = 1\n")
-    double.fail_next("commit", 500, times=10)
+    double.fail_next("commit", 500)
     assert_clean(failed := run_cli([*args, "--force", "--json"], env=env), canaries, project)
     assert failed.code == 9
     double.drop_next_commit()

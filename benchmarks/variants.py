@@ -1,0 +1,175 @@
+"""The Dockerfiles spacepack is compared with, written for one app on the same base image.
+
+- `hf-guide`: Hugging Face's Docker Spaces FastAPI guide ("first demo"), as users copy it,
+  with no .dockerignore; `hf-guide+ignore` is the same file next to spacepack's rendered
+  .dockerignore (the fair best case).
+- `docker-init`: what `docker init` generates for Python, next to its generated .dockerignore.
+  The legacy builder has no BuildKit, so its `RUN --mount=type=cache,target=/root/.cache/pip
+  --mount=type=bind,source=requirements.txt,...` becomes `COPY requirements.txt .` and
+  `RUN python -m pip install --no-cache-dir -r requirements.txt` (same layer order; the pip
+  cache mount only helps BuildKit rebuilds, so no cache is the plain equivalent).
+- `naive`: `COPY . .` then `pip install -r requirements.txt`.
+- `spacepack-uv`: spacepack's rendered Dockerfile with its pip install swapped for `uv pip install`.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+BASE_IMAGE = "python:3.11-slim"
+PORT = 7860
+
+
+def _cmd(entry: str) -> str:
+    return json.dumps(["uvicorn", entry, "--host", "0.0.0.0", "--port", str(PORT)])
+
+
+def hf_guide(entry: str) -> str:
+    """The guide's first-demo Dockerfile, with the app's entry and our base image."""
+    return f"""FROM {BASE_IMAGE}
+
+RUN useradd -m -u 1000 user
+USER user
+ENV HOME=/home/user \\
+    PATH="/home/user/.local/bin:$PATH"
+
+WORKDIR /app
+
+COPY --chown=user ./requirements.txt requirements.txt
+RUN pip install --no-cache-dir --upgrade -r requirements.txt
+
+COPY --chown=user . /app
+CMD {_cmd(entry)}
+"""
+
+
+def docker_init(entry: str) -> str:
+    """`docker init`'s Python Dockerfile, its BuildKit mounts replaced by plain steps."""
+    uvicorn = shlex.join(["uvicorn", entry, "--host=0.0.0.0", f"--port={PORT}"])
+    return f"""ARG PYTHON_VERSION=3.11
+FROM python:${{PYTHON_VERSION}}-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1
+ENV PYTHONUNBUFFERED=1
+
+WORKDIR /app
+
+ARG UID=10001
+RUN adduser \\
+    --disabled-password \\
+    --gecos "" \\
+    --home "/nonexistent" \\
+    --shell "/sbin/nologin" \\
+    --no-create-home \\
+    --uid "${{UID}}" \\
+    appuser
+
+# BuildKit-only in the original: RUN --mount=type=cache,target=/root/.cache/pip
+#   --mount=type=bind,source=requirements.txt,target=requirements.txt python -m pip install -r requirements.txt
+COPY requirements.txt .
+RUN python -m pip install --no-cache-dir -r requirements.txt
+
+USER appuser
+
+COPY . .
+
+EXPOSE {PORT}
+
+CMD {uvicorn}
+"""
+
+
+# The .dockerignore `docker init` writes (every platform gets the same one).
+DOCKER_INIT_IGNORE = """# Include any files or directories that you don't want to be copied to your
+# container here (e.g., local build artifacts, temporary files, etc.).
+#
+# For more help, visit the .dockerignore file reference guide at
+# https://docs.docker.com/go/build-context-dockerignore/
+
+**/.DS_Store
+**/__pycache__
+**/.venv
+**/.classpath
+**/.dockerignore
+**/.env
+**/.git
+**/.gitignore
+**/.project
+**/.settings
+**/.toolstarget
+**/.vs
+**/.vscode
+**/*.*proj.user
+**/*.dbmdl
+**/*.jfm
+**/bin
+**/charts
+**/docker-compose*
+**/compose.y*ml
+**/Dockerfile*
+**/node_modules
+**/npm-debug.log
+**/obj
+**/secrets.dev.yaml
+**/values.dev.yaml
+LICENSE
+README.md
+"""
+
+
+def naive(entry: str) -> str:
+    """What many first Dockerfiles look like: everything, then the dependencies."""
+    return f"""FROM {BASE_IMAGE}
+WORKDIR /app
+COPY . .
+RUN pip install -r requirements.txt
+CMD {_cmd(entry)}
+"""
+
+
+_PIP_LINE = "RUN pip install --no-cache-dir --user -r {requirements}"
+# uv does not read pip.conf: when the base image configures a CA for pip (as the local
+# stand-in does), hand the same file to uv; on a stock image pip has none and uv uses its own.
+_UV_LINE = (
+    "RUN pip install --no-cache-dir --target /tmp/uv-tool uv \\\n"
+    "    && cert=$(pip config get global.cert 2>/dev/null) && export SSL_CERT_FILE=$cert; \\\n"
+    "    /tmp/uv-tool/bin/uv pip install --no-cache --system --prefix /home/user/.local -r {requirements} \\\n"
+    "    && rm -rf /tmp/uv-tool"
+)
+
+
+def with_uv(dockerfile: str, requirements: str) -> str:
+    """spacepack's rendered Dockerfile with `pip install --user` replaced by `uv pip install`.
+
+    Raises:
+        ValueError: when the rendered Dockerfile has no such pip line (the template changed).
+    """
+    line = _PIP_LINE.format(requirements=requirements)
+    if line not in dockerfile:
+        raise ValueError(f"spacepack's Dockerfile has no line {line!r}")
+    return dockerfile.replace(line, _UV_LINE.format(requirements=requirements))
+
+
+ALTERNATIVES = ("hf-guide", "hf-guide+ignore", "docker-init", "naive")
+VARIANT_LABELS = {
+    "spacepack": "spacepack",
+    "hf-guide": "(a) HF guide, no .dockerignore",
+    "hf-guide+ignore": "(a) HF guide + spacepack's .dockerignore",
+    "docker-init": "(b) docker init (+ its .dockerignore)",
+    "naive": "(c) naive COPY . . + pip",
+    "spacepack-uv": "spacepack with uv pip install",
+}
+
+
+def alternative_files(variant: str, entry: str, spacepack_ignore: str) -> dict[str, str]:
+    """The files a variant adds to the project folder: its Dockerfile and maybe a .dockerignore."""
+    if variant == "hf-guide":
+        return {"Dockerfile": hf_guide(entry)}
+    if variant == "hf-guide+ignore":
+        return {"Dockerfile": hf_guide(entry), ".dockerignore": spacepack_ignore}
+    if variant == "docker-init":
+        return {"Dockerfile": docker_init(entry), ".dockerignore": DOCKER_INIT_IGNORE}
+    if variant == "naive":
+        return {"Dockerfile": naive(entry)}
+    raise ValueError(f"unknown variant {variant!r}")

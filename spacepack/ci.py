@@ -1,0 +1,118 @@
+"""The GitHub Actions workflow that runs `spacepack release` on every push and tag."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spacepack import __version__
+from spacepack.config import Settings
+from spacepack.errors import UsageError
+from spacepack.render.templates import default_template_path, render_template
+
+WORKFLOW_TEMPLATE = "spacepack-release.yml.j2"
+WORKFLOW_DIR = Path(".github") / "workflows"
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A rendered workflow and where it goes."""
+
+    path: Path  # absolute
+    text: str
+    space: str
+    oidc: bool
+    next_step: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "space": self.space, "oidc": self.oidc, "next_step": self.next_step}
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def repository_root(project_dir: Path) -> Path:
+    """The git work tree holding the project (workflows live at its top), else the project itself."""
+    top = _git(project_dir, "rev-parse", "--show-toplevel")
+    return Path(top).resolve() if top else project_dir.resolve()
+
+
+def default_branch(repo_root: Path) -> str:
+    """origin's default branch when known, else the current branch, else `main`."""
+    remote_head = _git(repo_root, "symbolic-ref", "--short", "refs/remotes/origin/HEAD")
+    if remote_head and "/" in remote_head:
+        return remote_head.split("/", 1)[1]
+    # symbolic-ref also answers in a repository with no commit yet (rev-parse does not).
+    current = _git(repo_root, "symbolic-ref", "--short", "HEAD")
+    return current or "main"
+
+
+def github_workflow(settings: Settings, *, target: str | None = None, oidc: bool = False) -> Workflow:
+    """Render `.github/workflows/spacepack-release.yml` for a project (pure apart from reading git).
+
+    Args:
+        settings: the project's settings (with `target` applied when one is given).
+        target: a `[tool.spacepack.targets.NAME]` the workflow releases.
+        oidc: use Hugging Face trusted publishing instead of a stored HF_TOKEN secret.
+
+    Raises:
+        UsageError: when no Space is known for the project.
+    """
+    if not settings.space:
+        raise UsageError(
+            "the workflow needs to know the Space to release",
+            hint="pass --space OWNER/NAME, or set `space` in the config (or in the target)",
+        )
+    repo_root = repository_root(settings.project_dir)
+    relative = settings.project_dir.resolve().relative_to(repo_root).as_posix()
+    path_arg = relative if relative not in ("", ".") else "."
+    release_args = f"--target {target}" if target else f"--space {settings.space}"
+    name = f"spacepack-release-{target}.yml" if target else "spacepack-release.yml"
+    text = render_template(
+        default_template_path(WORKFLOW_TEMPLATE),
+        {
+            "space": settings.space,
+            "target": target,
+            "oidc": oidc,
+            "path": _shell_word(path_arg),
+            "release_args": release_args,
+            "default_branch": default_branch(repo_root),
+            "version": __version__,
+        },
+    )
+    if oidc:
+        next_step = f"on Hugging Face, add this GitHub repository as a trusted publisher of the Space {settings.space}"
+    else:
+        next_step = (
+            "add a repository secret HF_TOKEN holding a Hugging Face write token "
+            "(GitHub: Settings > Secrets and variables > Actions > New repository secret)"
+        )
+    return Workflow(repo_root / WORKFLOW_DIR / name, text, settings.space, oidc, next_step)
+
+
+def _shell_word(word: str) -> str:
+    # Folder names with spaces must survive the `run:` shell line.
+    return word if word.replace("/", "").replace("-", "").replace("_", "").replace(".", "").isalnum() else f"'{word}'"
+
+
+def write_workflow(workflow: Workflow, *, force: bool = False) -> Path:
+    """Write the workflow file; an existing different one is kept unless `force`.
+
+    Raises:
+        UsageError: the file exists with other content and `force` is False.
+    """
+    path = workflow.path
+    if path.is_file() and path.read_text(encoding="utf-8") != workflow.text and not force:
+        raise UsageError(f"{path.name} already exists and differs", hint="pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(workflow.text, encoding="utf-8")
+    temporary.replace(path)
+    return path
