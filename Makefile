@@ -39,3 +39,8 @@ unit: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The benchmarks behind BENCHMARKS.md (30-60 minutes; `python -m benchmarks.run --quick` for one small run).
+.PHONY: bench
+bench: setup engine
+	$(BIN)/python -m benchmarks.run --runs 5

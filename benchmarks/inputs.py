@@ -45,7 +45,12 @@ class LargeShape:
 
 
 QUICK_SHAPE = LargeShape(
-    routes=200, venv_small_files=1500, venv_small_size=8000, venv_large_files=2, venv_large_size=5_000_000, node_files=500
+    routes=200,
+    venv_small_files=1500,
+    venv_small_size=8000,
+    venv_large_files=2,
+    venv_large_size=5_000_000,
+    node_files=500,
 )
 _SECRET = "bench-only-not-a-secret-" + "0" * 40
 
@@ -71,16 +76,16 @@ def example_input() -> Input:
 
 def _route_module(index: int) -> str:
     return (
-        '"""Routes of resource %(i)d."""\n\n'
+        f'"""Routes of resource {index}."""\n\n'
         "from fastapi import APIRouter\n\n"
         "router = APIRouter()\n\n\n"
         "@router.get('/items')\n"
         "def list_items() -> list[dict[str, int]]:\n"
-        "    return [{'id': n, 'resource': %(i)d} for n in range(3)]\n\n\n"
+        f"    return [{{'id': n, 'resource': {index}}} for n in range(3)]\n\n\n"
         "@router.get('/items/{item_id}')\n"
         "def get_item(item_id: int) -> dict[str, int]:\n"
-        "    return {'id': item_id, 'resource': %(i)d}\n"
-    ) % {"i": index}
+        f"    return {{'id': item_id, 'resource': {index}}}\n"
+    )
 
 
 def _main_module(routes: int) -> str:
@@ -100,7 +105,9 @@ def _main_module(routes: int) -> str:
 
 def _write_venv(venv: Path, shape: LargeShape) -> None:
     site = venv / "lib" / "python3.11" / "site-packages"
-    filler = ("# vendored module\n" + "x = 1  # padding padding padding padding padding\n" * 200)[: shape.venv_small_size]
+    filler = ("# vendored module\n" + "x = 1  # padding padding padding padding padding\n" * 200)[
+        : shape.venv_small_size
+    ]
     for n in range(shape.venv_small_files):
         folder = site / f"pkg{n // 200:03d}" / f"sub{(n // 20) % 10}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -120,6 +127,10 @@ def _write_venv(venv: Path, shape: LargeShape) -> None:
     (venv / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.2\n")
 
 
+def _venv_bytes(shape: LargeShape) -> int:
+    return shape.venv_small_files * shape.venv_small_size + shape.venv_large_files * shape.venv_large_size
+
+
 def _git(root: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", *args],
@@ -131,7 +142,7 @@ def _git(root: Path, *args: str) -> None:
 
 def large_input(shape: LargeShape) -> Input:
     """The synthetic large backend, generated once per shape and reused."""
-    tag = f"{shape.routes}r-{shape.venv_small_files}v-{shape.venv_large_files}x{shape.venv_large_size}-{shape.node_files}n"
+    tag = "-".join(str(value) for value in vars(shape).values())
     root = WORK / "inputs" / "large-backend"
     marker = root / ".bench-complete"
     if not (marker.is_file() and marker.read_text() == tag):
@@ -163,8 +174,7 @@ def large_input(shape: LargeShape) -> Input:
         source_file="app/routes/r0007.py",
         description=(
             f"generated: {shape.routes} route modules in a package, a "
-            f"{(shape.venv_small_files * shape.venv_small_size + shape.venv_large_files * shape.venv_large_size) / 1e6:.0f}"
-            f" MB .venv, {shape.node_files} files of node_modules, a .git"
+            f"{_venv_bytes(shape) / 1e6:.0f} MB .venv, {shape.node_files} files of node_modules, a .git"
         ),
     )
 

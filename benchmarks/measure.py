@@ -205,12 +205,10 @@ def _host_port(client: Any, container_id: str, port: int) -> int | None:
 class FirstAnswer:
     """A tight independent probe: the moment the app first answers its health path 2xx."""
 
-    def __init__(self, client: Any, label_value: str, container_port: int, path: str) -> None:
+    def __init__(self, label_value: str, container_port: int, path: str) -> None:
         self.moment: float | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(client, label_value, container_port, path), daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, args=(label_value, container_port, path), daemon=True)
 
     def __enter__(self) -> FirstAnswer:
         self._thread.start()
@@ -220,7 +218,7 @@ class FirstAnswer:
         self._stop.set()
         self._thread.join(timeout=5)
 
-    def _run(self, client: Any, label_value: str, container_port: int, path: str) -> None:
+    def _run(self, label_value: str, container_port: int, path: str) -> None:
         # The probe's own docker client: the SDK's client is not shared across threads here.
         local = docker.from_env()
         try:
@@ -261,7 +259,7 @@ def startup_smoke(client: Any, image: str, health_path: str, env: Mapping[str, s
     port = 7861  # spacepack injects a PORT unlike app_port; the probe needs to know which one
     labels = {**LABELS, f"{BENCH_LABEL}.probe": token}
     options = SmokeOptions(health_path=health_path, port=port, env=dict(env), labels=labels, timeout=120)
-    with _stamp_healthy() as stamps, FirstAnswer(client, token, port, health_path) as probe:
+    with _stamp_healthy() as stamps, FirstAnswer(token, port, health_path) as probe:
         started = time.perf_counter()
         report = run_smoke(client, image, options)
         returned = time.perf_counter()
@@ -281,7 +279,7 @@ def startup_poll_loop(
     """A plain `docker run` + poll every 1 s loop, as CI scripts do."""
     port = 7860
     labels = {**LABELS, f"{BENCH_LABEL}.probe": token}
-    with FirstAnswer(client, token, port, health_path) as probe:
+    with FirstAnswer(token, port, health_path) as probe:
         started = time.perf_counter()
         container = client.containers.run(
             image,

@@ -160,7 +160,13 @@ def remove_untagged(client: DockerClient, image_ids: Iterable[str], retry_second
     cancelled build the engine removes the step's container asynchronously, so
     a refusal is retried for up to `retry_seconds`.
     """
-    attempts = max(1, int(retry_seconds / 0.25))
+    try:
+        _remove_untagged(client, image_ids, max(1, int(retry_seconds / 0.25)))
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+        pass  # the engine went away: the error that brought us here is the one to report
+
+
+def _remove_untagged(client: DockerClient, image_ids: Iterable[str], attempts: int) -> None:
     for image in image_ids:
         for attempt in range(attempts):
             attrs = image_attrs(client, image)

@@ -544,7 +544,8 @@ def scan_env(tree: ProjectTree, backend_dir: str) -> EnvReport:
                 severity="warning",
                 message=f"the app reads {', '.join(needed)} while it is imported, with no default; "
                 "it crashes at start-up without them",
-                hint="set them as Space secrets/variables (the smoke test passes dummy values), or give them defaults",
+                hint="give them defaults, or set them as Space secrets (push --secret NAME) and give the smoke "
+                "test a value (--env NAME=..., --env-file, or the project .env)",
                 path=first.path,
                 line=first.line,
             )

@@ -63,9 +63,7 @@ def canary_project_spec(canaries: Canaries, *, crash_with_env: bool = False) -> 
     return {
         "main.py": (
             "import os\n\nfrom fastapi import FastAPI\n\n"
-            'API_KEY = os.environ.get("API_KEY", "")\n'
-            + (crash if crash_with_env else "")
-            + "app = FastAPI()\n\n\n"
+            'API_KEY = os.environ.get("API_KEY", "")\n' + (crash if crash_with_env else "") + "app = FastAPI()\n\n\n"
             '@app.get("/health")\n'
             "def health() -> dict[str, str]:\n"
             '    return {"status": "ok"}\n'

@@ -1,0 +1,345 @@
+"""Run every benchmark of issue #8 and write benchmarks/results.json and BENCHMARKS.md.
+
+    .venv/bin/python -m benchmarks.run [--runs 5] [--quick] [--only todo-backend] [--report-only]
+
+`--quick` is for development: one run and a smaller large input. Results are
+saved after every run, so an interrupted run still leaves a usable (partial)
+results.json; `--report-only` regenerates BENCHMARKS.md from it. Every image
+and container the benchmark creates is removed at the end (and after each run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import shutil
+import sys
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from benchmarks import measure, report, variants
+from benchmarks.hubbench import hub_double, repush_spacepack, repush_upload_folder
+from benchmarks.inputs import EXTRA_REQUIREMENT, QUICK_SHAPE, WORK, Input, LargeShape, example_input, large_input
+from benchmarks.stats import summarize
+from spacepack import __version__
+from spacepack.check import check_project
+from spacepack.config import load_settings
+from spacepack.plan import Plan
+from spacepack.render import render_context
+from spacepack.render.context import Context
+from spacepack.render.dockerfile import REQUIREMENTS_FILE
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+MARKDOWN = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+VARIANT_ORDER = ("spacepack", *variants.ALTERNATIVES, "spacepack-uv")
+
+
+class Recorder:
+    """Raw values per input, measurement and variant; summarized when saved."""
+
+    def __init__(self, meta: dict[str, Any]) -> None:
+        self.meta = meta
+        self.raw: dict[str, dict[str, dict[str, list[float]]]] = {}
+        self.info: dict[str, dict[str, Any]] = {}
+
+    def add(self, scope: str, measurement: str, variant: str, value: float) -> None:
+        self.raw.setdefault(scope, {}).setdefault(measurement, {}).setdefault(variant, []).append(value)
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "meta": self.meta,
+            "inputs": {
+                scope: {
+                    "info": self.info.get(scope, {}),
+                    "measurements": {
+                        name: {variant: summarize(values) for variant, values in per.items()}
+                        for name, per in measurements.items()
+                    },
+                }
+                for scope, measurements in self.raw.items()
+            },
+        }
+
+    def save(self) -> None:
+        RESULTS.write_text(json.dumps(self.document(), indent=2, sort_keys=False) + "\n")
+
+
+class Edits:
+    """The one-line source change and the added requirement, always undone."""
+
+    def __init__(self, project: Input) -> None:
+        self.project = project
+        self.source = project.root / project.source_file
+        self.requirements = project.root / "requirements.txt"
+        self.source_text = self.source.read_text()
+        self.requirements_text = self.requirements.read_text()
+
+    def change_source(self, token: str) -> int:
+        # A unique token: the rebuild never meets a cached layer of another variant or run.
+        lines = self.source_text.rstrip("\n").split("\n")
+        lines[-1] += f"  # edited {token}"
+        self.source.write_text("\n".join(lines) + "\n")
+        return self.source.stat().st_size
+
+    def add_requirement(self, token: str) -> None:
+        self.requirements.write_text(self.requirements_text.rstrip("\n") + f"\n{EXTRA_REQUIREMENT}  # {token}\n")
+
+    def undo(self) -> None:
+        self.source.write_text(self.source_text)
+        self.requirements.write_text(self.requirements_text)
+
+
+def _tag(project: Input, variant: str, run: int, step: str) -> str:
+    return f"spacepack-bench/{project.name}-{variant.replace('+', '-')}:{step}-{run}"
+
+
+def spacepack_pipeline(project: Input, out_dir: Path) -> tuple[Plan, Context, float, float]:
+    """check + render, as `spacepack build` does before building; plan, context and both times."""
+    started = time.perf_counter()
+    settings = load_settings(project.root)
+    plan = check_project(settings)
+    checked = time.perf_counter()
+    context = render_context(plan, settings, out_dir)
+    return plan, context, checked - started, time.perf_counter() - checked
+
+
+def bench_spacepack(rec: Recorder, client: Any, ledger: measure.Ledger, project: Input, run: int) -> str:
+    """spacepack's cold build, rebuilds, size and context; returns the cold image id."""
+    scope, out = project.name, WORK / "contexts" / project.name
+    logs = WORK / "logs"
+    edits = Edits(project)
+    try:
+        steps = (
+            ("cold_build_s", None, True),
+            ("rebuild_code_s", "code", False),
+            ("rebuild_requirement_s", "req", False),
+        )
+        cold_id = ""
+        for measurement, edit, nocache in steps:
+            token = f"{run}-{uuid.uuid4().hex[:8]}"
+            if edit == "code":
+                edits.change_source(token)
+            elif edit == "req":
+                edits.add_requirement(token)
+            _plan, context, check_s, render_s = spacepack_pipeline(project, out)
+            build_s, image_id, size = measure.build_spacepack(
+                client,
+                ledger,
+                context.path,
+                _tag(project, "spacepack", run, measurement[:6]),
+                nocache=nocache,
+                log_path=logs / f"{scope}-{measurement}-{run}.log",
+            )
+            rec.add(scope, measurement, "spacepack", check_s + render_s + build_s)
+            rec.add(scope, measurement + ":check+render", "spacepack", check_s + render_s)
+            if measurement == "cold_build_s":
+                cold_id = image_id
+                rec.add(scope, "image_bytes", "spacepack", size)
+                rec.add(scope, "context_bytes", "spacepack", measure.context_bytes(context.path))
+        return cold_id
+    finally:
+        edits.undo()
+
+
+def bench_alternative(
+    rec: Recorder, client: Any, ledger: measure.Ledger, project: Input, run: int, variant: str, plan: Plan, ignore: str
+) -> None:
+    """One alternative's cold build, rebuilds, size and context, its files added to the project and removed."""
+    files = variants.alternative_files(variant, plan.entry, ignore)
+    edits = Edits(project)
+    for name, text in files.items():
+        (project.root / name).write_text(text)
+    try:
+        rec.add(project.name, "context_bytes", variant, measure.context_bytes(project.root))
+        seconds, image_id = measure.build_plain(
+            client, ledger, project.root, _tag(project, variant, run, "cold"), nocache=True
+        )
+        rec.add(project.name, "cold_build_s", variant, seconds)
+        rec.add(project.name, "image_bytes", variant, measure.image_size(client, image_id))
+        edits.change_source(f"{run}-{uuid.uuid4().hex[:8]}")
+        seconds, _ = measure.build_plain(
+            client, ledger, project.root, _tag(project, variant, run, "code"), nocache=False
+        )
+        rec.add(project.name, "rebuild_code_s", variant, seconds)
+        edits.add_requirement(f"{run}-{uuid.uuid4().hex[:8]}")
+        seconds, _ = measure.build_plain(
+            client, ledger, project.root, _tag(project, variant, run, "req"), nocache=False
+        )
+        rec.add(project.name, "rebuild_requirement_s", variant, seconds)
+    finally:
+        edits.undo()
+        for name in files:
+            (project.root / name).unlink(missing_ok=True)
+
+
+def bench_uv(rec: Recorder, client: Any, ledger: measure.Ledger, project: Input, run: int, verify: bool) -> None:
+    """spacepack's Dockerfile with uv: cold build (check + render included) and image size."""
+    out = WORK / "contexts" / f"{project.name}-uv"
+    started = time.perf_counter()
+    _plan, context, _check_s, _render_s = spacepack_pipeline(project, out)
+    dockerfile = context.path / "Dockerfile"
+    dockerfile.write_text(variants.with_uv(dockerfile.read_text(), REQUIREMENTS_FILE))
+    prepared = time.perf_counter() - started
+    seconds, image_id = measure.build_plain(
+        client, ledger, context.path, _tag(project, "uv", run, "cold"), nocache=True
+    )
+    rec.add(project.name, "cold_build_s", "spacepack-uv", prepared + seconds)
+    rec.add(project.name, "image_bytes", "spacepack-uv", measure.image_size(client, image_id))
+    if verify:
+        result = measure.startup_smoke(client, image_id, _plan.health_path, dict(project.env), uuid.uuid4().hex[:12])
+        rec.info.setdefault(project.name, {})["uv_image_smoke_healthy_s"] = round(result["verdict_s"], 3)
+
+
+def bench_startup(rec: Recorder, client: Any, ledger: measure.Ledger, project: Input, image: str, plan: Plan) -> None:
+    smoke = measure.startup_smoke(client, image, plan.health_path, dict(project.env), uuid.uuid4().hex[:12])
+    poll = measure.startup_poll_loop(client, ledger, image, plan.health_path, dict(project.env), uuid.uuid4().hex[:12])
+    for name, result in (("spacepack", smoke), ("poll-loop", poll)):
+        rec.add(project.name, "startup_verdict_s", name, result["verdict_s"])
+        rec.add(project.name, "startup_first_answer_s", name, result["first_answer_s"])
+        rec.add(project.name, "startup_lag_s", name, result["lag_s"])
+    rec.add(project.name, "smoke_returned_s", "spacepack", smoke["returned_s"])
+
+
+def bench_cli(rec: Recorder, project: Input) -> None:
+    env = measure.quiet_env()
+    cli = measure.spacepack_cli()
+    rec.add(
+        project.name, "check_cli_s", "spacepack", measure.wall_time([cli, "check", str(project.root), "--json"], env)
+    )
+    started = time.perf_counter()
+    check_project(load_settings(project.root))
+    rec.add(project.name, "check_library_s", "spacepack", time.perf_counter() - started)
+
+
+def bench_help(rec: Recorder) -> None:
+    env = measure.quiet_env()
+    rec.add("cli", "help_s", "spacepack", measure.wall_time([measure.spacepack_cli(), "--help"], env))
+    rec.add("cli", "help_s", "python -c pass", measure.wall_time([sys.executable, "-c", "pass"], env))
+
+
+def bench_hub(rec: Recorder, project: Input, run: int) -> None:
+    home = WORK / "hf-home"
+    home.mkdir(parents=True, exist_ok=True)
+    out = WORK / "contexts" / f"{project.name}-hub"
+    edits = Edits(project)
+    changed: list[int] = []
+
+    def change() -> tuple[Context, Plan]:
+        changed.append(edits.change_source(f"hub-{run}-{uuid.uuid4().hex[:8]}"))
+        plan, context, _c, _r = spacepack_pipeline(project, out)
+        return context, plan
+
+    try:
+        with hub_double(home) as double:
+            plan, context, _c, _r = spacepack_pipeline(project, out)
+            sent = repush_spacepack(double, f"alice/bench-{project.name}-sp-{run}", context, plan, change)
+            rec.add(project.name, "repush_bytes", "spacepack", sent)
+            rec.add(project.name, "changed_file_bytes", "spacepack", changed[-1])
+            edits.undo()
+            spacepack_pipeline(project, out)
+            sent = repush_upload_folder(double, f"alice/bench-{project.name}-uf-{run}", out, change)
+            rec.add(project.name, "repush_bytes", "upload_folder", sent)
+    finally:
+        edits.undo()
+
+
+def one_run(rec: Recorder, client: Any, projects: list[Input], run: int, steps: set[str]) -> None:
+    ledger = measure.Ledger()
+    try:
+        if "cli" in steps:
+            bench_help(rec)
+        for project in projects:
+            print(f"[run {run}] {project.name}", flush=True)
+            plan, context, _c, _r = spacepack_pipeline(project, WORK / "contexts" / project.name)
+            ignore = (context.path / ".dockerignore").read_text()
+            if "build" in steps:
+                cold = bench_spacepack(rec, client, ledger, project, run)
+                print(f"[run {run}] {project.name}: spacepack built", flush=True)
+                if "startup" in steps:
+                    bench_startup(rec, client, ledger, project, cold, plan)
+                for variant in variants.ALTERNATIVES:
+                    bench_alternative(rec, client, ledger, project, run, variant, plan, ignore)
+                    print(f"[run {run}] {project.name}: {variant} built", flush=True)
+                bench_uv(rec, client, ledger, project, run, verify=run == 0)
+            if "cli" in steps:
+                bench_cli(rec, project)
+            if "hub" in steps:
+                bench_hub(rec, project, run)
+            measure.cleanup(client, ledger)
+            ledger = measure.Ledger()
+            rec.save()
+    finally:
+        measure.cleanup(client, ledger)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="spacepack benchmarks (issue #8)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (default 5)")
+    parser.add_argument("--quick", action="store_true", help="one run, a smaller large input (development)")
+    parser.add_argument("--only", choices=("todo-backend", "large-backend"), help="one input only")
+    parser.add_argument("--steps", default="build,startup,cli,hub", help="comma list of build,startup,cli,hub")
+    parser.add_argument("--report-only", action="store_true", help="regenerate BENCHMARKS.md from results.json")
+    args = parser.parse_args(argv)
+    if args.report_only:
+        MARKDOWN.write_text(report.render(json.loads(RESULTS.read_text())))
+        print(f"wrote {MARKDOWN.name}")
+        return 0
+    runs = 1 if args.quick else args.runs
+    shape = QUICK_SHAPE if args.quick else LargeShape()
+    WORK.mkdir(parents=True, exist_ok=True)
+    client = docker.from_env(timeout=900)
+    projects = []
+    if args.only in (None, "todo-backend"):
+        projects.append(example_input())
+    if args.only in (None, "large-backend"):
+        projects.append(large_input(shape))
+    version = client.version()
+    rec = Recorder(
+        {
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "runs": runs,
+            "quick": args.quick,
+            "spacepack": __version__,
+            "engine": f"Docker {version.get('Version')} (API {version.get('ApiVersion')}), classic builder",
+            "platform": platform.platform(),
+            "cpus": __import__("os").cpu_count(),
+            "python": platform.python_version(),
+            "base_image": variants.BASE_IMAGE,
+            "large_shape": vars(shape),
+        }
+    )
+    for project in projects:
+        rec.info[project.name] = {
+            "description": project.description,
+            "tree_bytes": __import__("benchmarks.inputs", fromlist=["tree_bytes"]).tree_bytes(project.root),
+        }
+    steps = set(args.steps.split(","))
+    try:
+        for run in range(runs):
+            one_run(rec, client, projects, run, steps)
+            rec.meta["completed_runs"] = run + 1
+            rec.save()
+    except BaseException:
+        traceback.print_exc()
+        rec.meta["interrupted"] = True
+        rec.save()
+        raise
+    finally:
+        leftovers = client.images.list(all=True, filters={"label": f"{measure.BENCH_LABEL}=1"})
+        rec.meta["leftover_images"] = len(leftovers)
+        rec.save()
+        shutil.rmtree(WORK / "contexts", ignore_errors=True)
+    MARKDOWN.write_text(report.render(rec.document()))
+    print(f"wrote {RESULTS.name} and {MARKDOWN.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
