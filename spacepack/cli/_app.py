@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from spacepack import __version__
-from spacepack.errors import EXIT_CODE_MEANINGS
+from spacepack.errors import EXIT_CODE_MEANINGS, ExitCode
+
+INTERRUPTED_LINE = "interrupted; everything spacepack started was cleaned up"
+
+
+class _Group(TyperGroup):
+    """The command group; Ctrl-C gets its one line here.
+
+    typer turns a KeyboardInterrupt raised by a command into a silent exit
+    130 before `spacepack.cli.main` can see it, so the line is said where the
+    command runs (the command's own `finally` blocks have cleaned up by then).
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click; its Context type is private
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            print(INTERRUPTED_LINE, file=sys.stderr, flush=True)
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
 
 _EXIT_CODES = "\n".join(f"  {int(code):>3}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items())
 
 app = typer.Typer(
     name="spacepack",
+    cls=_Group,
     help=(
         "Ship a FastAPI (any ASGI) backend as a Hugging Face Docker Space: "
         "check, render, build, smoke-test, push.\n\n"
