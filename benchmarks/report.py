@@ -90,12 +90,13 @@ def _targets(doc: dict[str, Any]) -> list[str]:
             f"{format_seconds(naive or 0)} ({format_ratio(ratio(naive, sp))} spacepack's time)."
         )
         if not ok:
+            engine_share = f"{format_ratio(engine / best)} of the best alternative" if engine is not None else "?"
             out.append(
                 "  Why: spacepack's number counts what `spacepack build` does on every build — `check` (walks and "
-                "parses the tree) and `render` (copies the shipped files into the context) — before the engine build, "
-                "which alone is on par with the best alternative. What would close it: reuse the plan when the tree's "
-                "file list and mtimes have not changed (a cache keyed by the walk), and let render skip "
-                "unchanged files; the engine part needs nothing."
+                "parses the tree) and `render` (copies the shipped files into the context) — before the engine "
+                f"build, which alone is {engine_share}. What would close it: reuse the plan when the tree's file list "
+                "and mtimes have not changed (a cache keyed by the walk), and let render skip unchanged files; the "
+                "engine part is the same layer order as the best alternative."
             )
 
     # image size
@@ -116,9 +117,10 @@ def _targets(doc: dict[str, Any]) -> list[str]:
         out.append(f"- **Image size ≤ the HF-guide-with-ignore image** — {_verdict(size_ok)}. " + "; ".join(rows) + ".")
         if not size_ok:
             out.append(
-                "  Why: the difference is the layer spacepack adds (`RUN mkdir -p` of the folders the app writes, and "
-                "the home folder made by `useradd -m`); what would close it: create those folders in the same `RUN` "
-                "as the user."
+                "  Why: spacepack's image carries its own few files (the generated requirements file, the Space "
+                "README) and the folders it creates for the app (`RUN mkdir -p` of the writable folders), which the "
+                "HF guide does not; when the gap is a few kB that is all it is, and merging that `RUN` into the "
+                "`useradd` one would close it."
             )
 
     # context bytes
@@ -172,10 +174,12 @@ def _targets(doc: dict[str, Any]) -> list[str]:
         out.append(f"- **Re-push uploads < 2× the changed file** — {_verdict(repush_ok)}. " + "; ".join(parts) + ".")
         if not repush_ok:
             out.append(
-                "  Why: the commit is NDJSON with the file base64-encoded (4/3 of its size) plus a fixed header and a "
-                "preupload request naming the file; for a file of a few hundred bytes that fixed part dominates. For "
-                "files above a few kB the ratio tends to 1.33×; nothing on spacepack's side would lower it short of "
-                "the Hub accepting raw bytes."
+                "  Why: huggingface_hub's `create_commit` first sends a preupload request whose `sample` is the "
+                "base64 of the file's first 512 bytes, then the NDJSON commit with the whole file base64-encoded "
+                "(4/3 of its size) and a header line; for a file of a few hundred bytes the file is in effect sent "
+                "twice. spacepack already sends only the changed file (compare upload_folder). What would close it: "
+                "nothing on spacepack's side without bypassing huggingface_hub's commit protocol; for files of "
+                "several kB the ratio tends to about 1.4×, under the target."
             )
 
     # smoke lag

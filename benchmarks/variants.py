@@ -133,8 +133,10 @@ _PIP_LINE = "RUN pip install --no-cache-dir --user -r {requirements}"
 # stand-in does), hand the same file to uv; on a stock image pip has none and uv uses its own.
 _UV_LINE = (
     "RUN pip install --no-cache-dir --target /tmp/uv-tool uv \\\n"
-    "    && cert=$(pip config get global.cert 2>/dev/null) && export SSL_CERT_FILE=$cert; \\\n"
-    "    /tmp/uv-tool/bin/uv pip install --no-cache --system --prefix /home/user/.local -r {requirements} \\\n"
+    "    && cert=$(pip config list | sed -n \"s/^global.cert='\\(.*\\)'$/\\1/p\") \\\n"
+    '    && if [ -n "$cert" ]; then export SSL_CERT_FILE="$cert"; fi \\\n'
+    "    && "
+    "/tmp/uv-tool/bin/uv pip install --no-cache --system --prefix /home/user/.local -r {requirements} \\\n"
     "    && rm -rf /tmp/uv-tool"
 )
 
