@@ -14,8 +14,12 @@ import sys
 from dataclasses import dataclass, replace
 
 from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite, decoy_reason
+from spacepack.check.deps import read_dependencies
+from spacepack.check.envvars import scan_env
+from spacepack.check.hygiene import scan_hygiene
 from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
 from spacepack.check.pyast import ProjectIndex
+from spacepack.check.python_version import detect_python
 from spacepack.check.routes import choose_health_path
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
@@ -93,7 +97,7 @@ def check_project(settings: Settings) -> Plan:
     tree = load_tree(root)
     decision = decide_entry(tree, settings)
     findings = list(decision.findings)
-    parts = _colleague_checks(tree, decision.backend_dir, decision.working_dir)
+    parts = _dependency_env_and_hygiene_checks(tree, decision.backend_dir, decision.working_dir)
     findings.extend(parts.findings)
 
     python, python_source = parts.python, parts.python_source
@@ -417,13 +421,7 @@ class _Parts:
     findings: tuple[Finding, ...]
 
 
-def _colleague_checks(tree: ProjectTree, backend_dir: str, working_dir: str) -> _Parts:
-    # Imported here: each check is its own module with its own job, loaded when a plan is made.
-    from spacepack.check.deps import read_dependencies
-    from spacepack.check.envvars import scan_env
-    from spacepack.check.hygiene import scan_hygiene
-    from spacepack.check.python_version import detect_python
-
+def _dependency_env_and_hygiene_checks(tree: ProjectTree, backend_dir: str, working_dir: str) -> _Parts:
     deps = read_dependencies(tree, backend_dir, working_dir)
     python = detect_python(tree, backend_dir)
     env = scan_env(tree, backend_dir)
