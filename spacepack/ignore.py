@@ -85,19 +85,18 @@ def is_env_file(name: str) -> bool:
         name: a file name (not a path), e.g. ".env.local".
 
     Returns:
-        True for ".env", ".env.local", "prod.env"; False for templates such as
-        ".env.example", ".env.sample", ".env.template" or "example.env".
+        True for ".env", ".env.local", "prod.env", ".env.example.local"; False for
+        templates such as ".env.example", ".env.sample", ".env.template" or "example.env".
     """
-    if name == ".env":
+    # Exactly the rule of the ALWAYS_EXCLUDED patterns, so the push guard and the ignore rules agree:
+    # only `.env.<template>` / `<template>.env` are templates; `.env.example.local` holds values.
+    if name in {".env", ".envrc"}:
         return True
     if name.startswith(".env."):
-        rest = name[len(".env.") :]
-    elif name.endswith(".env") and len(name) > len(".env"):
-        rest = name[: -len(".env")]
-    else:
-        return False
-    parts = {part.lower() for part in rest.replace("-", ".").replace("_", ".").split(".") if part}
-    return not parts & _ENV_TEMPLATE_PARTS
+        return name[len(".env.") :] not in _ENV_TEMPLATE_PARTS
+    if name.endswith(".env") and len(name) > len(".env"):
+        return name[: -len(".env")] not in _ENV_TEMPLATE_PARTS
+    return False
 
 
 def _rebase(pattern: str, directory: str) -> str | None:
@@ -369,6 +368,11 @@ def walk_with_skipped(root: Path, rules: IgnoreRules) -> tuple[list[tuple[str, i
             if entry.is_symlink():
                 target = Path(entry.path).resolve()
                 if not target.is_relative_to(root) or not target.is_file():
+                    continue
+                # A link must not smuggle out what the rules keep in: `settings.cfg -> .env`
+                # would otherwise copy the secret's contents into the image and the upload.
+                if is_env_file(target.name) or rules.is_ignored(target.relative_to(root).as_posix()):
+                    skipped.append(rel)
                     continue
                 size = target.stat().st_size
             else:

@@ -24,7 +24,9 @@ from tests.helpers import build_file_tree
         ("example.env", False),
         ("environment.py", False),
         ("env", False),
-        (".envrc", False),
+        (".envrc", True),
+        (".env.example.local", True),
+        (".env.local.example", True),  # only exact templates ship, as in ALWAYS_EXCLUDED
     ],
 )
 def test_is_env_file(name: str, expected: bool) -> None:
@@ -234,3 +236,26 @@ def test_fast_matcher_agrees_with_pathspec(path: str) -> None:
 
     reference = pathspec.GitIgnoreSpec.from_lines(GITIGNORE_SAMPLE)
     assert _Matcher(GITIGNORE_SAMPLE)(path) is reference.match_file(path)
+
+
+def test_a_symlink_to_an_ignored_file_does_not_ship_its_contents(tmp_path: Path) -> None:
+    secret_value = "value-that-must-stay-home"
+    (tmp_path / ".env").write_text(f"SECRET_KEY={secret_value}\n")
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "key.pem").write_text("key")
+    (tmp_path / ".gitignore").write_text("private/\n")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "settings.cfg").symlink_to(".env")
+    (tmp_path / "conf" / "app.ini").symlink_to("../.env")
+    (tmp_path / "key.pem").symlink_to("private/key.pem")
+    (tmp_path / "main.py").write_text("app = None\n")
+    (tmp_path / "alias.py").symlink_to("main.py")
+    shipped = [rel for rel, _ in walk(tmp_path, IgnoreRules.for_project(tmp_path))]
+    assert shipped == [".gitignore", "alias.py", "main.py"]
+
+
+def test_every_name_the_patterns_exclude_is_an_env_file_for_the_guard(tmp_path: Path) -> None:
+    names = [".env", ".env.local", ".env.example.local", "prod.env", ".envrc", ".env.example", "example.env"]
+    rules = IgnoreRules.for_project(tmp_path)
+    for name in names:
+        assert rules.is_ignored(name) is is_env_file(name), name
