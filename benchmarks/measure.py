@@ -151,6 +151,9 @@ def build_plain(client: Any, ledger: Ledger, path: Path, tag: str, *, nocache: b
         stream = event.get("stream", "")
         if stream.strip():
             tail = [*tail[-15:], stream.rstrip()]
+        # " ---> 1a2b3c" names each step's image: kept for cleanup even when the build fails.
+        if stream.startswith(" ---> ") and " " not in stream[6:].strip():
+            ledger.parents.append(stream[6:].strip())
         if stream.startswith("Successfully built "):
             image_id = stream.split()[-1]
         aux = event.get("aux")

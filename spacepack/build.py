@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -25,7 +24,9 @@ from typing import IO, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from spacepack import __version__, engine
-from spacepack.errors import BuildFailed, EngineUnavailable, UsageError
+from spacepack.envfile import parse_pairs
+from spacepack.errors import BuildFailed, EngineUnavailable
+from spacepack.git import git
 from spacepack.masking import Masker
 
 TAIL_LINES = 30
@@ -202,17 +203,6 @@ class BuildLogParser:
 # --- names and labels -------------------------------------------------------
 
 
-def _git(project_dir: Path, *args: str) -> str | None:
-    """Read-only git query in the project; None outside a repository or without git."""
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(project_dir), *args], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
 def content_hash(context_dir: Path, length: int = 12) -> str:
     """A hash of every file's relative path and bytes in the context: same content, same tag."""
     digest = hashlib.sha256()
@@ -230,11 +220,11 @@ def image_repository(project_name: str) -> str:
 
 def version_of(project_dir: Path, context_dir: Path) -> tuple[str, str | None]:
     """(image version, git revision): the git short sha (with `-dirty`), or a content hash outside git."""
-    revision = _git(project_dir, "rev-parse", "HEAD")
+    revision = git(project_dir, "rev-parse", "HEAD")
     if revision is None:
         return content_hash(context_dir), None
-    short = _git(project_dir, "rev-parse", "--short", "HEAD") or revision[:7]
-    dirty = _git(project_dir, "status", "--porcelain", "--", ".")
+    short = git(project_dir, "rev-parse", "--short", "HEAD") or revision[:7]
+    dirty = git(project_dir, "status", "--porcelain", "--", ".")
     return (f"{short}-dirty" if dirty else short), revision
 
 
@@ -445,7 +435,7 @@ def image_names(
     changes) or, outside git, a hash of the context's content.
     """
     version, revision = version_of(project_dir, context_dir)
-    remote = _git(project_dir, "remote", "get-url", "origin")
+    remote = git(project_dir, "remote", "get-url", "origin")
     source = remote or (f"https://huggingface.co/spaces/{space}" if space else None)
     labels = oci_labels(version, revision, source=source)
     tags = (tag,) if tag else default_tags(project_name, version)
@@ -458,10 +448,4 @@ def parse_build_args(pairs: Iterable[str]) -> dict[str, str]:
     Raises:
         UsageError: when one has no `=`; only the first 4 characters are shown.
     """
-    result: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--build-arg '{pair[:4]}...' is not KEY=VALUE", hint="e.g. --build-arg MODE=prod")
-        result[key.strip()] = value
-    return result
+    return parse_pairs(pairs, "--build-arg", "--build-arg MODE=prod")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from spacepack import __version__
 from spacepack.config import Settings
 from spacepack.errors import UsageError
+from spacepack.git import git
 from spacepack.render.templates import default_template_path, render_template
 
 WORKFLOW_TEMPLATE = "spacepack-release.yml.j2"
@@ -30,27 +30,19 @@ class Workflow:
         return {"path": str(self.path), "space": self.space, "oidc": self.oidc, "next_step": self.next_step}
 
 
-def _git(folder: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
-
-
 def repository_root(project_dir: Path) -> Path:
     """The git work tree holding the project (workflows live at its top), else the project itself."""
-    top = _git(project_dir, "rev-parse", "--show-toplevel")
+    top = git(project_dir, "rev-parse", "--show-toplevel")
     return Path(top).resolve() if top else project_dir.resolve()
 
 
 def default_branch(repo_root: Path) -> str:
     """origin's default branch when known, else the current branch, else `main`."""
-    remote_head = _git(repo_root, "symbolic-ref", "--short", "refs/remotes/origin/HEAD")
+    remote_head = git(repo_root, "symbolic-ref", "--short", "refs/remotes/origin/HEAD")
     if remote_head and "/" in remote_head:
         return remote_head.split("/", 1)[1]
     # symbolic-ref also answers in a repository with no commit yet (rev-parse does not).
-    current = _git(repo_root, "symbolic-ref", "--short", "HEAD")
+    current = git(repo_root, "symbolic-ref", "--short", "HEAD")
     return current or "main"
 
 

@@ -205,6 +205,8 @@ def load_settings(
     Raises:
         ConfigError: on unknown keys, wrong types or an unknown target.
     """
+    if not project_dir.is_dir():
+        raise ConfigError(f"{project_dir} is not a folder", hint="pass the folder of your project (or of its backend)")
     project_dir = project_dir.resolve()
     raw, config_path = read_config_file(project_dir)
     where = (

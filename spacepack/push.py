@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Protocol
 
+from spacepack.envfile import parse_pairs, read_env_file
 from spacepack.errors import UsageError
+from spacepack.git import git
 from spacepack.ignore import is_env_file
 from spacepack.masking import preview
 
@@ -294,19 +295,8 @@ def commit_message(project_dir: Path, message: str | None = None) -> str:
     """`--message`, else the project's last git commit ("<short sha> <subject>"), else a default."""
     if message and message.strip():
         return message.strip()
-    try:
-        done = subprocess.run(
-            ["git", "log", "-1", "--format=%h %s"],
-            cwd=project_dir,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return DEFAULT_MESSAGE
-    line = done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout.strip() else ""
-    return line or DEFAULT_MESSAGE
+    last = git(project_dir, "log", "-1", "--format=%h %s")
+    return last.splitlines()[0] if last else DEFAULT_MESSAGE
 
 
 def _shown_secret_name(name: str) -> str:
@@ -332,15 +322,9 @@ def parse_variables(pairs: Iterable[str], base: Mapping[str, str] | None = None)
     Raises:
         UsageError: for a flag without `=` or an invalid name.
     """
-    result = dict(base or {})
+    result = {**(base or {}), **parse_pairs(pairs, "--var", "--var NAME=value")}
     for name in result:
         _check_name(name, "variable")
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep:
-            raise UsageError(f"--var {pair!r} has no '='", hint="write --var NAME=value")
-        _check_name(name, "variable")
-        result[name] = value
     return result
 
 
@@ -355,16 +339,8 @@ def collect_secrets(names: Iterable[str], secrets_from: Path | None, environ: Ma
     """
     result: dict[str, str] = {}
     if secrets_from is not None:
-        from dotenv import dotenv_values
-
-        if not secrets_from.is_file():
-            raise UsageError(f"--secrets-from {secrets_from}: no such file", hint="give a NAME=VALUE file")
-        for name, value in dotenv_values(secrets_from).items():
+        for name, value in read_env_file(secrets_from, "--secrets-from", strict=True).items():
             shown = _shown_secret_name(name)
-            if value is None:
-                raise UsageError(
-                    f"a line of {secrets_from.name} has no '=' (it starts {shown})", hint="write NAME=value on one line"
-                )
             _check_name(name, "secret", shown)
             if value == "":
                 raise UsageError(
@@ -374,14 +350,14 @@ def collect_secrets(names: Iterable[str], secrets_from: Path | None, environ: Ma
     for name in names:
         shown = _shown_secret_name(name)
         _check_name(name, "secret", shown)
-        value = environ.get(name)
-        if not value:
+        from_env = environ.get(name)
+        if not from_env:
             raise UsageError(
                 f"--secret {shown}: the environment variable {shown} is not set",
                 hint="--secret takes the NAME of an environment variable holding the value: "
                 "export NAME=... before running, or put NAME=value in a --secrets-from file",
             )
-        result[name] = value
+        result[name] = from_env
     return result
 
 

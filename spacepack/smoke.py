@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from spacepack import engine
+from spacepack.envfile import parse_pairs
 from spacepack.errors import SmokeFailed, UsageError
 from spacepack.masking import Masker
 
@@ -197,13 +198,7 @@ def parse_expectations(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     Raises:
         UsageError: when one has no `=`.
     """
-    result: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"'{pair}' is not KEY=VALUE", hint="e.g. --expect-json status=ok")
-        result[key.strip()] = value
-    return result
+    return parse_pairs(pairs, "--expect-json", "--expect-json status=ok")
 
 
 def _json_value(body: bytes, dotted: str) -> tuple[bool, str]:

@@ -67,3 +67,59 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("docker") and "docker_client" not in getattr(item, "fixturenames", []):
             item.fixturenames.append("docker_client")  # type: ignore[attr-defined]
+
+
+# --- the session-end leftover check -------------------------------------------------------------
+# Only what tests create is looked at: images tagged spacepack-test/* (every test tag) and
+# containers labelled by spacepack (smoke) or by tests. Other people's docker work is ignored,
+# and so is anything present before the session started.
+_OURS_CONTAINER_LABELS = ("dev.spacepack.smoke", TEST_LABEL)
+_OURS_IMAGE_PREFIX = "spacepack-test/"
+
+
+def _our_docker_objects() -> set[str] | None:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=30)
+        found = {
+            f"container {c.name}"
+            for label in _OURS_CONTAINER_LABELS
+            for c in client.containers.list(all=True, filters={"label": label})
+        }
+        found |= {
+            f"image {tag}" for image in client.images.list() for tag in image.tags if tag.startswith(_OURS_IMAGE_PREFIX)
+        }
+        client.close()
+    except Exception:  # no engine: nothing to compare
+        return None
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_LEFTOVERS_AT_START] = _our_docker_objects()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a test left one of our containers or test images behind."""
+    before = session.config.stash.get(_LEFTOVERS_AT_START, None)
+    if before is None or session.config.option.collectonly:
+        return
+    after = _our_docker_objects() or set()
+    left = sorted(after - before)
+    if left:
+        session.config.stash[_LEFTOVERS_FOUND] = left
+        if session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    left = terminalreporter.config.stash.get(_LEFTOVERS_FOUND, [])
+    if left:
+        terminalreporter.section("docker leftovers", red=True)
+        for item in left:
+            terminalreporter.write_line(f"left behind by a test: {item}")
+
+
+_LEFTOVERS_AT_START = pytest.StashKey[set[str] | None]()
+_LEFTOVERS_FOUND = pytest.StashKey[list[str]]()

@@ -261,3 +261,40 @@ def test_build_failure_leaks_nothing(docker_client: object, tmp_path: Path, cana
         assert_clean(run, canaries, project)
     finally:
         remove_images(docker_client, [tag])
+
+
+@pytest.mark.docker
+@pytest.mark.hub
+def test_release_success_and_failure_leak_nothing(
+    docker_client: object, tmp_path: Path, canaries: Canaries, hub_env: tuple[object, dict[str, str]]
+) -> None:
+    from tests.hub_double import HubDouble
+
+    double, env = hub_env
+    assert isinstance(double, HubDouble)
+    project = make_canary_project(tmp_path / "proj", canaries)
+    env_file, secrets_file = env_files(tmp_path, canaries)
+    env = {**env, "HF_TOKEN": double.WRITE_TOKEN, "API_KEY": canaries.secret_flag}
+    tag = f"spacepack-test/canary-release-{uuid.uuid4().hex[:10]}:test"
+    args = [
+        "release", str(project), "--space", SPACE, "--force", "--tag", tag, "--no-probe", "--timeout", "30",
+        "--env", f"API_KEY={canaries.env_flag}", "--env-file", str(env_file),
+        "--secret", "API_KEY", "--secrets-from", str(secrets_file),
+    ]  # fmt: skip
+    try:
+        released = run_cli([*args, "--json"], env=env)
+        assert released.code == 0, released.err
+        assert_clean(released, canaries, project)
+        double.script_stages(SPACE, "BUILDING", ("RUNTIME_ERROR", f"crashed: API_KEY={canaries.secret_flag}"))
+        double.set_logs(SPACE, run=[f"API_KEY={canaries.secret_flag}", f"SESSION_KEY={canaries.secrets_from}"])
+        (project / "extra.py").write_text("VALUE = 2\n")
+        failed = run_cli(args, env=env)
+        assert failed.code == 11, failed.err
+        assert_clean(failed, canaries, project)
+        failed_json = run_cli([*args, "--json"], env=env)
+        assert failed_json.code == 11
+        assert_clean(failed_json, canaries, project)
+        for commit in double.commits(SPACE):
+            assert all(b"CANAR" not in data for data in commit.files.values())
+    finally:
+        remove_images(docker_client, [tag])
