@@ -72,15 +72,20 @@ class BuildFailure:
     output_tail: tuple[str, ...]
     log_path: Path
 
-    def to_text(self) -> str:
+    def detail_lines(self) -> tuple[str, ...]:
         """The failing step, its command, its last lines of output and where the full log is."""
         where = f"step {self.step}/{self.total}" if self.step else "before the first step"
         lines = [f"build failed at {where}: {self.command}" if self.command else f"build failed {where}"]
         if self.output_tail:
             lines.append(f"last {len(self.output_tail)} lines of its output:")
             lines.extend(f"  | {line}" for line in self.output_tail)
-        lines.append(f"error: {self.error}")
         lines.append(f"full log: {self.log_path}")
+        return tuple(lines)
+
+    def to_text(self) -> str:
+        """`detail_lines` with the engine's error line before the log path."""
+        lines = list(self.detail_lines())
+        lines.insert(-1, f"error: {self.error}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -102,6 +107,7 @@ class BuildStepFailed(BuildFailed):
         super().__init__(
             f"the build failed {where}: {failure.error}",
             hint=f"see the step's output above; the full log is {failure.log_path}",
+            details=failure.detail_lines(),
         )
         self.failure = failure
 

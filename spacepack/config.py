@@ -31,6 +31,8 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 CONFIG_FILE = "spacepack.toml"
+# The port a Docker Space routes to unless README metadata sets `app_port`.
+DEFAULT_APP_PORT = 7860
 
 # Space README keys that may be set at the top level of the config (HF spellings).
 TOP_LEVEL_METADATA_KEYS = (

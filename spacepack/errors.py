@@ -54,10 +54,12 @@ class SpacepackError(Exception):
 
     exit_code: ExitCode = ExitCode.INTERNAL
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, details: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # Lines shown before the message (e.g. each error finding and its fix); never secret values.
+        self.details = details
 
     def __str__(self) -> str:
         return self.message

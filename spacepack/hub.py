@@ -62,6 +62,9 @@ class SpaceStageError(SpaceFailed):
         super().__init__(message, hint, exit_code=exit_code)
         self.stage = stage
         self.log_tail = log_tail
+        if log_tail:
+            kind = "build" if stage == "BUILD_ERROR" else "run"
+            self.details = (f"last {len(log_tail)} lines of the {kind} log:", *(f"  | {line}" for line in log_tail))
 
 
 # -- client, endpoint, token -------------------------------------------------------------------

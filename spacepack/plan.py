@@ -25,6 +25,12 @@ class Finding:
     path: str | None = None
     line: int | None = None
 
+    def describe(self) -> tuple[str, ...]:
+        """The finding as people read it: `[CODE] path:line: message`, then `fix: hint` when there is one."""
+        where = f"{self.path}:{self.line}: " if self.path and self.line else f"{self.path}: " if self.path else ""
+        first = f"[{self.code}] {where}{self.message}"
+        return (first, f"fix: {self.hint}") if self.hint else (first,)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -146,6 +152,7 @@ class Plan:
         return {
             "root": str(self.root),
             "project_name": self.project_name,
+            "description": self.description,
             "backend_dir": self.backend_dir,
             "entry": self.entry,
             "factory": self.factory,

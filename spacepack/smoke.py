@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from spacepack import engine
+from spacepack.config import DEFAULT_APP_PORT
 from spacepack.envfile import parse_pairs
 from spacepack.errors import SmokeFailed, UsageError
 from spacepack.masking import Masker
@@ -28,7 +29,6 @@ from spacepack.masking import Masker
 SMOKE_LABEL = "dev.spacepack.smoke"
 SPACE_UID = "1000"
 DEFAULT_TIMEOUT = 60.0
-DEFAULT_APP_PORT = 7860
 LOG_TAIL_LINES = 30
 # A listener check runs `cat` in the container; not on every 50 ms poll.
 _LISTENER_CHECK_EVERY = 0.5

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from spacepack.cli.smoke import load_env
+from spacepack.envfile import container_env
 from spacepack.errors import UsageError
 from spacepack.smoke import (
     Listener,
@@ -92,14 +92,14 @@ def test_parse_expectations():
 
 def test_load_env_precedence_and_no_value_in_errors(tmp_path: Path):
     build_file_tree(tmp_path, {".env": "A=from-dotenv\nB=from-dotenv\n", "other.env": "B=from-file\nC=3\n"})
-    assert load_env(["A=flag"], None, tmp_path / ".env") == {"A": "flag", "B": "from-dotenv"}
-    assert load_env([], tmp_path / "other.env", tmp_path / ".env") == {"B": "from-file", "C": "3"}
-    assert load_env([], None, tmp_path / "missing.env") == {}
+    assert container_env(["A=flag"], None, tmp_path / ".env") == {"A": "flag", "B": "from-dotenv"}
+    assert container_env([], tmp_path / "other.env", tmp_path / ".env") == {"B": "from-file", "C": "3"}
+    assert container_env([], None, tmp_path / "missing.env") == {}
     with pytest.raises(UsageError) as bad:
-        load_env(["TOPSECRETVALUE"], None, None)
+        container_env(["TOPSECRETVALUE"], None, None)
     assert "TOPSECRETVALUE" not in bad.value.message
     with pytest.raises(UsageError):
-        load_env([], tmp_path / "nope.env", None)
+        container_env([], tmp_path / "nope.env", None)
 
 
 def test_report_json_rounds_and_lists():

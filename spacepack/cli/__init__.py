@@ -19,7 +19,7 @@ from spacepack.cli import push as _push  # noqa: F401  (registers the command)
 from spacepack.cli import release as _release  # noqa: F401  (registers the command)
 from spacepack.cli import render as _render  # noqa: F401  (registers render and eject)
 from spacepack.cli import smoke as _smoke  # noqa: F401  (registers the command)
-from spacepack.cli._app import State, app
+from spacepack.cli._app import INTERRUPTED_LINE, State, app
 from spacepack.cli._output import say
 from spacepack.errors import ExitCode, SpacepackError
 
@@ -31,12 +31,14 @@ def main(argv: list[str] | None = None) -> None:
     except SpacepackError as error:
         if State.debug:
             traceback.print_exc()
+        for line in error.details:
+            say(line)
         say(f"error: {error.message}")
         if error.hint:
             say(f"  fix: {error.hint}")
         sys.exit(int(error.exit_code))
     except KeyboardInterrupt:
-        say("interrupted; everything spacepack started was cleaned up")
+        say(INTERRUPTED_LINE)
         sys.exit(int(ExitCode.INTERRUPTED))
     except SystemExit:
         raise

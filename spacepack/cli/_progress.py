@@ -1,4 +1,4 @@
-"""Build progress on the terminal: a live panel on a TTY, plain lines otherwise."""
+"""Progress on the terminal: a live build panel on a TTY, plain lines otherwise, and the reports."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from rich.live import Live
 
     from spacepack.build import BuildProgress
+    from spacepack.push import PushReport
+    from spacepack.smoke import SmokeReport
 
 LIVE_LINES = 6
 
@@ -73,3 +75,57 @@ class BuildDisplay:
         header = Text(f"building  {elapsed:5.1f}s  {self._header}", style="bold", overflow="ellipsis", no_wrap=True)
         body = [Text("  " + line[:200], style="dim", overflow="ellipsis", no_wrap=True) for line in self._lines]
         return Group(header, *body)
+
+
+class ConsoleProgress:
+    """The pipeline's `Progress` on the terminal: lines on stderr, a live build panel, reports.
+
+    The build panel opens with the first build event and closes before the next
+    line of any other kind, so nothing is drawn over it.
+    """
+
+    def __init__(self, quiet_reports: bool = False) -> None:
+        self._display: BuildDisplay | None = None
+        self.quiet_reports = quiet_reports
+
+    def _close_display(self) -> None:
+        if self._display is not None:
+            self._display.__exit__(None, None, None)
+            self._display = None
+
+    def close(self) -> None:
+        """Close the build panel if it is still open (call in a `finally`)."""
+        self._close_display()
+
+    def say(self, line: str) -> None:
+        """A line of progress."""
+        self._close_display()
+        say(line)
+
+    def build_event(self, event: BuildProgress) -> None:
+        """Feed the live build panel (or the plain step lines)."""
+        if self._display is None:
+            self._display = BuildDisplay().__enter__()
+        self._display.update(event)
+        if event.kind == "done":
+            self._close_display()
+
+    def smoke_report(self, report: SmokeReport) -> None:
+        """Show the smoke report."""
+        from spacepack.cli.smoke import show_report
+
+        self._close_display()
+        show_report(report)
+
+    def push_report(self, report: PushReport) -> None:
+        """Show the push report (not with --json on `push`, where the document says it all)."""
+        from spacepack.cli.push import show_report
+
+        self._close_display()
+        if not self.quiet_reports:
+            show_report(report)
+
+    def space_stage(self, stage: str, elapsed: float) -> None:
+        """One line per stage change."""
+        self._close_display()
+        say(f"  {elapsed:6.1f} s  {stage}")

@@ -12,17 +12,9 @@ from spacepack.cli._app import app
 from spacepack.cli._output import emit_json, say
 
 if TYPE_CHECKING:
-    from spacepack.plan import Finding, Plan
+    from spacepack.plan import Plan
 
 _SEVERITY_TITLES = (("error", "errors"), ("warning", "warnings"), ("info", "notes"))
-
-
-def _where(finding: Finding) -> str:
-    if finding.path and finding.line:
-        return f"{finding.path}:{finding.line}: "
-    if finding.path:
-        return f"{finding.path}: "
-    return ""
 
 
 def show_plan(plan: Plan) -> None:
@@ -71,9 +63,10 @@ def show_plan(plan: Plan) -> None:
         say("")
         say(f"{title} ({len(group)}):")
         for finding in group:
-            say(f"  [{finding.code}] {_where(finding)}{finding.message}")
-            if finding.hint:
-                say(f"      fix: {finding.hint}")
+            first, *fix = finding.describe()
+            say(f"  {first}")
+            for line in fix:
+                say(f"      {line}")
     counts = {s: sum(1 for f in plan.findings if f.severity == s) for s, _ in _SEVERITY_TITLES}
     say("")
     say(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)")

@@ -29,10 +29,7 @@ def github(
     """Write .github/workflows/spacepack-release.yml: release on pushes to the default branch and on tags."""
     from spacepack.ci import github_workflow, write_workflow
     from spacepack.config import load_settings
-    from spacepack.errors import UsageError
 
-    if not path.is_dir():
-        raise UsageError(f"{path} is not a folder", hint="pass the project folder")
     settings = load_settings(path, flags={"space": space}, environ=os.environ, target=target)
     if settings.space:
         from spacepack.hub import validate_space_id

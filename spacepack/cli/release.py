@@ -9,96 +9,39 @@ from typing import Annotated, Any
 import typer
 
 from spacepack.cli._app import app
-from spacepack.cli._output import emit_json, say
-from spacepack.cli.build import BuildArgOpt, BuildChoices, BuildHealthOpt, NoCacheOpt, NoSmokeOpt, PullOpt, TagOpt
-from spacepack.cli.push import (
+from spacepack.cli._options import (
+    PROBE_URL_ENV,
+    BuildArgOpt,
+    CheckPathOpt,
+    EnvFileOpt,
+    EnvOpt,
+    ExpectJsonOpt,
+    ExpectStatusOpt,
     ForceOpt,
     HardwareOpt,
+    HealthOpt,
+    JsonOpt,
     MessageOpt,
+    NoCacheOpt,
     NoProbeOpt,
+    NoSmokeOpt,
     PathArg,
+    PortOpt,
     PrivateOpt,
+    PullOpt,
     SecretOpt,
     SecretsFromOpt,
+    SmokeTimeoutOpt,
     SpaceOpt,
+    TagOpt,
     TokenOpt,
     VarOpt,
+    WaitTimeoutOpt,
 )
-from spacepack.cli.smoke import CheckOpt, EnvFileOpt, EnvOpt, ExpectJsonOpt, ExpectStatusOpt, JsonOpt, PortOpt
+from spacepack.cli._output import emit_json
 
 TargetOpt = Annotated[str | None, typer.Option("--target", help="A [tool.spacepack.targets.NAME] to release.")]
 AllTargetsOpt = Annotated[bool, typer.Option("--all-targets", help="Release every target in turn.")]
-SmokeTimeoutOpt = Annotated[float, typer.Option("--smoke-timeout", help="Seconds the smoke test waits for health.")]
-WaitTimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds to wait for the Space to be RUNNING.")]
-
-
-def release_one(
-    path: Path,
-    target_name: str | None,
-    flags: dict[str, Any],
-    choices: BuildChoices,
-    push_options: dict[str, Any],
-    force: bool,
-    document: dict[str, Any],
-) -> None:
-    """Release one Space; every stage's result goes into `document` as it comes."""
-    from spacepack import hub
-    from spacepack.check import check_project
-    from spacepack.cli.build import build_and_smoke, stop_on_errors
-    from spacepack.cli.push import push_and_wait, resolve_push_target
-    from spacepack.config import load_settings
-    from spacepack.engine import get_docker_client
-    from spacepack.render import render_context
-
-    quiet: bool = push_options["quiet"]
-    settings = load_settings(path, flags=flags, environ=os.environ, target=target_name)
-    document["stage"] = "check"
-    target = resolve_push_target(
-        settings,
-        push_options["token"],
-        push_options["secret_names"],
-        push_options["secrets_from"],
-        push_options["var_pairs"],
-    )
-    document["space"] = target.space_id
-    # A bad or read-only token fails here, before minutes of building.
-    hub.check_write_access(hub.get_hf_api(target.token), target.space_id)
-    plan = check_project(settings)
-    document["entry"] = plan.entry
-    stop_on_errors(plan, force)
-    document["stage"] = "render"
-    context = render_context(plan, settings)
-    say(f"[{target.space_id}] rendered {len(context.files)} files into {context.path}")
-    document["stage"] = "build"
-    client = get_docker_client()
-    try:
-        build_and_smoke(client, settings, plan, context, choices, document)
-    finally:
-        client.close()
-    image = document.get("image") or {}
-    document["image_ref"] = (image.get("tags") or [None])[0]
-    document["stage"] = "push"
-    push_document: dict[str, Any] = {}
-    document["push"] = push_document
-    try:
-        push_and_wait(
-            target,
-            settings,
-            plan,
-            context,
-            message=push_options["message"],
-            dry_run=False,
-            wait=True,
-            timeout=push_options["timeout"],
-            no_probe=push_options["no_probe"],
-            quiet=quiet,
-            document=push_document,
-        )
-    finally:
-        commit = push_document.get("commit") or {}
-        document["commit_url"] = commit.get("url")
-        document["probe"] = push_document.get("probe")
-    document["stage"] = "done"
 
 
 @app.command()
@@ -120,13 +63,13 @@ def release(
     pull: PullOpt = False,
     build_arg: BuildArgOpt = None,
     port: PortOpt = None,
-    health: BuildHealthOpt = None,
+    health: HealthOpt = None,
     env: EnvOpt = None,
     env_file: EnvFileOpt = None,
     smoke_timeout: SmokeTimeoutOpt = 60.0,
     expect_status: ExpectStatusOpt = None,
     expect_json: ExpectJsonOpt = None,
-    check: CheckOpt = None,
+    check: CheckPathOpt = None,
     timeout: WaitTimeoutOpt = 1800.0,
     no_probe: NoProbeOpt = False,
     force: ForceOpt = False,
@@ -135,14 +78,19 @@ def release(
     """Release PATH to its Space: check, render, build, smoke, push, wait for RUNNING, probe.
 
     Non-interactive; stops at the first failure with that stage's exit code.
-    With --all-targets, releases each configured target in turn and stops at
-    the first target that fails (later ones are reported as skipped).
+    The Space secrets (--secret, --secrets-from) also reach the smoke test's
+    container, as they reach the app on the Space. With --all-targets, releases
+    each configured target in turn and stops at the first target that fails
+    (later ones are reported as skipped).
     """
+    from spacepack.cli._progress import ConsoleProgress
+    from spacepack.cli.build import build_choices
     from spacepack.config import load_settings
+    from spacepack.engine import get_docker_client
     from spacepack.errors import SpacepackError, UsageError
+    from spacepack.pipeline import WaitOptions, resolve_push_target
+    from spacepack.pipeline import release as release_one
 
-    if not path.is_dir():
-        raise UsageError(f"{path} is not a folder", hint="pass the project folder: spacepack release PATH --space ...")
     if all_targets and target:
         raise UsageError("--target and --all-targets exclude each other", hint="pass one of them")
     names: list[str | None] = [target]
@@ -156,54 +104,71 @@ def release(
         if space:
             raise UsageError("--space cannot be combined with --all-targets", hint="set `space` in each target")
         names = list(configured)
-    flags = {"space": space, "hardware": hardware, "private": private}
-    choices = BuildChoices(
+    build_options, smoke = build_choices(
         tag=tag,
-        no_smoke=no_smoke,
         no_cache=no_cache,
         pull=pull,
-        build_args=tuple(build_arg or ()),
+        build_arg=build_arg,
+        no_smoke=no_smoke,
         port=port,
         health=health,
-        env=tuple(env or ()),
+        env=env,
         env_file=env_file,
         timeout=smoke_timeout,
         expect_status=expect_status,
-        expect_json=tuple(expect_json or ()),
-        checks=tuple(check or ()),
+        expect_json=expect_json,
+        check=check,
     )
-    push_options: dict[str, Any] = {
-        "token": token,
-        "secret_names": secret or [],
-        "secrets_from": secrets_from,
-        "var_pairs": var or [],
-        "message": message,
-        "timeout": timeout,
-        "no_probe": no_probe,
-        "quiet": False,  # human progress always goes to stderr; --json only shapes stdout
-    }
-    results: list[dict[str, Any]] = []
+    wait = WaitOptions(wait=True, timeout=timeout, probe=not no_probe, probe_base_url=os.environ.get(PROBE_URL_ENV))
+    progress = ConsoleProgress()
+    documents: list[dict[str, Any]] = []
     failure: SpacepackError | None = None
-    for name in names:
-        document: dict[str, Any] = {"target": name, "status": "running", "space": space, "stage": None}
-        results.append(document)
-        if failure is not None:
-            document.update(status="skipped", stage=None)
-            continue
-        try:
-            release_one(path, name, flags, choices, push_options, force, document)
-        except SpacepackError as error:
-            document.update(status="failed", error=error.message, hint=error.hint, exit_code=int(error.exit_code))
-            failure = error
-            continue
-        document.update(status="released", exit_code=0)
-        label = f"{name}: " if name else ""
-        say(f"{label}released {document['space']}: {document.get('commit_url') or 'no change'}")
+    try:
+        for name in names:
+            document: dict[str, Any] = {"target": name, "status": "running", "space": space, "stage": None}
+            documents.append(document)
+            if failure is not None:
+                document["status"] = "skipped"
+                continue
+            try:
+                settings = load_settings(
+                    path,
+                    flags={"space": space, "hardware": hardware, "private": private},
+                    environ=os.environ,
+                    target=name,
+                )
+                push_target = resolve_push_target(
+                    settings,
+                    os.environ,
+                    token=token,
+                    secret_names=tuple(secret or ()),
+                    secrets_from=secrets_from,
+                    var_pairs=tuple(var or ()),
+                )
+                release_one(
+                    settings,
+                    push_target,
+                    build=build_options,
+                    smoke=smoke,
+                    wait=wait,
+                    message=message,
+                    force=force,
+                    connect_docker=get_docker_client,
+                    results=document,
+                    progress=progress,
+                )
+            except SpacepackError as error:
+                document.update(status="failed", error=error.message, hint=error.hint, exit_code=int(error.exit_code))
+                failure = error
+                continue
+            document.update(status="released", exit_code=0)
+            label = f"{name}: " if name else ""
+            progress.say(f"{label}released {document['space']}: {document.get('commit_url') or 'no change'}")
+    finally:
+        progress.close()
     if json_output:
-        if all_targets:
-            overall = "failed" if failure else "released"
-            emit_json({"status": overall, "targets": results})
-        else:
-            emit_json(results[0])
+        emit_json(
+            {"status": "failed" if failure else "released", "targets": documents} if all_targets else documents[0]
+        )
     if failure is not None:
         raise failure

@@ -9,13 +9,12 @@ from typing import Annotated
 import typer
 
 from spacepack.cli._app import app
+from spacepack.cli._options import JsonOpt, PathArg
 from spacepack.cli._output import emit_json, say
 
-PathArg = Annotated[Path, typer.Argument(help="The project folder.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Context folder (default: PATH/.spacepack/context).")]
 TemplateOpt = Annotated[str | None, typer.Option("--template", help="A Dockerfile template to render instead.")]
 ForceRenderOpt = Annotated[bool, typer.Option("--force", help="Render even when `check` reports errors.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the context (files, sizes, hashes) as JSON.")]
 ForceEjectOpt = Annotated[bool, typer.Option("--force", help="Replace an existing Dockerfile.template.")]
 
 
@@ -29,22 +28,14 @@ def render(
 ) -> None:
     """Write a Space-ready build context: your app, Dockerfile, README.md, .dockerignore."""
     from spacepack.check import check_project
+    from spacepack.cli._progress import ConsoleProgress
     from spacepack.config import load_settings
-    from spacepack.errors import CheckFailed, UsageError
+    from spacepack.pipeline import stop_on_errors
     from spacepack.render import render_context
 
-    if not path.is_dir():
-        raise UsageError(f"{path} is not a folder", hint="pass the project folder: spacepack render PATH")
     settings = load_settings(path, flags={"template": template}, environ=os.environ)
     plan = check_project(settings)
-    if plan.errors and not force:
-        for finding in plan.errors:
-            where = f" ({finding.path}{f':{finding.line}' if finding.line else ''})" if finding.path else ""
-            say(f"error {finding.code}{where}: {finding.message}")
-        raise CheckFailed(
-            f"`check` found {len(plan.errors)} error(s); nothing was rendered",
-            hint="fix them (see `spacepack check`), or pass --force to render anyway",
-        )
+    stop_on_errors(plan, force, ConsoleProgress(), stopped="nothing was rendered")
     context = render_context(plan, settings, out)
     if json_output:
         emit_json(context.to_json())

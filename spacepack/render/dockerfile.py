@@ -10,12 +10,11 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from spacepack.config import Settings
+from spacepack.config import DEFAULT_APP_PORT, Settings
 from spacepack.errors import RenderError
 from spacepack.plan import Plan
 from spacepack.render.templates import DOCKERFILE_TEMPLATE, default_template_path, render_template
 
-DEFAULT_APP_PORT = 7860
 # Named so it never collides with a requirements.txt of the user's that ships beside it.
 REQUIREMENTS_FILE = "spacepack-requirements.txt"
 
