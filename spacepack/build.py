@@ -319,6 +319,8 @@ def build_image(
         raise BuildFailed("no tag to give the image", hint="pass --tag or let spacepack name it")
     if not (context_dir / "Dockerfile").is_file():
         raise BuildFailed(f"no Dockerfile in {context_dir}", hint="run `spacepack render` first")
+    if not pull:
+        _require_base_images(client, (context_dir / "Dockerfile").read_text(encoding="utf-8", errors="replace"))
     mask = masker or Masker()
     mask.add((buildargs or {}).values())
     parser = BuildLogParser()
@@ -425,6 +427,36 @@ def _masked(progress: BuildProgress, mask: Masker) -> BuildProgress:
     return BuildProgress(
         progress.kind, progress.step, progress.total, progress.command, progress.elapsed, mask(progress.line)
     )
+
+
+def base_images(dockerfile: str) -> tuple[str, ...]:
+    """The images a Dockerfile starts FROM, leaving out `scratch` and its own earlier stages."""
+    images: list[str] = []
+    stages: set[str] = set()
+    for line in dockerfile.splitlines():
+        words = line.split()
+        if len(words) < 2 or words[0].upper() != "FROM":
+            continue
+        rest = [word for word in words[1:] if not word.startswith("--")]  # e.g. --platform=...
+        if not rest:
+            continue
+        image = rest[0]
+        if image != "scratch" and image not in stages and "$" not in image:
+            images.append(image)
+        if len(rest) >= 3 and rest[1].upper() == "AS":
+            stages.add(rest[2])
+    return tuple(dict.fromkeys(images))
+
+
+def _require_base_images(client: engine.DockerClient, dockerfile: str) -> None:
+    # The engine would fail at step 1 with a pull error; a missing base is an engine-side
+    # problem with its own exit code and fix, not a build failure of the user's project.
+    for image in base_images(dockerfile):
+        if not engine.image_present(client, image):
+            raise EngineUnavailable(
+                f"the base image {image} is not in the engine",
+                hint=f"run `docker pull {image}` (or build with --pull); offline, scripts/docker-up makes a stand-in",
+            )
 
 
 def image_names(

@@ -6,9 +6,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from spacepack.config import Settings
 from spacepack.errors import SpacepackError
 
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
+
+
+def base_image_for(settings: Settings) -> str:
+    """The image `build` starts FROM, as far as settings say without a full `check`.
+
+    `base_image` when set, else `python:<python>-slim` (3.11 unless `python` is set).
+    """
+    if settings.base_image:
+        return settings.base_image
+    return f"python:{settings.python}-slim" if settings.python else DEFAULT_BASE_IMAGE
 
 
 @dataclass(frozen=True)
@@ -82,32 +93,12 @@ def run_doctor(
     except SpacepackError as error:
         checks.append(DoctorCheck("docker engine", False, error.message, error.hint))
     if client is not None:
-        info = engine.engine_info(client)
-        engine_facts.update(
-            reachable=True,
-            server_version=info.server_version,
-            api_version=info.api_version,
-            os=info.os,
-            architecture=info.architecture,
-        )
-        where = f" at DOCKER_HOST={info.docker_host}" if info.docker_host else ""
-        checks.append(
-            DoctorCheck(
-                "docker engine",
-                True,
-                f"Docker {info.server_version} (API {info.api_version}, {info.os}/{info.architecture}){where}",
-            )
-        )
-        present = engine.image_present(client, base_image)
-        checks.append(
-            DoctorCheck(
-                "base image",
-                present,
-                f"{base_image} is {'present' if present else 'missing'} locally",
-                "" if present else f"run `docker pull {base_image}` (offline: scripts/docker-up builds a stand-in)",
-            )
-        )
-        client.close()
+        try:
+            checks.extend(_engine_checks(client, base_image, engine_facts))
+        except SpacepackError as error:
+            checks.append(DoctorCheck("docker engine", False, error.message, error.hint))
+        finally:
+            client.close()
     else:
         checks.append(
             DoctorCheck("base image", False, f"{base_image}: unknown (no engine)", "start a Docker engine first")
@@ -131,3 +122,32 @@ def run_doctor(
         hub_endpoint=endpoint,
         base_image=base_image,
     )
+
+
+def _engine_checks(client: Any, base_image: str, engine_facts: dict[str, Any]) -> list[DoctorCheck]:
+    """The engine's versions and whether the base image is there (fills `engine_facts`)."""
+    from spacepack import engine
+
+    info = engine.engine_info(client)
+    engine_facts.update(
+        reachable=True,
+        server_version=info.server_version,
+        api_version=info.api_version,
+        os=info.os,
+        architecture=info.architecture,
+    )
+    where = f" at DOCKER_HOST={info.docker_host}" if info.docker_host else ""
+    present = engine.image_present(client, base_image)
+    return [
+        DoctorCheck(
+            "docker engine",
+            True,
+            f"Docker {info.server_version} (API {info.api_version}, {info.os}/{info.architecture}){where}",
+        ),
+        DoctorCheck(
+            "base image",
+            present,
+            f"{base_image} is {'present' if present else 'missing'} locally",
+            "" if present else f"run `docker pull {base_image}` (offline: scripts/docker-up builds a stand-in)",
+        ),
+    ]

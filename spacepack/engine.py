@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -53,9 +54,26 @@ def get_docker_client(timeout: int = 600) -> DockerClient:
     return client
 
 
+@contextmanager
+def _engine_errors(action: str) -> Iterator[None]:
+    """Docker SDK and transport errors during `action` become one `EngineUnavailable` line."""
+    try:
+        yield
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as error:
+        raise EngineUnavailable(
+            f"the Docker engine failed to {action} ({type(error).__name__})",
+            hint="check the engine with `spacepack doctor`, then try again",
+        ) from error
+
+
 def engine_info(client: DockerClient) -> EngineInfo:
-    """The engine's versions and platform."""
-    version: dict[str, Any] = client.version()
+    """The engine's versions and platform.
+
+    Raises:
+        EngineUnavailable: when the engine does not answer.
+    """
+    with _engine_errors("report its version"):
+        version: dict[str, Any] = client.version()
     return EngineInfo(
         server_version=str(version.get("Version", "unknown")),
         api_version=str(version.get("ApiVersion", "unknown")),
@@ -66,11 +84,16 @@ def engine_info(client: DockerClient) -> EngineInfo:
 
 
 def image_present(client: DockerClient, reference: str) -> bool:
-    """Whether an image with this reference exists in the engine."""
-    try:
-        client.images.get(reference)
-    except docker.errors.ImageNotFound:
-        return False
+    """Whether an image with this reference exists in the engine.
+
+    Raises:
+        EngineUnavailable: when the engine does not answer.
+    """
+    with _engine_errors(f"look up the image {reference}"):
+        try:
+            client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            return False
     return True
 
 

@@ -98,3 +98,15 @@ def test_ctrl_c_during_a_step_leaves_no_container(docker_client, docker_cleanup,
     # The engine cancels the build when the stream closes; its step container goes away.
     wait_until(lambda: not step_containers(), timeout=20)
     assert engine.image_attrs(docker_client, unique_tag) is None
+
+
+def test_a_missing_base_image_is_an_engine_problem_exit_4(tmp_path, docker_client):
+    from spacepack.build import build_image
+    from spacepack.errors import EngineUnavailable, ExitCode
+
+    (tmp_path / "Dockerfile").write_text("FROM spacepack-test/no-such-base:0\nCMD true\n")
+    with pytest.raises(EngineUnavailable) as info:
+        build_image(docker_client, tmp_path, tags=("spacepack-test/never:0",), log_path=tmp_path / "build.log")
+    assert info.value.exit_code == ExitCode.ENGINE_UNAVAILABLE
+    assert "spacepack-test/no-such-base:0" in info.value.message
+    assert "docker pull" in info.value.hint

@@ -144,3 +144,18 @@ def test_parse_build_args_hides_values():
     with pytest.raises(UsageError) as bad:
         parse_build_args(["SECRETVALUE"])
     assert "SECRETVALUE" not in bad.value.message
+
+
+def test_base_images_skip_scratch_stages_and_platform_flags() -> None:
+    from spacepack.build import base_images
+
+    dockerfile = (
+        "FROM --platform=linux/amd64 python:3.12-slim AS builder\n"
+        "RUN echo\n"
+        "from builder\n"
+        "FROM scratch\n"
+        "FROM ${BASE}\n"
+        "FROM python:3.12-slim\n"
+        "FROM debian:bookworm\n"
+    )
+    assert base_images(dockerfile) == ("python:3.12-slim", "debian:bookworm")

@@ -69,3 +69,16 @@ def test_doctor_with_the_engine_reports_versions_and_hides_the_token(tmp_path) -
     # The stand-in (or the real) default base image is there after scripts/docker-up.
     assert document["ready_for_build"] is True
     assert result.returncode == 0
+
+
+@pytest.mark.docker
+def test_doctor_checks_the_base_image_the_project_builds_from(tmp_path) -> None:
+    import os
+
+    (tmp_path / "spacepack.toml").write_text('base_image = "spacepack-test/absent-base:1"\n')
+    result = run_cli("doctor", str(tmp_path), "--json", env={**os.environ, "HF_HOME": str(tmp_path / "hf")})
+    document = json.loads(result.stdout)
+    assert document["base_image"] == "spacepack-test/absent-base:1"
+    assert document["ready_for_build"] is False
+    assert result.returncode == 4
+    assert "docker pull spacepack-test/absent-base:1" in result.stderr

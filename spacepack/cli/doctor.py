@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import os
-
-import typer
+from pathlib import Path
 
 from spacepack.cli._app import app
+from spacepack.cli._options import JsonOpt, PathArg
 from spacepack.cli._output import emit_json, say
 
 
 @app.command()
 def doctor(
-    json_output: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    path: PathArg = Path(),
+    json_output: JsonOpt = False,
 ) -> None:
-    """Check the Docker engine, the base image, the Hugging Face token and the Hub endpoint."""
-    from spacepack.doctor import DEFAULT_BASE_IMAGE, run_doctor
+    """Check the Docker engine, the base image PATH builds from, the Hugging Face token; show the Hub endpoint."""
+    from spacepack.config import load_settings
+    from spacepack.doctor import base_image_for, run_doctor
     from spacepack.errors import EngineUnavailable
 
-    base_image = os.environ.get("SPACEPACK_BASE_IMAGE", DEFAULT_BASE_IMAGE)
-    report = run_doctor(os.environ, base_image=base_image)
+    report = run_doctor(os.environ, base_image=base_image_for(load_settings(path, environ=os.environ)))
     if json_output:
         emit_json(report.to_json())
     else:
