@@ -24,6 +24,7 @@ from huggingface_hub.errors import HfHubHTTPError, HFValidationError, Repository
 from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
+from spacepack.check.secrets_scan import is_secret_name
 from spacepack.errors import (
     AuthError,
     ExitCode,
@@ -323,13 +324,13 @@ def check_write_access(api: HfApi, space_id: str) -> str:
 
 
 def _remote_state(api: HfApi, space_id: str) -> _RemoteState:
-    try:
-        with _hub_errors(space_id, "read"):
+    with _hub_errors(space_id, "read"):
+        try:
             info = api.space_info(space_id)
-    except HubError as error:
-        if isinstance(error, AuthError) or "not found" not in error.message:
-            raise
-        return _RemoteState(False, None, None, space_app_url(space_id))
+        except RepositoryNotFoundError as error:
+            if error.response.status_code == 401:
+                raise  # a bad token, not a missing Space: _hub_errors says so
+            return _RemoteState(False, None, None, space_app_url(space_id))
     host = info.host if isinstance(info.host, str) and info.host else space_app_url(space_id)
     return _RemoteState(True, info.sha, info.private, host)
 
@@ -421,7 +422,11 @@ def push_context(
     variables = dict(variables or {})
     summary = commit_message(plan.root, message)
     url_base = api.endpoint if api is not None else DEFAULT_ENDPOINT
-    notes: list[str] = []
+    notes: list[str] = [
+        f"variable {name} looks like a secret, but Space variables are public: pass it with --secret {name}"
+        for name in sorted(variables)
+        if is_secret_name(name)
+    ]
 
     if api is None:
         if not dry_run:

@@ -172,3 +172,23 @@ def test_cli_exit_code_is_three(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["check", str(tmp_path)])
     assert exit_info.value.code == 3
+
+
+def test_an_explicit_backend_dir_is_reported_as_an_override(tmp_path) -> None:
+    from spacepack.check import check_project
+    from spacepack.config import load_settings
+
+    build_file_tree(
+        tmp_path,
+        {
+            "backend/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+            "backend/requirements.txt": "fastapi\n",
+            "api/main.py": "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/x')\ndef x() -> int:\n    return 1\n",
+        },
+    )
+    plan = check_project(load_settings(tmp_path, flags={"backend_dir": "backend"}))
+    assert plan.backend_dir == "backend"
+    overrides = [f for f in plan.findings if f.code == "SP105"]
+    assert [f.message for f in overrides] == [
+        "backend_dir = backend from command-line flag (explicit settings win over detection)"
+    ]

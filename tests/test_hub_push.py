@@ -343,3 +343,13 @@ def test_wait_does_not_trust_a_stale_running_within_settle(double: HubDouble, ap
         api, SPACE, timeout=30, poll_interval=0.01, settle=30, probe=False, on_stage=lambda s, _: seen.append(s)
     )
     assert seen == ["RUNNING", "BUILDING", "RUNNING"]
+
+
+def test_a_secret_looking_variable_gets_a_warning_note(tmp_path: Path) -> None:
+    context = make_context(tmp_path / "ctx", BASE_FILES)
+    report = push_context(
+        None, "alice/notes", context, make_plan(tmp_path / "proj"), dry_run=True, variables={"OPENAI_API_KEY": "x"}
+    )
+    assert any(
+        "OPENAI_API_KEY looks like a secret" in note and "--secret OPENAI_API_KEY" in note for note in report.notes
+    )

@@ -167,6 +167,7 @@ def decide_entry(tree: ProjectTree, settings: Settings) -> EntryDecision:
         findings.append(_explicit("health_path", settings.health_path, settings, None))
     if settings.backend_dir:
         backend_dir = as_dir(search_dir)
+        findings.append(_explicit("backend_dir", backend_dir, settings, None))
     return EntryDecision(
         backend_dir=backend_dir,
         working_dir=working_dir,
