@@ -183,7 +183,16 @@ def test_an_explicit_backend_dir_is_reported_as_an_override(tmp_path) -> None:
         {
             "backend/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
             "backend/requirements.txt": "fastapi\n",
-            "api/main.py": "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/x')\ndef x() -> int:\n    return 1\n",
+            "api/main.py": """
+                from fastapi import FastAPI
+
+                app = FastAPI()
+
+
+                @app.get("/x")
+                def x() -> int:
+                    return 1
+                """,
         },
     )
     plan = check_project(load_settings(tmp_path, flags={"backend_dir": "backend"}))
