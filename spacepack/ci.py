@@ -46,13 +46,23 @@ def default_branch(repo_root: Path) -> str:
     return current or "main"
 
 
-def github_workflow(settings: Settings, *, target: str | None = None, oidc: bool = False) -> Workflow:
+def github_workflow(
+    settings: Settings,
+    *,
+    target: str | None = None,
+    oidc: bool = False,
+    app_secrets: tuple[str, ...] = (),
+    install: str | None = None,
+) -> Workflow:
     """Render `.github/workflows/spacepack-release.yml` for a project (pure apart from reading git).
 
     Args:
         settings: the project's settings (with `target` applied when one is given).
         target: a `[tool.spacepack.targets.NAME]` the workflow releases.
         oidc: use Hugging Face trusted publishing instead of a stored HF_TOKEN secret.
+        app_secrets: env vars the app needs at start (repository secrets of the same name
+            become Space secrets, and reach the smoke test).
+        install: the pip requirement that installs spacepack in the job (default: this version).
 
     Raises:
         UsageError: when no Space is known for the project.
@@ -66,6 +76,7 @@ def github_workflow(settings: Settings, *, target: str | None = None, oidc: bool
     relative = settings.project_dir.resolve().relative_to(repo_root).as_posix()
     path_arg = relative if relative not in ("", ".") else "."
     release_args = f"--target {target}" if target else f"--space {settings.space}"
+    release_args += "".join(f" --secret {name}" for name in app_secrets)
     name = f"spacepack-release-{target}.yml" if target else "spacepack-release.yml"
     text = render_template(
         default_template_path(WORKFLOW_TEMPLATE),
@@ -77,15 +88,21 @@ def github_workflow(settings: Settings, *, target: str | None = None, oidc: bool
             "release_args": release_args,
             "default_branch": default_branch(repo_root),
             "version": __version__,
+            "install": install or f"spacepack=={__version__}",
+            "app_secrets": app_secrets,
         },
     )
+    steps = []
     if oidc:
-        next_step = f"on Hugging Face, add this GitHub repository as a trusted publisher of the Space {settings.space}"
-    else:
-        next_step = (
-            "add a repository secret HF_TOKEN holding a Hugging Face write token "
-            "(GitHub: Settings > Secrets and variables > Actions > New repository secret)"
+        steps.append(
+            f"on Hugging Face, add this GitHub repository as a trusted publisher of the Space {settings.space}"
         )
+    else:
+        steps.append("add a repository secret HF_TOKEN holding a Hugging Face write token")
+    if app_secrets:
+        steps.append(f"add the repository secret(s) {', '.join(app_secrets)} that the app needs to start")
+    where = " (GitHub: Settings > Secrets and variables > Actions > New repository secret)"
+    next_step = "; ".join(steps) + ("" if oidc and not app_secrets else where)
     return Workflow(repo_root / WORKFLOW_DIR / name, text, settings.space, oidc, next_step)
 
 

@@ -85,6 +85,32 @@ def test_oidc_workflow_uses_trusted_publishing_and_no_stored_token(tmp_path, cap
     assert "trusted publisher" in err
 
 
+def test_secrets_the_app_needs_to_start_come_from_repository_secrets(tmp_path, capsys) -> None:
+    repo = git_repo(tmp_path / "repo", branch="main")
+    build_file_tree(
+        repo,
+        {
+            "main.py": APP + "\n    import os\n\n    SIGNING_KEY = os.environ['SIGNING_KEY']\n",
+            "requirements.txt": "fastapi\n",
+        },
+    )
+    code, _, err = run(
+        ["ci", "github", str(repo), "--space", "alice/x", "--install", "spacepack @ git+https://example.org/s.git"],
+        capsys,
+    )
+    assert code == 0, err
+    workflow = repo / ".github" / "workflows" / "spacepack-release.yml"
+    lint = actionlint(workflow)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["release"]["steps"]
+    release = next(step for step in steps if step.get("name") == "Release")
+    assert release["env"]["SIGNING_KEY"] == "${{ secrets.SIGNING_KEY }}"
+    assert "--secret SIGNING_KEY" in release["run"]
+    install = next(step for step in steps if step.get("name") == "Install spacepack")
+    assert install["run"] == 'python -m pip install "spacepack @ git+https://example.org/s.git"'
+    assert "SIGNING_KEY" in err.split("next step:", 1)[1]
+
+
 def test_without_a_space_it_says_how_to_give_one(tmp_path, capsys) -> None:
     build_file_tree(tmp_path, {"main.py": APP})
     code, _, err = run(["ci", "github", str(tmp_path)], capsys)

@@ -23,10 +23,15 @@ def github(
     oidc: Annotated[
         bool, typer.Option("--oidc", help="Use Hugging Face trusted publishing instead of an HF_TOKEN secret.")
     ] = False,
+    install: Annotated[
+        str | None,
+        typer.Option("--install", help="What the job pip-installs (default: spacepack==<this version>)."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a different existing workflow.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Write .github/workflows/spacepack-release.yml: release on pushes to the default branch and on tags."""
+    from spacepack.check import check_project
     from spacepack.ci import github_workflow, write_workflow
     from spacepack.config import load_settings
 
@@ -35,7 +40,10 @@ def github(
         from spacepack.hub import validate_space_id
 
         validate_space_id(settings.space)
-    workflow = github_workflow(settings, target=target, oidc=oidc)
+    # The secrets the app needs to start must reach the Space (and the smoke test) from repository secrets.
+    plan = check_project(settings)
+    app_secrets = tuple(var.name for var in plan.env if var.required and var.at_import)
+    workflow = github_workflow(settings, target=target, oidc=oidc, app_secrets=app_secrets, install=install)
     written = write_workflow(workflow, force=force)
     if json_output:
         emit_json({**workflow.to_json(), "path": str(written)})
