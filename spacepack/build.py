@@ -28,6 +28,7 @@ from spacepack.envfile import parse_pairs
 from spacepack.errors import BuildFailed, EngineUnavailable
 from spacepack.git import git
 from spacepack.masking import Masker
+from spacepack.plan import image_repository
 
 TAIL_LINES = 30
 DEFAULT_PLATFORM = "linux/amd64"
@@ -216,12 +217,6 @@ def content_hash(context_dir: Path, length: int = 12) -> str:
         digest.update(path.relative_to(context_dir).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:length]
-
-
-def image_repository(project_name: str) -> str:
-    """`spacepack/<name>` with the name made valid for a Docker repository (lowercase, [a-z0-9._-])."""
-    name = re.sub(r"[^a-z0-9._-]+", "-", project_name.lower()).strip("._-") or "app"
-    return f"spacepack/{name}"
 
 
 def version_of(project_dir: Path, context_dir: Path) -> tuple[str, str | None]:

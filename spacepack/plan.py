@@ -6,11 +6,20 @@ Every value is frozen and serialisable with `to_json()`; `spacepack check
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
+
+
+def image_repository(project_name: str) -> str:
+    """`spacepack/<name>`: the project's image repository, made valid for Docker (lowercase, [a-z0-9._-])."""
+    name = re.sub(r"[^a-z0-9._-]+", "-", project_name.lower()).strip("._-") or "app"
+    return f"spacepack/{name}"
+
+
 CandidateKind = Literal["instance", "shim", "factory"]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from spacepack.errors import MetadataError, RenderError
-from spacepack.plan import Plan
+from spacepack.plan import Plan, image_repository
 from spacepack.render.templates import README_TEMPLATE, default_template_path, render_template
 
 # A front matter block: "---" on the first line, YAML, then "---" on a line of its own.
@@ -78,7 +78,7 @@ def read_readme(path: Path) -> str:
 
 def default_body(plan: Plan, metadata: Mapping[str, Any]) -> str:
     """The README body written when the project has no README."""
-    image_name = re.sub(r"[^a-z0-9_.-]+", "-", plan.project_name.lower()).strip("-.") or "app"
+    image_name = image_repository(plan.project_name)
     return render_template(
         default_template_path(README_TEMPLATE),
         {
