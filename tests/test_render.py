@@ -181,6 +181,9 @@ def test_context_ships_the_app_and_never_secrets(project: Path) -> None:
     # The user's own Dockerfile is replaced in the context, never in the tree.
     assert (context.path / "Dockerfile").read_text(encoding="utf-8") == context.dockerfile
     assert any("your Dockerfile is not shipped" in note for note in context.notes)
+    assert "not shipped: secrets/key.pem holds a secret (move the value to an env var and a Space secret)" in (
+        context.notes
+    )
     for file in context.files:
         data = (context.path / file.path).read_bytes()
         assert (file.size, file.sha256) == (len(data), hashlib.sha256(data).hexdigest())

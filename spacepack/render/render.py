@@ -143,6 +143,11 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
         if (root / path).is_relative_to(working)
     ]
     shipped, clashes = _shipped(plan, working, rules)
+    # Only reachable with --force: the image may then miss a module the app imports.
+    notes.extend(
+        f"not shipped: {path} holds a secret (move the value to an env var and a Space secret)"
+        for path in plan.secret_files
+    )
     for name in clashes:
         if name in {"Dockerfile", ".dockerignore"}:
             notes.append(f"your {name} is not shipped: spacepack renders its own (customise with `spacepack eject`)")
