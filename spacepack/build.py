@@ -28,6 +28,7 @@ from spacepack.envfile import parse_pairs
 from spacepack.errors import BuildFailed, EngineUnavailable
 from spacepack.git import git
 from spacepack.masking import Masker
+from spacepack.paths import shown
 from spacepack.plan import image_repository
 
 TAIL_LINES = 30
@@ -80,7 +81,7 @@ class BuildFailure:
         if self.output_tail:
             lines.append(f"last {len(self.output_tail)} lines of its output:")
             lines.extend(f"  | {line}" for line in self.output_tail)
-        lines.append(f"full log: {self.log_path}")
+        lines.append(f"full log: {shown(self.log_path)}")
         return tuple(lines)
 
     def to_text(self) -> str:
@@ -107,7 +108,7 @@ class BuildStepFailed(BuildFailed):
         where = f"at step {failure.step}/{failure.total}" if failure.step else "before its first step"
         super().__init__(
             f"the build failed {where}: {failure.error}",
-            hint=f"see the step's output above; the full log is {failure.log_path}",
+            hint=f"see the step's output above; the full log is {shown(failure.log_path)}",
             details=failure.detail_lines(),
         )
         self.failure = failure

@@ -20,6 +20,7 @@ from spacepack.config import Settings
 from spacepack.envfile import container_env
 from spacepack.errors import CheckFailed, ExitCode, SpaceFailed
 from spacepack.masking import Masker
+from spacepack.paths import shown
 from spacepack.plan import Plan
 from spacepack.render import Context, render_context
 from spacepack.render.dockerfile import app_port
@@ -100,7 +101,7 @@ def check_and_render(
     plan = check_project(settings)
     stop_on_errors(plan, force, progress, stopped=stopped)
     context = render_context(plan, settings)
-    progress.say(f"rendered {len(context.files)} files into {context.path}")
+    progress.say(f"rendered {len(context.files)} files into {shown(context.path)}")
     return plan, context
 
 
@@ -174,7 +175,7 @@ def build_and_smoke(
 
     tags, labels = image_names(plan.project_name, settings.project_dir, context.path, build.tag, settings.space)
     log_path = new_log_path(settings.project_dir)
-    progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {log_path}")
+    progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
     try:
         built = build_image(
             client,
@@ -382,7 +383,7 @@ def release(
     stop_on_errors(plan, force, progress)
     results["stage"] = "render"
     context = render_context(plan, settings)
-    progress.say(f"[{target.space_id}] rendered {len(context.files)} files into {context.path}")
+    progress.say(f"[{target.space_id}] rendered {len(context.files)} files into {shown(context.path)}")
     results["stage"] = "build"
     client = connect_docker()
     try:

@@ -82,3 +82,19 @@ def test_doctor_checks_the_base_image_the_project_builds_from(tmp_path) -> None:
     assert document["ready_for_build"] is False
     assert result.returncode == 4
     assert "docker pull spacepack-test/absent-base:1" in result.stderr
+
+
+def test_every_command_takes_json() -> None:
+    import typer.main
+
+    from spacepack.cli import app
+
+    group = typer.main.get_command(app)
+    assert len(group.commands) >= 9  # type: ignore[attr-defined]
+    missing = []
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        subcommands = getattr(command, "commands", None)
+        for leaf_name, leaf in (subcommands or {name: command}).items():
+            if not any("--json" in getattr(param, "opts", ()) for param in leaf.params):
+                missing.append(leaf_name)
+    assert missing == []

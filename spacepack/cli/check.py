@@ -10,6 +10,7 @@ import typer
 
 from spacepack.cli._app import app
 from spacepack.cli._output import emit_json, say
+from spacepack.paths import shown
 
 if TYPE_CHECKING:
     from spacepack.plan import Plan
@@ -20,7 +21,7 @@ _SEVERITY_TITLES = (("error", "errors"), ("warning", "warnings"), ("info", "note
 def show_plan(plan: Plan) -> None:
     """The human summary of a plan, on stderr: decisions and why, other candidates, findings."""
     chosen = next((c for c in plan.candidates if c.chosen), None)
-    say(f"spacepack check: {plan.root}")
+    say(f"spacepack check: {shown(plan.root)}")
     say(f"  backend dir   {plan.backend_dir}")
     factory = " (factory)" if plan.factory else ""
     say(f"  entry         {plan.entry or '(none found)'}{factory}")

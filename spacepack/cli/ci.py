@@ -10,6 +10,7 @@ import typer
 
 from spacepack.cli._app import app
 from spacepack.cli._output import emit_json, say
+from spacepack.paths import shown
 
 ci_app = typer.Typer(help="Write a CI workflow that releases the Space on every push and tag.", no_args_is_help=True)
 app.add_typer(ci_app, name="ci")
@@ -47,5 +48,5 @@ def github(
     written = write_workflow(workflow, force=force)
     if json_output:
         emit_json({**workflow.to_json(), "path": str(written)})
-    say(f"wrote {written}")
+    say(f"wrote {shown(written)}")
     say(f"next step: {workflow.next_step}")

@@ -11,6 +11,7 @@ import typer
 from spacepack.cli._app import app
 from spacepack.cli._options import JsonOpt, PathArg
 from spacepack.cli._output import emit_json, say
+from spacepack.paths import shown
 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Context folder (default: PATH/.spacepack/context).")]
 TemplateOpt = Annotated[str | None, typer.Option("--template", help="A Dockerfile template to render instead.")]
@@ -41,7 +42,7 @@ def render(
         emit_json(context.to_json())
         return
     total = sum(f.size for f in context.files)
-    say(f"rendered {len(context.files)} files ({total:,} bytes) into {context.path}")
+    say(f"rendered {len(context.files)} files ({total:,} bytes) into {shown(context.path)}")
     for name in ("Dockerfile", "README.md", ".dockerignore"):
         say(f"  wrote {name}")
     for note in context.notes:
@@ -52,9 +53,12 @@ def render(
 def eject(
     path: PathArg = Path(),
     force: ForceEjectOpt = False,
+    json_output: JsonOpt = False,
 ) -> None:
     """Copy the default Dockerfile template into the project; `render` uses your copy from then on."""
     from spacepack.render import eject_template
 
     written = eject_template(path, force=force)
-    say(f"wrote {written}: edit it; `spacepack render` now uses it")
+    say(f"wrote {shown(written)}: edit it; `spacepack render` now uses it")
+    if json_output:
+        emit_json({"template": str(written)})
