@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from spacepack.check.pyast import iter_statements
 from spacepack.check.secrets_scan import is_secret_name
 from spacepack.check.tree import ProjectTree
 from spacepack.ignore import is_env_file
@@ -136,7 +137,7 @@ class _Scanner:
         self._function: str | None = None
 
     def run(self) -> _ModuleScan:
-        for node in ast.walk(self.module):
+        for node in iter_statements(self.module):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name == "os":
@@ -294,7 +295,7 @@ class _Scanner:
     # --- pydantic settings
 
     def _find_settings_classes(self) -> None:
-        classes = [n for n in ast.walk(self.module) if isinstance(n, ast.ClassDef)]
+        classes = [n for n in iter_statements(self.module) if isinstance(n, ast.ClassDef)]
         changed = True
         while changed:  # subclasses of subclasses, in any order
             changed = False

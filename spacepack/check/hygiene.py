@@ -115,6 +115,11 @@ def _token_findings(tree: ProjectTree) -> tuple[list[Finding], set[str], set[tup
     return findings, files, places
 
 
+# A superset of the words `is_secret_name` looks for (its names are matched case-insensitively
+# after camelCase is split), used to skip files that cannot hold a literal secret.
+_SECRETISH_TEXT = re.compile(r"secret|token|passw|passphrase|key|credential|pwd|dsn|ur[li]", re.IGNORECASE)
+
+
 def _assigned_literals(module: ast.Module) -> Iterator[tuple[str, str, int]]:
     """(name, literal, line) for str literals bound to a name, attribute, keyword or dict key."""
     for node in ast.walk(module):
@@ -150,8 +155,8 @@ def _literal_secret_findings(
     files: set[str] = set()
     for path in tree.python_under(backend_dir):
         module = tree.python[path]
-        if module.tree is None:
-            continue
+        if module.tree is None or (module.source is not None and not _SECRETISH_TEXT.search(module.source)):
+            continue  # no secret-like word anywhere in the file: no literal can be bound to such a name
         for name, value, line in sorted(_assigned_literals(module.tree), key=lambda item: item[2]):
             if (path, line) in seen or not holds_secret_value(name) or not looks_random(value):
                 continue

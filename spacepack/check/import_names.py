@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
+from spacepack.check.pyast import statement_children
+
 # import name -> distributions that provide it; the first is the one to install when inferring.
 IMPORT_TO_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "jose": ("python-jose", "python-jose-cryptodome"),
@@ -359,6 +361,6 @@ def iter_imports(module: ast.Module) -> Iterator[ImportSite]:
                 yield from walk(node.orelse, optional)
                 yield from walk(node.finalbody, optional)
             else:
-                yield from walk(ast.iter_child_nodes(node), optional)
+                yield from walk(statement_children(node), optional)
 
     yield from walk(module.body, False)

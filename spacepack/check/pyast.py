@@ -9,6 +9,7 @@ caching per module.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from spacepack.check.tree import ProjectTree
@@ -38,6 +39,31 @@ TUPLE_APP_CALLS: dict[str, str] = {"fast_app": "fasthtml"}
 ROUTER_CALLS = {"APIRouter", "Router", "Blueprint"}
 ROUTE_METHODS = {"get", "post", "put", "delete", "patch", "options", "head", "trace"}
 ANY_ROUTE_METHODS = {"api_route", "route", "add_api_route", "add_route", "websocket", "websocket_route"}
+
+
+def statement_children(node: ast.AST) -> Iterator[ast.stmt]:
+    """The statements directly nested in a compound statement (bodies, branches, handlers, cases).
+
+    Imports are statements: walking statements only finds every one of them
+    without visiting the (far more numerous) expression nodes.
+    """
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(node, name, None)
+        if isinstance(block, list):
+            yield from (child for child in block if isinstance(child, ast.stmt))
+    for handler in getattr(node, "handlers", None) or ():
+        yield from handler.body
+    for case in getattr(node, "cases", None) or ():
+        yield from case.body
+
+
+def iter_statements(module: ast.Module) -> Iterator[ast.stmt]:
+    """Every statement of a module, nested ones included (depth first, in source order)."""
+    stack: list[ast.stmt] = list(reversed(module.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(list(statement_children(node))))
 
 
 def dotted(expr: ast.expr) -> str | None:
