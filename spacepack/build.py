@@ -250,13 +250,21 @@ def default_tags(project_name: str, version: str) -> tuple[str, ...]:
     return (f"{repository}:{version}", f"{repository}:latest")
 
 
-def oci_labels(version: str, revision: str | None = None, source: str | None = None) -> dict[str, str]:
-    """OCI image labels (source, revision, created, version) plus the spacepack version."""
+def oci_labels(
+    version: str, revision: str | None = None, source: str | None = None, created: str | None = None
+) -> dict[str, str]:
+    """OCI image labels (source, revision, created, version) plus the spacepack version.
+
+    `created` is the time of the commit built (none outside git), never the
+    build's clock: the same source then gives the same labels, so an unchanged
+    rebuild is all cache hits and leaves no orphaned image behind.
+    """
     labels = {
-        "org.opencontainers.image.created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "org.opencontainers.image.version": version,
         "dev.spacepack.version": __version__,
     }
+    if created:
+        labels["org.opencontainers.image.created"] = created
     cleaned = _without_credentials(source) if source else ""
     if cleaned:
         labels["org.opencontainers.image.source"] = cleaned
@@ -471,7 +479,8 @@ def image_names(
     version, revision = version_of(project_dir, context_dir)
     remote = git(project_dir, "remote", "get-url", "origin")
     source = remote or (f"https://huggingface.co/spaces/{space}" if space else None)
-    labels = oci_labels(version, revision, source=source)
+    created = git(project_dir, "log", "-1", "--format=%cI") if revision else None
+    labels = oci_labels(version, revision, source=source, created=created)
     tags = (tag,) if tag else default_tags(project_name, version)
     return tags, labels
 

@@ -94,14 +94,20 @@ def test_names_and_labels():
     assert image_repository("My Todo_App!") == "spacepack/my-todo_app"
     assert image_repository("...") == "spacepack/app"
     assert default_tags("todo", "abc1234") == ("spacepack/todo:abc1234", "spacepack/todo:latest")
-    labels = oci_labels("abc1234", "f" * 40, source="https://user:hf_secrettoken@github.com/o/r.git")
+    labels = oci_labels(
+        "abc1234",
+        "f" * 40,
+        source="https://user:hf_secrettoken@github.com/o/r.git",
+        created="2026-11-27T02:00:00+00:00",
+    )
     assert labels["org.opencontainers.image.source"] == "https://github.com/o/r.git"
     assert labels["org.opencontainers.image.revision"] == "f" * 40
     assert labels["org.opencontainers.image.version"] == "abc1234"
-    assert labels["org.opencontainers.image.created"].endswith("Z")
+    assert labels["org.opencontainers.image.created"] == "2026-11-27T02:00:00+00:00"  # the commit's time
     assert "dev.spacepack.version" in labels
     assert _without_credentials("git@github.com:o/r.git") == "https://github.com/o/r.git"
     assert "org.opencontainers.image.source" not in oci_labels("v")
+    assert "org.opencontainers.image.created" not in oci_labels("v")  # outside git: no clock in the image
 
 
 def test_content_hash_follows_content(tmp_path: Path):
