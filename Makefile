@@ -15,8 +15,9 @@ $(BIN)/spacepack: pyproject.toml
 setup: $(BIN)/spacepack
 
 # A Docker engine and the default base image (installs and starts them as root on Debian).
+# Without an engine (and not root on Debian), tests that need Docker are skipped; in CI that fails.
 engine:
-	scripts/docker-up
+	@scripts/docker-up || { [ "$$CI" != "true" ] && echo "make: no Docker engine; docker tests will be skipped" >&2; }
 
 demo: setup engine
 	$(BIN)/spacepack doctor
