@@ -20,7 +20,7 @@ engine:
 	@scripts/docker-up || { [ "$$CI" != "true" ] && echo "make: no Docker engine; docker tests will be skipped" >&2; }
 
 demo: setup engine
-	$(BIN)/spacepack doctor
+	$(BIN)/spacepack doctor $(EXAMPLE)
 	$(BIN)/spacepack check $(EXAMPLE)
 	$(BIN)/spacepack build $(EXAMPLE) --env BETTER_AUTH_SECRET=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')
 
@@ -34,7 +34,7 @@ typecheck: setup
 test: setup engine lint typecheck
 	$(BIN)/pytest
 
-# Without Docker: what runs on any machine in a few seconds.
+# The tests that need no Docker engine (about a minute).
 unit: setup
 	$(BIN)/pytest -m 'not docker'
 
