@@ -57,7 +57,13 @@ def test_error_findings_stop_before_the_build(tmp_path, capsys):
     assert code == ExitCode.CHECK_FAILED
     assert "nothing was built" in err and "--force" in err
     assert "hf_abcdefghijklmnop" not in out + err
-    assert json.loads(out) == {"image": None, "smoke": None}  # --json: one document, even when stopped
+    document = json.loads(out)  # --json: one document, even when stopped
+    assert (document["image"], document["smoke"], document["status"], document["exit_code"]) == (
+        None,
+        None,
+        "failed",
+        3,
+    )
     assert not (project / ".spacepack" / "logs").exists()
 
 

@@ -105,3 +105,18 @@ def test_ctrl_c_is_exit_130(capsys, monkeypatch) -> None:
     code, _, err = run(["doctor"], capsys)
     assert code == ExitCode.INTERRUPTED == 130
     assert "interrupted" in err
+
+
+def test_json_promises_one_document_even_when_a_command_fails(tmp_path, capsys, monkeypatch) -> None:
+    build_file_tree(tmp_path, {"main.py": APP, "requirements.txt": "fastapi\nuvicorn\n"})
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_OIDC_RESOURCE"):
+        monkeypatch.delenv(name, raising=False)
+    code, out, _ = run(["push", str(tmp_path), "--space", "alice/x", "--json"], capsys)
+    assert code == ExitCode.AUTH
+    document = json.loads(out)
+    assert document["status"] == "failed" and document["exit_code"] == 7
+    assert "no Hugging Face token" in document["error"]
+    code, out, _ = run(["render", str(tmp_path / "missing"), "--json"], capsys)
+    assert code == ExitCode.USAGE
+    assert json.loads(out)["exit_code"] == 2

@@ -20,12 +20,13 @@ from spacepack.cli import release as _release  # noqa: F401  (registers the comm
 from spacepack.cli import render as _render  # noqa: F401  (registers render and eject)
 from spacepack.cli import smoke as _smoke  # noqa: F401  (registers the command)
 from spacepack.cli._app import INTERRUPTED_LINE, State, app
-from spacepack.cli._output import say
+from spacepack.cli._output import emit_json, failure_fields, json_emitted, say, start_run
 from spacepack.errors import ExitCode, SpacepackError
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the one place where exceptions become messages and exit codes."""
+    start_run()
     try:
         code = app(args=argv, standalone_mode=False, prog_name="spacepack")
     except SpacepackError as error:
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
         for line in error.details:
             say(line)
         say(f"error: {error.message}")
+        if "--json" in (sys.argv[1:] if argv is None else argv) and not json_emitted():
+            emit_json(failure_fields(error))  # --json promises one document, failures included
         if error.hint:
             say(f"  fix: {error.hint}")
         sys.exit(int(error.exit_code))

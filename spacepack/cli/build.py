@@ -25,7 +25,7 @@ from spacepack.cli._options import (
     PullOpt,
     TagOpt,
 )
-from spacepack.cli._output import emit_json
+from spacepack.cli._output import emit_json, failure_fields
 
 if TYPE_CHECKING:
     from spacepack.pipeline import BuildOptions, SmokeChoices
@@ -122,9 +122,9 @@ def build(
             build_and_smoke(client, settings, plan, context, build_options, smoke, results=results, progress=progress)
         finally:
             client.close()
-    except SpacepackError:
+    except SpacepackError as error:
         if as_json:
-            emit_json(results)
+            emit_json({**results, **failure_fields(error)})
         raise
     finally:
         progress.close()

@@ -25,7 +25,7 @@ from spacepack.cli._options import (
     VarOpt,
     WaitTimeoutOpt,
 )
-from spacepack.cli._output import emit_json, say
+from spacepack.cli._output import emit_json, failure_fields, say
 
 if TYPE_CHECKING:
     from spacepack.push import PushReport
@@ -113,9 +113,9 @@ def push(
             results=results,
             progress=progress,
         )
-    except SpacepackError:
-        if json_output and results:
-            emit_json(results)
+    except SpacepackError as error:
+        if json_output:
+            emit_json({**results, **failure_fields(error)})
         raise
     if json_output:
         emit_json(results)

@@ -19,7 +19,7 @@ from spacepack.cli._options import (
     JsonOpt,
     PortOpt,
 )
-from spacepack.cli._output import emit_json, say
+from spacepack.cli._output import emit_json, failure_fields, say
 from spacepack.config import DEFAULT_APP_PORT
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def smoke(
     except SmokeTestFailed as failure:
         show_report(failure.report)
         if as_json:
-            emit_json({"smoke": failure.report.to_json()})
+            emit_json({"smoke": failure.report.to_json(), **failure_fields(failure)})
         raise
     finally:
         client.close()
