@@ -198,8 +198,16 @@ def bench_uv(rec: Recorder, client: Any, ledger: measure.Ledger, project: Input,
 
 
 def bench_startup(rec: Recorder, client: Any, ledger: measure.Ledger, project: Input, image: str, plan: Plan) -> None:
-    smoke = measure.startup_smoke(client, image, plan.health_path, dict(project.env), uuid.uuid4().hex[:12])
-    poll = measure.startup_poll_loop(client, ledger, image, plan.health_path, dict(project.env), uuid.uuid4().hex[:12])
+    try:
+        smoke = measure.startup_smoke(client, image, plan.health_path, dict(project.env), uuid.uuid4().hex[:12])
+        poll = measure.startup_poll_loop(
+            client, ledger, image, plan.health_path, dict(project.env), uuid.uuid4().hex[:12]
+        )
+    except RuntimeError as error:
+        # One slow start (a loaded machine) costs this run's sample, not the whole benchmark.
+        print(f"  startup of {project.name} not measured in this run: {error}", flush=True)
+        rec.info.setdefault(project.name, {}).setdefault("startup_failures", []).append(str(error))
+        return
     for name, result in (("spacepack", smoke), ("poll-loop", poll)):
         rec.add(project.name, "startup_verdict_s", name, result["verdict_s"])
         rec.add(project.name, "startup_first_answer_s", name, result["first_answer_s"])
