@@ -31,6 +31,8 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 CONFIG_FILE = "spacepack.toml"
+# What installs the dependencies in the image.
+INSTALLERS = ("pip", "uv")
 # The port a Docker Space routes to unless README metadata sets `app_port`.
 DEFAULT_APP_PORT = 7860
 
@@ -61,6 +63,7 @@ class Settings:
     health_path: str | None = None
     app_port: int | None = None
     template: str | None = None
+    installer: str | None = None  # "pip" (default) or "uv"
     space: str | None = None
     hardware: str | None = None
     private: bool | None = None
@@ -82,6 +85,7 @@ _SCHEMA: dict[str, tuple[type, str | None]] = {
     "health_path": (str, "str"),
     "app_port": (int, "int"),
     "template": (str, "str"),
+    "installer": (str, "str"),
     "space": (str, "str"),
     "hardware": (str, "str"),
     "private": (bool, "bool"),
@@ -258,6 +262,11 @@ def load_settings(
         if key == "variables":
             value = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
         kwargs[key] = value
+    if "installer" in kwargs and kwargs["installer"] not in INSTALLERS:
+        raise ConfigError(
+            f"installer {kwargs['installer']!r} (from {sources['installer']}) is not one of: {', '.join(INSTALLERS)}",
+            hint='use installer = "pip" (the default) or "uv" (faster dependency installs)',
+        )
     if "app_port" in kwargs and not 1 <= kwargs["app_port"] <= 65535:
         raise ConfigError(
             f"app_port {kwargs['app_port']} is out of range (from {sources['app_port']})",

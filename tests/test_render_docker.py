@@ -128,3 +128,32 @@ def test_example_backend_renders_builds_and_serves(
     run_and_probe(
         docker_client, unique_tag, docker_cleanup, {"BETTER_AUTH_SECRET": "test-only-secret-value-0123456789"}
     )
+
+
+@pytest.mark.docker
+def test_uv_installer_builds_an_image_that_serves_with_compiled_bytecode(
+    tmp_path: Path, docker_client: Any, docker_cleanup: dict[str, list[str]], unique_tag: str
+) -> None:
+    root = build_file_tree(tmp_path / "app", {"main.py": APP, "spacepack.toml": 'installer = "uv"\n'}, dedent=False)
+    plan = Plan(
+        root=root,
+        backend_dir=".",
+        entry="main:app",
+        factory=False,
+        working_dir=".",
+        python="3.11",
+        python_source="default",
+        project_name="uv-app",
+        dependencies=Dependencies(packages=("fastapi", "uvicorn"), requirements=("fastapi", "uvicorn")),
+    )
+    context = render_context(plan, load_settings(root))
+    assert "uv pip install" in context.dockerfile
+    build_context(docker_client, context.path, unique_tag, docker_cleanup)
+    container, _ = run_and_probe(docker_client, unique_tag, docker_cleanup, {})
+    # Installed for uid 1000, bytecode compiled at build time, and no uv left in the image.
+    script = "ls /home/user/.local/lib/python3*/site-packages/fastapi/__pycache__ | head -1; command -v uv || true"
+    code, output = container.exec_run(["sh", "-c", script], user="1000")
+    lines = output.decode().split()
+    assert code == 0
+    assert lines and lines[0].endswith(".pyc")
+    assert not any(line.endswith("/uv") for line in lines)

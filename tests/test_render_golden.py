@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from spacepack.config import Settings
+from spacepack.config import load_settings
 from spacepack.plan import Dependencies, DependencySource, EnvVar, Plan
 from spacepack.render import render_context
 from tests.conftest import REPO_ROOT
@@ -154,6 +154,12 @@ def _psycopg2(root: Path) -> Plan:
     )
 
 
+def _uv_installer(root: Path) -> Plan:
+    plan = _requirements_txt(root)
+    (root / "spacepack.toml").write_text('installer = "uv"\n')
+    return plan
+
+
 SHAPES = {
     "requirements_txt": _requirements_txt,
     "uv_lock": _uv_lock,
@@ -162,13 +168,14 @@ SHAPES = {
     "factory": _factory,
     "subfolder": _subfolder,
     "psycopg2_from_source": _psycopg2,
+    "uv_installer": _uv_installer,
 }
 
 
 def _render_shape(name: str, tmp_path: Path) -> Path:
     root = tmp_path / "project"
     plan = SHAPES[name](root)
-    context = render_context(plan, Settings(project_dir=root), tmp_path / "context")
+    context = render_context(plan, load_settings(root), tmp_path / "context")
     return context.path
 
 

@@ -90,6 +90,10 @@ def _base_image(plan: Plan, settings: Settings) -> str:
     return image
 
 
+# The uv release the `installer = "uv"` images fetch (pinned: the same input renders the same image).
+UV_VERSION = "0.13.9"
+
+
 def dockerfile_variables(plan: Plan, settings: Settings) -> dict[str, Any]:
     """Every variable a Dockerfile template (default or custom) can use."""
     return {
@@ -103,6 +107,8 @@ def dockerfile_variables(plan: Plan, settings: Settings) -> dict[str, Any]:
         "factory": plan.factory,
         "cmd": json.dumps(["sh", "-c", uvicorn_command(plan)]),
         "project_name": plan.project_name,
+        "installer": settings.installer or "pip",
+        "uv_version": UV_VERSION,
     }
 
 
