@@ -34,7 +34,6 @@ from spacepack.config import load_settings
 from spacepack.plan import Plan
 from spacepack.render import render_context
 from spacepack.render.context import Context
-from spacepack.render.dockerfile import REQUIREMENTS_FILE
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 MARKDOWN = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
@@ -100,10 +99,12 @@ def _tag(project: Input, variant: str, run: int, step: str) -> str:
     return f"spacepack-bench/{project.name}-{variant.replace('+', '-')}:{step}-{run}"
 
 
-def spacepack_pipeline(project: Input, out_dir: Path) -> tuple[Plan, Context, float, float]:
+def spacepack_pipeline(
+    project: Input, out_dir: Path, installer: str | None = None
+) -> tuple[Plan, Context, float, float]:
     """check + render, as `spacepack build` does before building; plan, context and both times."""
     started = time.perf_counter()
-    settings = load_settings(project.root)
+    settings = load_settings(project.root, flags={"installer": installer})
     plan = check_project(settings)
     checked = time.perf_counter()
     context = render_context(plan, settings, out_dir)
@@ -180,12 +181,10 @@ def bench_alternative(
 
 
 def bench_uv(rec: Recorder, client: Any, ledger: measure.Ledger, project: Input, run: int, verify: bool) -> None:
-    """spacepack's Dockerfile with uv: cold build (check + render included) and image size."""
+    """spacepack with `installer = "uv"`: cold build (check + render included) and image size."""
     out = WORK / "contexts" / f"{project.name}-uv"
     started = time.perf_counter()
-    _plan, context, _check_s, _render_s = spacepack_pipeline(project, out)
-    dockerfile = context.path / "Dockerfile"
-    dockerfile.write_text(variants.with_uv(dockerfile.read_text(), REQUIREMENTS_FILE))
+    _plan, context, _check_s, _render_s = spacepack_pipeline(project, out, installer="uv")
     prepared = time.perf_counter() - started
     seconds, image_id = measure.build_plain(
         client, ledger, context.path, _tag(project, "uv", run, "cold"), nocache=True

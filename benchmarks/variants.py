@@ -9,7 +9,7 @@
   `RUN python -m pip install --no-cache-dir -r requirements.txt` (same layer order; the pip
   cache mount only helps BuildKit rebuilds, so no cache is the plain equivalent).
 - `naive`: `COPY . .` then `pip install -r requirements.txt`.
-- `spacepack-uv`: spacepack's rendered Dockerfile with its pip install swapped for `uv pip install`.
+- `spacepack-uv`: spacepack with `installer = "uv"` (its Dockerfile installs the dependencies with uv).
 """
 
 from __future__ import annotations
@@ -128,31 +128,6 @@ CMD {_cmd(entry)}
 """
 
 
-_PIP_LINE = "RUN pip install --no-cache-dir --user -r {requirements}"
-# uv does not read pip.conf: when the base image configures a CA for pip (as the local
-# stand-in does), hand the same file to uv; on a stock image pip has none and uv uses its own.
-_UV_LINE = (
-    "RUN pip install --no-cache-dir --target /tmp/uv-tool uv \\\n"
-    "    && cert=$(pip config list | sed -n \"s/^global.cert='\\(.*\\)'$/\\1/p\") \\\n"
-    '    && if [ -n "$cert" ]; then export SSL_CERT_FILE="$cert"; fi \\\n'
-    "    && "
-    "/tmp/uv-tool/bin/uv pip install --no-cache --system --prefix /home/user/.local -r {requirements} \\\n"
-    "    && rm -rf /tmp/uv-tool"
-)
-
-
-def with_uv(dockerfile: str, requirements: str) -> str:
-    """spacepack's rendered Dockerfile with `pip install --user` replaced by `uv pip install`.
-
-    Raises:
-        ValueError: when the rendered Dockerfile has no such pip line (the template changed).
-    """
-    line = _PIP_LINE.format(requirements=requirements)
-    if line not in dockerfile:
-        raise ValueError(f"spacepack's Dockerfile has no line {line!r}")
-    return dockerfile.replace(line, _UV_LINE.format(requirements=requirements))
-
-
 ALTERNATIVES = ("hf-guide", "hf-guide+ignore", "docker-init", "naive")
 VARIANT_LABELS = {
     "spacepack": "spacepack",
@@ -160,7 +135,7 @@ VARIANT_LABELS = {
     "hf-guide+ignore": "(a) HF guide + spacepack's .dockerignore",
     "docker-init": "(b) docker init (+ its .dockerignore)",
     "naive": "(c) naive COPY . . + pip",
-    "spacepack-uv": "spacepack with uv pip install",
+    "spacepack-uv": 'spacepack, installer = "uv"',
 }
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks.report import render
 from benchmarks.stats import format_bytes, format_ratio, format_seconds, ratio, summarize, table_row
-from benchmarks.variants import alternative_files, with_uv
+from benchmarks.variants import alternative_files
 
 
 def test_summarize_gives_median_min_max_and_keeps_values() -> None:
@@ -40,8 +40,6 @@ def test_alternatives_write_their_dockerfile_and_only_some_an_ignore_file() -> N
     assert with_ignore[".dockerignore"] == "**/.venv\n" and "--mount" not in with_ignore["Dockerfile"]
     docker_init = alternative_files("docker-init", "app.main:app", "x")["Dockerfile"]
     assert not [line for line in docker_init.splitlines() if line.startswith("RUN --mount")]
-    with pytest.raises(ValueError):
-        with_uv("FROM python:3.11-slim\n", "spacepack-requirements.txt")
 
 
 def _doc(sp_rebuild: float, best_rebuild: float) -> dict:  # type: ignore[type-arg]
