@@ -11,6 +11,7 @@ not scanned for secrets" rule all read this one list.
 from __future__ import annotations
 
 from spacepack.check.formats.pipfile import PipfileReader
+from spacepack.check.formats.pipfile_lock import PipfileLockReader
 from spacepack.check.formats.poetry_lock import PoetryLockReader
 from spacepack.check.formats.pyproject import PyprojectReader
 from spacepack.check.formats.requirements import RequirementsReader
@@ -25,6 +26,7 @@ READERS: tuple[Reader, ...] = (
     PipfileReader(),
     UvLockReader(),
     PoetryLockReader(),
+    PipfileLockReader(),
 )
 
 
