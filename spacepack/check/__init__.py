@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite, decoy_reason
+from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite
 from spacepack.check.deps import read_dependencies
 from spacepack.check.envvars import scan_env
 from spacepack.check.formats import PYPROJECT
 from spacepack.check.hygiene import scan_hygiene
 from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
 from spacepack.check.manifests import ManifestFiles
-from spacepack.check.pyast import ProjectIndex
+from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reason
 from spacepack.check.python_version import detect_python
 from spacepack.check.routes import choose_health_path
 from spacepack.check.tree import ProjectTree, load_tree
@@ -91,10 +91,12 @@ def check_project(settings: Settings) -> Plan:
     if not root.is_dir():
         raise UsageError(f"{settings.project_dir} is not a folder", hint="pass the path of your project or backend")
     tree = load_tree(root)
-    decision = decide_entry(tree, settings)
+    index = ProjectIndex(tree)
+    decision = decide_entry(tree, settings, index)
     findings = list(decision.findings)
     files = ManifestFiles(tree)
-    parts = _dependency_env_and_hygiene_checks(tree, files, decision.backend_dir, decision.working_dir)
+    code = app_code(index, decision.backend_dir)
+    parts = _dependency_env_and_hygiene_checks(files, code, decision.working_dir)
     findings.extend(parts.findings)
 
     python, python_source = parts.python, parts.python_source
@@ -127,18 +129,19 @@ def check_project(settings: Settings) -> Plan:
     )
 
 
-def decide_entry(tree: ProjectTree, settings: Settings) -> EntryDecision:
+def decide_entry(tree: ProjectTree, settings: Settings, index: ProjectIndex | None = None) -> EntryDecision:
     """Find the app, its working dir, backend folder and health path (explicit settings win).
 
     Args:
         tree: the project, as loaded by `load_tree`.
         settings: the explicit settings (backend_dir, entry, factory, health_path are used).
+        index: the check's module index (scopes and imports parsed once); made here when not given.
 
     Raises:
         UsageError: when `backend_dir` is not a folder of the project or `entry` is malformed.
     """
     search_dir = _search_dir(tree, settings)
-    index = ProjectIndex(tree)
+    index = index if index is not None else ProjectIndex(tree)
     finder = AppFinder(index)
     findings: list[Finding] = []
     ranked = [_layout(index, app, search_dir) for app in finder.find(search_dir)]
@@ -349,7 +352,7 @@ def _explicit_entry(
         for suffix in (f"{stem}.py", f"{stem}/__init__.py"):
             if rest == suffix or rest.endswith("/" + suffix):
                 matches.append((path, path[: -len(suffix)].rstrip("/")))
-    matches.sort(key=lambda m: (decoy_reason(m[0], prefix) is not None, m[0].count("/"), m[0]))
+    matches.sort(key=lambda m: (non_app_reason(m[0], prefix) is not None, m[0].count("/"), m[0]))
     findings.append(_explicit("entry", entry, settings, matches[0][0] if matches else None))
     if not matches:
         findings.append(
@@ -419,13 +422,13 @@ class _Parts:
     findings: tuple[Finding, ...]
 
 
-def _dependency_env_and_hygiene_checks(
-    tree: ProjectTree, files: ManifestFiles, backend_dir: str, working_dir: str
-) -> _Parts:
-    deps = read_dependencies(tree, backend_dir, working_dir, files)
+def _dependency_env_and_hygiene_checks(files: ManifestFiles, code: AppCode, working_dir: str) -> _Parts:
+    """The checks that read the app's code and manifests, sharing one parse of each."""
+    tree, backend_dir = files.tree, code.backend_dir
+    deps = read_dependencies(tree, backend_dir, working_dir, files, code)
     python = detect_python(tree, backend_dir, files)
-    env = scan_env(tree, backend_dir)
-    hygiene = scan_hygiene(tree, backend_dir)
+    env = scan_env(tree, backend_dir, code)
+    hygiene = scan_hygiene(tree, backend_dir, code, env.reads)
     return _Parts(
         dependencies=deps.dependencies,
         system_packages=tuple(deps.system_packages),

@@ -35,13 +35,10 @@ from spacepack.check.manifests import (
     join,
     resolve_closure,
 )
+from spacepack.check.pyast import AppCode, ProjectIndex, app_code
 from spacepack.check.tree import ProjectTree
 from spacepack.findings import finding
 from spacepack.plan import Dependencies, DependencySource, Finding
-
-_SKIPPED_DIRS = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks"})
-_SKIPPED_FILES = frozenset({"conftest.py", "setup.py", "noxfile.py"})
-_MAX_OUTSIDE_LOCK_BYTES = 8 * 1024 * 1024
 
 # distribution -> (system packages, why); only for what a slim Debian image lacks.
 NATIVE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -298,16 +295,6 @@ def _from_manifests(files: ManifestFiles, directory: str) -> _Install:
     return install
 
 
-def _is_app_module(path: str, backend_dir: str) -> bool:
-    prefix = "" if backend_dir == "." else backend_dir + "/"
-    rest = path[len(prefix) :]
-    parts = rest.split("/")
-    name = parts[-1]
-    if name in _SKIPPED_FILES or name.startswith("test_") or name.endswith("_test.py"):
-        return False
-    return not any(part in _SKIPPED_DIRS for part in parts[:-1])
-
-
 def _local_names(tree: ProjectTree, directories: Iterable[str], project_name: str | None) -> set[str]:
     """Module names the project itself provides (files and folders holding Python)."""
     names: set[str] = set()
@@ -329,19 +316,12 @@ def _provided(module: str, available: set[str]) -> bool:
     return bool(candidates & available)
 
 
-def _third_party_imports(
-    tree: ProjectTree, backend_dir: str, working_dir: str, project_name: str | None
-) -> list[tuple[str, ImportSite]]:
+def _third_party_imports(code: AppCode, working_dir: str, project_name: str | None) -> list[tuple[str, ImportSite]]:
     stdlib = stdlib_names()
-    local = _local_names(tree, _unique([backend_dir, working_dir]), project_name)
+    local = _local_names(code.index.tree, _unique([code.backend_dir, working_dir]), project_name)
     sites: list[tuple[str, ImportSite]] = []
-    for path in tree.python_under(backend_dir):
-        if not _is_app_module(path, backend_dir):
-            continue
-        module = tree.python[path]
-        if module.tree is None:
-            continue
-        for site in iter_imports(module.tree):
+    for path, module in code.parsed():
+        for site in iter_imports(module):
             top = site.module.split(".", 1)[0]
             if top in stdlib or top in local or top in BUNDLED_IMPORTS or not top.isidentifier():
                 continue
@@ -428,7 +408,11 @@ def _system_packages(install: _Install) -> tuple[str, ...]:
 
 
 def read_dependencies(
-    tree: ProjectTree, backend_dir: str, working_dir: str, files: ManifestFiles | None = None
+    tree: ProjectTree,
+    backend_dir: str,
+    working_dir: str,
+    files: ManifestFiles | None = None,
+    code: AppCode | None = None,
 ) -> DependencyReport:
     """Decide what the image installs, and check the backend's imports against it.
 
@@ -437,6 +421,7 @@ def read_dependencies(
         backend_dir: the backend folder, posix, relative to the root ("." allowed).
         working_dir: where uvicorn runs, posix, relative to the root.
         files: the check's manifests (read and parsed once); made here when not given.
+        code: the check's app modules (computed once per check); made here when not given.
 
     Returns:
         The dependencies (sources, canonical package names, the exact requirement
@@ -452,7 +437,8 @@ def read_dependencies(
         project_name = project.name if project is not None else None
     else:
         install = _Install()
-    sites = _third_party_imports(tree, backend_dir, working_dir, project_name)
+    code = code if code is not None else app_code(ProjectIndex(tree), backend_dir)
+    sites = _third_party_imports(code, working_dir, project_name)
     if directory is None:
         _infer_from_imports(install, sites)
     else:

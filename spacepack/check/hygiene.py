@@ -17,8 +17,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from spacepack.check.envvars import find_env_reads
+from spacepack.check.envvars import EnvRead, find_env_reads
 from spacepack.check.formats import lock_names
+from spacepack.check.pyast import AppCode, Place, ProjectIndex, app_code, qualify, walk_runtime
 from spacepack.check.secrets_scan import holds_secret_value, is_placeholder, looks_random, scan_text
 from spacepack.check.tree import ProjectTree
 from spacepack.ignore import is_env_file
@@ -150,16 +151,15 @@ def _assigned_literals(module: ast.Module) -> Iterator[tuple[str, str, int]]:
                     yield key.value, value.value, value.lineno
 
 
-def _literal_secret_findings(
-    tree: ProjectTree, backend_dir: str, seen: set[tuple[str, int]]
-) -> tuple[list[Finding], set[str]]:
+def _literal_secret_findings(code: AppCode, seen: set[tuple[str, int]]) -> tuple[list[Finding], set[str]]:
+    """SP311 for random-looking literals bound to secret-like names in app code (tests hold fixtures, not secrets)."""
     findings: list[Finding] = []
     files: set[str] = set()
-    for path in tree.python_under(backend_dir):
-        module = tree.python[path]
-        if module.tree is None or (module.source is not None and not _SECRETISH_TEXT.search(module.source)):
+    for path, module in code.parsed():
+        source = code.index.tree.python[path].source
+        if source is not None and not _SECRETISH_TEXT.search(source):
             continue  # no secret-like word anywhere in the file: no literal can be bound to such a name
-        for name, value, line in sorted(_assigned_literals(module.tree), key=lambda item: item[2]):
+        for name, value, line in sorted(_assigned_literals(module), key=lambda item: item[2]):
             if (path, line) in seen or not holds_secret_value(name) or not looks_random(value):
                 continue
             seen.add((path, line))
@@ -177,12 +177,9 @@ def _literal_secret_findings(
     return findings, files
 
 
-def _default_findings(
-    tree: ProjectTree, backend_dir: str, seen: set[tuple[str, int]]
-) -> tuple[list[Finding], set[str]]:
+def _default_findings(reads: tuple[EnvRead, ...], seen: set[tuple[str, int]]) -> tuple[list[Finding], set[str]]:
     findings: list[Finding] = []
     files: set[str] = set()
-    reads, _ = find_env_reads(tree, backend_dir)
     for read in reads:
         if read.default is None or not holds_secret_value(read.name) or (read.path, read.line) in seen:
             continue
@@ -252,64 +249,27 @@ def _env_file_findings(tree: ProjectTree, backend_dir: str) -> tuple[list[Findin
     return findings, files
 
 
-def _uvicorn_names(module: ast.Module) -> tuple[set[str], set[str]]:
-    modules: set[str] = set()
-    runs: set[str] = set()
-    for node in ast.walk(module):
-        if isinstance(node, ast.Import):
-            modules.update(a.asname or a.name for a in node.names if a.name == "uvicorn")
-        elif isinstance(node, ast.ImportFrom) and node.module == "uvicorn":
-            runs.update(a.asname or a.name for a in node.names if a.name in {"run", "Config"})
-    return modules, runs
+_SERVER_CALLS = frozenset({"uvicorn.run", "uvicorn.Config"})
 
 
-def _is_main_guard(node: ast.stmt) -> bool:
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
-        return False
-    parts = [node.test.left, *node.test.comparators]
-    return any(isinstance(p, ast.Name) and p.id == "__name__" for p in parts) and any(
-        isinstance(p, ast.Constant) and p.value == "__main__" for p in parts
-    )
-
-
-def _server_calls(module: ast.Module) -> Iterator[tuple[ast.Call, str]]:
-    """uvicorn.run()/uvicorn.Config() calls with their context: "import", "main" or "function"."""
-    modules, runs = _uvicorn_names(module)
-    if not modules and not runs:
+def _server_calls(code: AppCode, path: str, module: ast.Module) -> Iterator[tuple[ast.Call, Place]]:
+    """uvicorn.run()/uvicorn.Config() calls, with when they run."""
+    imports = code.index.imports(path)
+    if not any(ref.module.split(".")[0] == "uvicorn" for ref in imports.values()):
         return
-
-    def is_server(call: ast.Call) -> bool:
-        func = call.func
-        if isinstance(func, ast.Name):
-            return func.id in runs
-        return (
-            isinstance(func, ast.Attribute)
-            and func.attr in {"run", "Config"}
-            and isinstance(func.value, ast.Name)
-            and func.value.id in modules
-        )
-
-    def walk(node: ast.AST, context: str) -> Iterator[tuple[ast.Call, str]]:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            context = "function"
-        if isinstance(node, ast.Call) and is_server(node):
-            yield node, context
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.stmt) and context == "import" and _is_main_guard(child):
-                yield from walk(child, "main")
-            else:
-                yield from walk(child, context)
-
-    yield from walk(module, "import")
+    for node, place in walk_runtime(module):
+        if isinstance(node, ast.Call) and qualify(node.func, imports) in _SERVER_CALLS:
+            yield node, place
 
 
-def _server_findings(tree: ProjectTree, backend_dir: str) -> list[Finding]:
+def _server_findings(code: AppCode) -> list[Finding]:
     findings: list[Finding] = []
-    for path in tree.python_under(backend_dir):
-        module = tree.python[path]
-        if module.tree is None or (module.source is not None and "uvicorn" not in module.source):
+    for path, module in code.parsed():
+        source = code.index.tree.python[path].source
+        if source is not None and "uvicorn" not in source:
             continue
-        for call, context in _server_calls(module.tree):
+        for call, place in _server_calls(code, path, module):
+            context = place.runs
             keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg}
             port = keywords.get("port")
             port_value = port.value if isinstance(port, ast.Constant) and isinstance(port.value, int) else None
@@ -442,27 +402,37 @@ def _big_file_findings(tree: ProjectTree) -> list[Finding]:
     ]
 
 
-def scan_hygiene(tree: ProjectTree, backend_dir: str) -> HygieneReport:
+def scan_hygiene(
+    tree: ProjectTree,
+    backend_dir: str,
+    code: AppCode | None = None,
+    env_reads: tuple[EnvRead, ...] | None = None,
+) -> HygieneReport:
     """Look for what would leak or misbehave on a Space.
 
     Args:
         tree: the project as `load_tree` read it.
         backend_dir: the backend folder, posix, relative to the root.
+        code: the check's app modules (computed once per check); made here when not given.
+        env_reads: the env reads `scan_env` found in `code`; found here when not given.
 
     Returns:
         Findings (hardcoded secrets, placeholder secret defaults, .env files,
         pinned ports and server starts, big files) and the files holding secrets.
     """
+    code = code if code is not None else app_code(ProjectIndex(tree), backend_dir)
+    if env_reads is None:
+        env_reads = tuple(find_env_reads(code)[0])
     findings, secret_files, seen = _token_findings(tree)
-    literal, literal_files = _literal_secret_findings(tree, backend_dir, seen)
-    defaults, default_files = _default_findings(tree, backend_dir, seen)
+    literal, literal_files = _literal_secret_findings(code, seen)
+    defaults, default_files = _default_findings(env_reads, seen)
     env_findings, env_files = _env_file_findings(tree, backend_dir)
     all_findings = [
         *findings,
         *literal,
         *defaults,
         *env_findings,
-        *_server_findings(tree, backend_dir),
+        *_server_findings(code),
         *_script_findings(tree),
         *_big_file_findings(tree),
     ]
