@@ -25,17 +25,8 @@ from spacepack.check.routes import choose_health_path
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
 from spacepack.errors import UsageError
+from spacepack.findings import finding
 from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
-
-FINDING_CODES: dict[str, str] = {
-    "SP100": "no ASGI app was found (no `app = FastAPI()` or similar outside tests/docs/examples)",
-    "SP103": "two apps rank the same; spacepack picked one by path, pass --entry to be sure",
-    "SP104": "a separate, smaller app sits next to the full one (e.g. a root main.py with only /health)",
-    "SP105": "an explicit setting (flag, env or config file) replaced what check would have detected",
-    "SP106": "the module of the configured entry is not in the project",
-    "SP107": "the configured entry's module has no such attribute (as far as the AST shows)",
-    "SP110": "app candidates were found in several backend folders; the others are listed",
-}
 
 DEFAULT_PYTHON = "3.11"
 _ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
@@ -235,10 +226,9 @@ def _choose(
             reasons[(item.app.path, item.app.attr)] = f"never chosen: {item.app.decoy}"
     if not eligible:
         findings.append(
-            Finding(
-                code="SP100",
-                severity="error",
-                message="no ASGI app found"
+            finding(
+                "SP100",
+                "no ASGI app found"
                 + (f" in {search_dir}" if search_dir else "")
                 + " (looked for `app = FastAPI()`, Starlette and other ASGI apps, shims and factories)",
                 hint="add `app = FastAPI()` to your main module, or pass --entry module:attr (and --backend-dir)",
@@ -276,10 +266,9 @@ def _ranking_findings(chosen: _Ranked, eligible: list[_Ranked], findings: list[F
     if tied:
         names = ", ".join(f"{r.entry} ({r.app.path})" for r in tied)
         findings.append(
-            Finding(
-                code="SP103",
-                severity="warning",
-                message=f"{chosen.entry} and {names} rank the same; spacepack picked {chosen.entry}",
+            finding(
+                "SP103",
+                f"{chosen.entry} and {names} rank the same; spacepack picked {chosen.entry}",
                 hint=f"pass --entry {chosen.entry} (or the one you mean) to make the choice explicit",
                 path=chosen.app.path,
                 line=chosen.app.line,
@@ -296,17 +285,12 @@ def _ranking_findings(chosen: _Ranked, eligible: list[_Ranked], findings: list[F
             "" if other.layout.working_dir == "." else other.layout.working_dir, chosen.app.site.path
         )
         findings.append(
-            Finding(
-                code="SP104",
-                severity="info",
-                message=(
-                    f"{other.app.path} defines a separate, smaller app ({other.app.features.describe()}); "
-                    f"spacepack runs the full one, {chosen.entry}"
-                ),
-                hint=(
-                    f"make {other.app.path} import the full app instead: "
-                    f"`from {target_module} import {chosen.app.site.name or chosen.app.attr}`"
-                ),
+            finding(
+                "SP104",
+                f"{other.app.path} defines a separate, smaller app ({other.app.features.describe()}); "
+                f"spacepack runs the full one, {chosen.entry}",
+                hint=f"make {other.app.path} import the full app instead: "
+                f"`from {target_module} import {chosen.app.site.name or chosen.app.attr}`",
                 path=other.app.path,
                 line=other.app.line,
             )
@@ -314,13 +298,10 @@ def _ranking_findings(chosen: _Ranked, eligible: list[_Ranked], findings: list[F
     elsewhere = sorted({r.backend_dir for r in others if r.backend_dir != chosen.backend_dir})
     if elsewhere:
         findings.append(
-            Finding(
-                code="SP110",
-                severity="info",
-                message=(
-                    f"apps found in several backend folders; chose {chosen.backend_dir}, "
-                    f"also found: {', '.join(elsewhere)}"
-                ),
+            finding(
+                "SP110",
+                f"apps found in several backend folders; chose {chosen.backend_dir}, "
+                f"also found: {', '.join(elsewhere)}",
                 hint="pass --backend-dir to pick another one",
             )
         )
@@ -356,10 +337,9 @@ def _explicit_entry(
     findings.append(_explicit("entry", entry, settings, matches[0][0] if matches else None))
     if not matches:
         findings.append(
-            Finding(
-                code="SP106",
-                severity="error",
-                message=f"entry {entry} (from {source}): there is no module {module} in {as_dir(search_dir)}",
+            finding(
+                "SP106",
+                f"entry {entry} (from {source}): there is no module {module} in {as_dir(search_dir)}",
                 hint=f"check the module path: uvicorn imports it from the working dir, as {stem}.py",
             )
         )
@@ -376,10 +356,9 @@ def _explicit_entry(
     )
     if not defined:
         findings.append(
-            Finding(
-                code="SP107",
-                severity="warning",
-                message=f"entry {entry}: {path} defines no `{attr}` that spacepack can see",
+            finding(
+                "SP107",
+                f"entry {entry}: {path} defines no `{attr}` that spacepack can see",
                 hint="check the attribute name: uvicorn fails if it does not exist once the module is imported",
                 path=path,
             )
@@ -400,12 +379,7 @@ def _explicit_entry(
 
 def _explicit(key: str, value: str, settings: Settings, path: str | None) -> Finding:
     source = settings.sources.get(key, "settings")
-    return Finding(
-        code="SP105",
-        severity="info",
-        message=f"{key} = {value} from {source} (explicit settings win over detection)",
-        path=path,
-    )
+    return finding("SP105", f"{key} = {value} from {source} (explicit settings win over detection)", path=path)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,6 @@ from spacepack.check.pyast import (
 )
 from spacepack.plan import CandidateKind
 
-FINDING_CODES: dict[str, str] = {}  # this module finds; the orchestrator turns results into findings
-
 _MIDDLEWARE_METHODS = {"add_middleware", "middleware"}
 _MOUNT_METHODS = {"mount", "host"}
 _OTHER_METHODS = {"exception_handler", "add_exception_handler", "on_event", "add_event_handler", "state"}

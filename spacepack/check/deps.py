@@ -341,10 +341,9 @@ def _check_imports(install: _Install, sites: list[tuple[str, ImportSite]]) -> No
         path, site = places[0]
         more = f" (and {len(places) - 1} more place{'s' if len(places) > 2 else ''})" if len(places) > 1 else ""
         install.findings.append(
-            Finding(
-                code="SP203",
-                severity="error",
-                message=f"{path}:{site.line} imports {site.module}, but no dependency provides it{more}",
+            finding(
+                "SP203",
+                f"{path}:{site.line} imports {site.module}, but no dependency provides it{more}",
                 hint=f"add {dist} to {install.manifest or 'requirements.txt'}"
                 + (" and re-lock" if install.locked else ""),
                 path=path,
@@ -365,10 +364,9 @@ def _infer_from_imports(install: _Install, sites: list[tuple[str, ImportSite]]) 
     install.available |= expand_known((name, frozenset()) for name in wanted)
     install.sources.append(DependencySource(path="", kind="imports", install="inferred from imports, unpinned"))
     install.findings.append(
-        Finding(
-            code="SP202",
-            severity="warning",
-            message="no requirements.txt or pyproject.toml declares the dependencies; inferred from imports: "
+        finding(
+            "SP202",
+            "no requirements.txt or pyproject.toml declares the dependencies; inferred from imports: "
             + (", ".join(wanted[n] for n in sorted(wanted)) or "none"),
             hint="add a requirements.txt (or pyproject [project].dependencies) with pinned versions",
         )
@@ -386,21 +384,13 @@ def _system_packages(install: _Install) -> tuple[str, ...]:
         hint = "spacepack installs them in the image"
         if name in _NATIVE_HINTS:
             hint += "; " + _NATIVE_HINTS[name]
-        install.findings.append(
-            Finding(
-                code="SP206",
-                severity="info",
-                message=f"{why}: adding {', '.join(system)}",
-                hint=hint,
-            )
-        )
+        install.findings.append(finding("SP206", f"{why}: adding {', '.join(system)}", hint=hint))
     if install.vcs:
         packages.append("git")
         install.findings.append(
-            Finding(
-                code="SP206",
-                severity="info",
-                message="a dependency installs from a git URL: adding git",
+            finding(
+                "SP206",
+                "a dependency installs from a git URL: adding git",
                 hint="spacepack installs it in the image; a release on an index builds faster",
             )
         )
@@ -448,10 +438,9 @@ def read_dependencies(
         install.lines.append("uvicorn")
         install.available.add("uvicorn")
         install.findings.append(
-            Finding(
-                code="SP204",
-                severity="info",
-                message="uvicorn is not declared; spacepack adds it to the install to serve the app",
+            finding(
+                "SP204",
+                "uvicorn is not declared; spacepack adds it to the install to serve the app",
                 hint=f"declare uvicorn in {install.manifest or 'requirements.txt'} to pin its version",
                 path=install.manifest or None,
             )
@@ -461,10 +450,9 @@ def read_dependencies(
     if tools:
         first = install.direct[tools[0]]
         install.findings.append(
-            Finding(
-                code="SP205",
-                severity="warning",
-                message=f"test and lint tools are declared as runtime dependencies: {', '.join(tools)}",
+            finding(
+                "SP205",
+                f"test and lint tools are declared as runtime dependencies: {', '.join(tools)}",
                 hint="move them to a dev group ([dependency-groups] or optional-dependencies) "
                 "or requirements-dev.txt; they make the image bigger",
                 path=first.path or None,

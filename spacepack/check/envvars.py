@@ -28,12 +28,9 @@ from spacepack.check.pyast import (
 )
 from spacepack.check.secrets_scan import is_secret_name
 from spacepack.check.tree import ProjectTree
+from spacepack.findings import finding
 from spacepack.ignore import is_env_file
 from spacepack.plan import EnvVar, Finding
-
-FINDING_CODES: dict[str, str] = {
-    "SP301": "required env vars are read while the app is imported; the smoke test needs a value for each",
-}
 
 # Env vars spacepack (or the Space runtime) sets itself: never ask the user for them.
 PROVIDED = frozenset({"PORT", "HOST", "SPACE_ID", "SPACE_HOST", "SPACE_AUTHOR_NAME", "SPACE_REPO_NAME", "SYSTEM"})
@@ -447,10 +444,9 @@ def scan_env(tree: ProjectTree, backend_dir: str, code: AppCode | None = None) -
     if needed:
         first = next(r for r in reads if r.name == needed[0] and r.required and r.at_import)
         findings.append(
-            Finding(
-                code="SP301",
-                severity="warning",
-                message=f"the app reads {', '.join(needed)} while it is imported, with no default; "
+            finding(
+                "SP301",
+                f"the app reads {', '.join(needed)} while it is imported, with no default; "
                 "it crashes at start-up without them",
                 hint="give them defaults, or set them as Space secrets (push --secret NAME) and give the smoke "
                 "test a value (--env NAME=..., --env-file, or the project .env)",

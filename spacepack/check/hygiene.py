@@ -22,22 +22,10 @@ from spacepack.check.formats import lock_names
 from spacepack.check.pyast import AppCode, Place, ProjectIndex, app_code, qualify, walk_runtime
 from spacepack.check.secrets_scan import holds_secret_value, is_placeholder, looks_random, scan_text
 from spacepack.check.tree import ProjectTree
+from spacepack.findings import finding
 from spacepack.ignore import is_env_file
 from spacepack.masking import preview
 from spacepack.plan import Finding
-
-FINDING_CODES: dict[str, str] = {
-    "SP310": "a known token format (or a password inside a URL) is hardcoded in a file that would ship",
-    "SP311": "a random-looking literal is assigned to a secret-like name",
-    "SP312": "a secret-like env var has a placeholder or weak literal default",
-    "SP313": "a .env file exists; it never ships, so its variables must become Space secrets/variables",
-    "SP320": "the code starts a server itself (uvicorn.run) on a pinned port or at import time",
-    "SP321": "auto-reload is switched on (reload=True / --reload)",
-    "SP322": "the server binds to localhost only (127.0.0.1), unreachable from outside the container",
-    "SP323": "a Dockerfile pins a port (EXPOSE / --port); spacepack renders its own and uses $PORT",
-    "SP324": "a Procfile or shell script pins a port; spacepack launches on $PORT itself",
-    "SP330": "a file over 10 MB would ship; Spaces store those with LFS/Xet",
-}
 
 BIG_FILE_BYTES = 10 * 1024 * 1024
 # Files bigger than this are not scanned for secrets (data and bundles, not code).
@@ -105,10 +93,9 @@ def _token_findings(tree: ProjectTree) -> tuple[list[Finding], set[str], set[tup
             files.add(path)
             places.add((path, hit.line))
             findings.append(
-                Finding(
-                    code="SP310",
-                    severity="error",
-                    message=f"{hit.kind} hardcoded in {path}:{hit.line} ({preview(hit.value)})",
+                finding(
+                    "SP310",
+                    f"{hit.kind} hardcoded in {path}:{hit.line} ({preview(hit.value)})",
                     hint="remove it from the file (and from git history), revoke it, and read it from an "
                     "env var set as a Space secret",
                     path=path,
@@ -165,10 +152,9 @@ def _literal_secret_findings(code: AppCode, seen: set[tuple[str, int]]) -> tuple
             seen.add((path, line))
             files.add(path)
             findings.append(
-                Finding(
-                    code="SP311",
-                    severity="error",
-                    message=f"{name} is set to a hardcoded secret in {path}:{line} ({preview(value)})",
+                finding(
+                    "SP311",
+                    f"{name} is set to a hardcoded secret in {path}:{line} ({preview(value)})",
                     hint=f"read {name} from an env var (set it as a Space secret) and rotate the value",
                     path=path,
                     line=line,
@@ -187,11 +173,9 @@ def _default_findings(reads: tuple[EnvRead, ...], seen: set[tuple[str, int]]) ->
         if looks_random(read.default):
             files.add(read.path)
             findings.append(
-                Finding(
-                    code="SP311",
-                    severity="error",
-                    message=f"{read.name} defaults to a hardcoded secret in {read.path}:{read.line} "
-                    f"({preview(read.default)})",
+                finding(
+                    "SP311",
+                    f"{read.name} defaults to a hardcoded secret in {read.path}:{read.line} ({preview(read.default)})",
                     hint=f"drop the default, set {read.name} as a Space secret, and rotate the value",
                     path=read.path,
                     line=read.line,
@@ -200,10 +184,9 @@ def _default_findings(reads: tuple[EnvRead, ...], seen: set[tuple[str, int]]) ->
         else:
             what = "a placeholder" if is_placeholder(read.default) else "a weak literal"
             findings.append(
-                Finding(
-                    code="SP312",
-                    severity="warning",
-                    message=f"{read.name} defaults to {what} in {read.path}:{read.line}; "
+                finding(
+                    "SP312",
+                    f"{read.name} defaults to {what} in {read.path}:{read.line}; "
                     "the app would run with it if the secret is not set",
                     hint=f"set {read.name} as a Space secret, and make the app refuse to start without it",
                     path=read.path,
@@ -237,10 +220,9 @@ def _env_file_findings(tree: ProjectTree, backend_dir: str) -> tuple[list[Findin
             names = []
         listed = ", ".join(names) if names else "no variables spacepack could read"
         findings.append(
-            Finding(
-                code="SP313",
-                severity="warning",
-                message=f"{path} never ships (spacepack leaves .env files out); it defines {listed}",
+            finding(
+                "SP313",
+                f"{path} never ships (spacepack leaves .env files out); it defines {listed}",
                 hint="set each as a Space secret (or variable, if not sensitive); "
                 "`spacepack push` can do it from this file",
                 path=path,
@@ -276,10 +258,9 @@ def _server_findings(code: AppCode) -> list[Finding]:
             where = f"{path}:{call.lineno}"
             if context == "import":
                 findings.append(
-                    Finding(
-                        code="SP320",
-                        severity="warning",
-                        message=f"{where} starts uvicorn while the module is imported"
+                    finding(
+                        "SP320",
+                        f"{where} starts uvicorn while the module is imported"
                         + (f" (port {port_value})" if port_value else "")
                         + "; spacepack's server imports this module, so a second server would start",
                         hint='move the call under `if __name__ == "__main__":` (spacepack launches the app '
@@ -290,10 +271,9 @@ def _server_findings(code: AppCode) -> list[Finding]:
                 )
             elif port_value is not None:
                 findings.append(
-                    Finding(
-                        code="SP320",
-                        severity="warning",
-                        message=f"{where} starts uvicorn on port {port_value}; on a Space this is not used",
+                    finding(
+                        "SP320",
+                        f"{where} starts uvicorn on port {port_value}; on a Space this is not used",
                         hint="spacepack launches the app on $PORT itself; to keep the script, read the port "
                         'with int(os.getenv("PORT", "8000"))',
                         path=path,
@@ -303,10 +283,9 @@ def _server_findings(code: AppCode) -> list[Finding]:
             reload = keywords.get("reload")
             if isinstance(reload, ast.Constant) and reload.value is True:
                 findings.append(
-                    Finding(
-                        code="SP321",
-                        severity="warning",
-                        message=f"{where} turns on auto-reload (reload=True)",
+                    finding(
+                        "SP321",
+                        f"{where} turns on auto-reload (reload=True)",
                         hint="drop reload=True (or gate it on an env var); it is for development only",
                         path=path,
                         line=call.lineno,
@@ -315,10 +294,9 @@ def _server_findings(code: AppCode) -> list[Finding]:
             host = keywords.get("host")
             if isinstance(host, ast.Constant) and host.value in _LOOPBACK:
                 findings.append(
-                    Finding(
-                        code="SP322",
-                        severity="warning",
-                        message=f"{where} binds to {host.value}, which nothing outside the container reaches",
+                    finding(
+                        "SP322",
+                        f"{where} binds to {host.value}, which nothing outside the container reaches",
                         hint='bind to "0.0.0.0" (spacepack does when it launches the app)',
                         path=path,
                         line=call.lineno,
@@ -351,10 +329,9 @@ def _script_findings(tree: ProjectTree) -> list[Finding]:
             if expose or port:
                 value = expose.group(1) if expose else port.group(1) if port else ""
                 findings.append(
-                    Finding(
-                        code="SP323" if dockerfile else "SP324",
-                        severity="warning",
-                        message=f"{path}:{number} pins port {value}"
+                    finding(
+                        "SP323" if dockerfile else "SP324",
+                        f"{path}:{number} pins port {value}"
                         + ("; spacepack renders its own Dockerfile, so this one is not used" if dockerfile else ""),
                         hint="spacepack launches the app on $PORT itself; "
                         + ("nothing to change for the Space" if dockerfile else "use --port ${PORT:-8000} here"),
@@ -364,10 +341,9 @@ def _script_findings(tree: ProjectTree) -> list[Finding]:
                 )
             if "--reload" in line:
                 findings.append(
-                    Finding(
-                        code="SP321",
-                        severity="warning",
-                        message=f"{path}:{number} starts the server with --reload",
+                    finding(
+                        "SP321",
+                        f"{path}:{number} starts the server with --reload",
                         hint="drop --reload outside development",
                         path=path,
                         line=number,
@@ -375,10 +351,9 @@ def _script_findings(tree: ProjectTree) -> list[Finding]:
                 )
             if _SHELL_LOOPBACK.search(line):
                 findings.append(
-                    Finding(
-                        code="SP322",
-                        severity="warning",
-                        message=f"{path}:{number} binds to localhost, which nothing outside the container reaches",
+                    finding(
+                        "SP322",
+                        f"{path}:{number} binds to localhost, which nothing outside the container reaches",
                         hint="bind to 0.0.0.0",
                         path=path,
                         line=number,
@@ -389,10 +364,9 @@ def _script_findings(tree: ProjectTree) -> list[Finding]:
 
 def _big_file_findings(tree: ProjectTree) -> list[Finding]:
     return [
-        Finding(
-            code="SP330",
-            severity="warning",
-            message=f"{path} is {size / (1024 * 1024):.1f} MB; Spaces store files over 10 MB with LFS/Xet",
+        finding(
+            "SP330",
+            f"{path} is {size / (1024 * 1024):.1f} MB; Spaces store files over 10 MB with LFS/Xet",
             hint="keep it out of the Space (.gitignore) and download it at start-up, or push it to a model "
             "or dataset repository",
             path=path,
