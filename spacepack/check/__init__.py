@@ -108,6 +108,7 @@ def check_project(settings: Settings) -> Plan:
 
     findings.extend(_parse_findings(tree, decision.backend_dir))
     name, description = _project_metadata(tree, decision.backend_dir)
+    findings.extend(tree.read_findings())  # after every check: the files they asked for and could not read
     system_packages = tuple(dict.fromkeys([*parts.system_packages, *settings.system_packages]))
     return Plan(
         root=root,
