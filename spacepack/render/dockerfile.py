@@ -12,6 +12,8 @@ from packaging.utils import canonicalize_name
 
 from spacepack.config import DEFAULT_APP_PORT, Settings
 from spacepack.errors import RenderError
+from spacepack.ignore import IgnoreRules
+from spacepack.paths import inside_project
 from spacepack.plan import Plan
 from spacepack.render.templates import DOCKERFILE_TEMPLATE, default_template_path, render_template
 
@@ -115,18 +117,23 @@ def dockerfile_variables(plan: Plan, settings: Settings) -> dict[str, Any]:
 def dockerfile_template(settings: Settings) -> Path:
     """The template to render: `template` setting > the project's Dockerfile.template > the default."""
     if settings.template:
-        chosen = Path(settings.template).expanduser()
-        chosen = chosen if chosen.is_absolute() else settings.project_dir / chosen
+        source = settings.sources.get("template", "the config")
+        # Inside the project only, and never a file that does not ship: the template's text becomes the Dockerfile.
+        chosen = inside_project(settings.project_dir, settings.template, f"template (from {source})")
+        if IgnoreRules().is_ignored(chosen.relative_to(settings.project_dir.resolve()).as_posix()):
+            raise RenderError(
+                f"template {settings.template} (from {source}) is a file that never ships (a secret or build output)",
+                hint="point `template` at a Dockerfile template inside the project",
+            )
         if not chosen.is_file():
-            source = settings.sources.get("template", "the config")
             raise RenderError(
                 f"template {settings.template} (from {source}) does not exist",
                 hint="fix the path, or run `spacepack eject` to create Dockerfile.template",
             )
         return chosen
     ejected = settings.project_dir / DOCKERFILE_TEMPLATE
-    if ejected.is_file():
-        return ejected
+    if ejected.is_file() or ejected.is_symlink():
+        return inside_project(settings.project_dir, DOCKERFILE_TEMPLATE, DOCKERFILE_TEMPLATE)
     return default_template_path(DOCKERFILE_TEMPLATE)
 
 
