@@ -24,6 +24,7 @@ from spacepack.check.routes import choose_health_path
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
 from spacepack.errors import UsageError
+from spacepack.names import display_name
 from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
 
 if sys.version_info >= (3, 11):
@@ -464,9 +465,10 @@ def _project_metadata(tree: ProjectTree, backend_dir: str) -> tuple[str, str]:
             continue  # the dependency check reports a broken pyproject.toml
         if isinstance(project, dict) and isinstance(project.get("name"), str) and project["name"].strip():
             description = project.get("description")
-            return project["name"].strip(), description.strip() if isinstance(description, str) else ""
+            description = description.strip() if isinstance(description, str) else ""
+            return display_name(project["name"].strip()), description
     folder_name = (tree.root / backend_dir).resolve().name if backend_dir not in {".", ""} else tree.root.name
-    return folder_name or "app", ""
+    return display_name(folder_name or "app"), ""  # a name with a newline must not reach a Dockerfile
 
 
 def _candidates(
