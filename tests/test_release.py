@@ -84,7 +84,7 @@ def test_release_builds_smokes_pushes_waits_and_probes(
     remove_built_images.extend(_image_tags(document))
     assert code == 0, err
     assert document["status"] == "released"
-    assert document["stage"] == "done"
+    assert document["failed_stage"] is None
     assert document["smoke"]["verdict"] == "healthy"
     assert document["probe"]["ok"] is True
     assert document["commit_url"]
@@ -104,7 +104,7 @@ def test_release_stops_at_check_errors_before_building(tmp_path, double, capsys)
     assert code == ExitCode.CHECK_FAILED
     document = json.loads(out)
     assert document["status"] == "failed"
-    assert document["stage"] == "check"
+    assert document["failed_stage"] == "check"
     assert document.get("image") is None
     assert not double.exists("alice/leaky")
     assert token_like not in out + err
@@ -134,7 +134,7 @@ def test_release_reports_a_space_build_error_with_its_exit_code(
     document = json.loads(out)
     remove_built_images.extend(_image_tags(document))
     assert code == ExitCode.SPACE_BUILD_ERROR
-    assert document["status"] == "failed" and document["stage"] == "push"
+    assert document["status"] == "failed" and document["failed_stage"] == "push"
     assert document["push"]["stage"] == "BUILD_ERROR"
     assert "ERROR: boom" in document["push"]["log_tail"]
 
