@@ -8,12 +8,12 @@ holds a secret's value: at most its first 4 characters, through
 from __future__ import annotations
 
 import ast
+import io
 import os
 import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from dotenv import dotenv_values
 
@@ -25,6 +25,7 @@ from spacepack.check.tree import ProjectTree
 from spacepack.findings import finding
 from spacepack.ignore import is_env_file
 from spacepack.masking import preview
+from spacepack.names import is_env_name
 from spacepack.plan import Finding
 
 BIG_FILE_BYTES = 10 * 1024 * 1024
@@ -214,8 +215,11 @@ def _env_file_findings(tree: ProjectTree, backend_dir: str) -> tuple[list[Findin
     files = _env_files(tree, backend_dir)
     for path in files:
         try:
-            # Only the names are kept: the values are dropped with the mapping.
-            names = sorted(dotenv_values(Path(tree.root, path), encoding="utf-8-sig"))
+            # Only the names are kept: the values are dropped with the mapping. A line with no `=` is
+            # not a name (it may be a token pasted alone), and neither is anything outside the env grammar.
+            text = tree.read_text(path)  # bounded and link-safe: a FIFO named .env must not hang check
+            values = dotenv_values(stream=io.StringIO(text)) if text is not None else {}
+            names = sorted(name for name, value in values.items() if value is not None and is_env_name(name))
         except (OSError, UnicodeDecodeError, ValueError):
             names = []
         listed = ", ".join(names) if names else "no variables spacepack could read"
