@@ -14,25 +14,10 @@ import pytest
 import spacepack.cli.doctor
 from spacepack.cli import main
 from spacepack.errors import ExitCode
-from tests.helpers import build_file_tree
+from tests.helpers import SAMPLE_APP, build_file_tree
+from tests.helpers import run_cli as run
 
-APP = """
-    from fastapi import FastAPI
-
-    app = FastAPI()
-
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-    """
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
+APP = SAMPLE_APP
 
 
 def test_a_bug_is_exit_1_with_one_line_and_no_traceback(capsys, monkeypatch) -> None:
@@ -70,7 +55,7 @@ def test_a_bad_config_key_is_exit_2_with_did_you_mean(tmp_path, capsys) -> None:
 
 
 def test_check_errors_are_exit_3(tmp_path, capsys) -> None:
-    build_file_tree(tmp_path, {"main.py": APP + "\n    import numpy\n", "requirements.txt": "fastapi\nuvicorn\n"})
+    build_file_tree(tmp_path, {"main.py": APP + "\nimport numpy\n", "requirements.txt": "fastapi\nuvicorn\n"})
     code, out, _ = run(["check", str(tmp_path), "--json"], capsys)
     assert code == ExitCode.CHECK_FAILED == 3
     errors = [f for f in json.loads(out)["findings"] if f["severity"] == "error"]
