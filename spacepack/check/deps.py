@@ -40,6 +40,7 @@ from spacepack.check.manifests import (
     parse_uv_lock,
     resolve_closure,
 )
+from spacepack.check.secrets_scan import redact_url_credentials, url_credentials
 from spacepack.check.tree import ProjectTree
 from spacepack.plan import Dependencies, DependencySource, Finding
 
@@ -97,6 +98,27 @@ _NATIVE_HINTS: dict[str, str] = {
     "opencv-python": "or depend on opencv-python-headless (no GUI libraries needed)",
     "opencv-contrib-python": "or depend on opencv-contrib-python-headless (no GUI libraries needed)",
 }
+
+
+def _without_credentials(lines: list[str], install: _Install) -> list[str]:
+    """Drop requirement lines carrying credentials: they would ship in the image and print in --json (SP314)."""
+    kept: list[str] = []
+    for line in lines:
+        if not url_credentials(line):
+            kept.append(line)
+            continue
+        install.findings.append(
+            Finding(
+                code="SP314",
+                severity="error",
+                message=f"{install.manifest or 'a manifest'} has credentials in a URL "
+                f"({redact_url_credentials(line)}); spacepack leaves that line out",
+                hint="remove the credentials from the file (and rotate them); see the README's private-index "
+                "section for safe ways to install private packages",
+                path=install.manifest or None,
+            )
+        )
+    return kept
 
 
 @dataclass(frozen=True)
@@ -642,9 +664,10 @@ def read_dependencies(tree: ProjectTree, backend_dir: str, working_dir: str) -> 
         packages = sorted(install.available - install.local)
     else:
         packages = sorted(set(install.direct) | ({"uvicorn"} & install.available))
+    requirements = _without_credentials(_unique([*install.options, *install.lines]), install)
     dependencies = Dependencies(
         sources=tuple(install.sources),
         packages=tuple(packages),
-        requirements=tuple(_unique([*install.options, *install.lines])),
+        requirements=tuple(requirements),
     )
     return DependencyReport(dependencies=dependencies, system_packages=system, findings=tuple(install.findings))
