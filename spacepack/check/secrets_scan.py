@@ -18,10 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-FINDING_CODES: dict[str, str] = {
-    "SP314": "a dependency manifest carries credentials (a URL with user:password or a token); never written or shown",
-}
-
 # (kind, pattern); group "value" is the secret, when not the whole match. The formats follow the
 # vendors' documentation and gitleaks' default rule set (https://github.com/gitleaks/gitleaks,
 # config/gitleaks.toml, MIT License): a subset, rewritten so each pattern is anchored on a fixed

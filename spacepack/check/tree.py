@@ -17,16 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spacepack.errors import UsageError
+from spacepack.findings import finding
 from spacepack.ignore import IgnoreRules, is_env_file, is_secret_file, walk_with_skipped
 from spacepack.plan import Finding
 from spacepack.safe_read import MAX_TEXT_BYTES, read_project_bytes, read_project_text
-
-FINDING_CODES: dict[str, str] = {
-    "SP101": "a Python file has a syntax error; it is skipped by every check",
-    "SP102": "a Python file cannot be decoded (bad encoding or binary content); it is skipped",
-    "SP108": "a project file spacepack needs was not read (not UTF-8, a link, a FIFO, too big); it is ignored",
-    "SP109": "a file was left out for safety (a link out of the project, a special file, a non-UTF-8 name)",
-}
 
 # Manifests and templates are small; anything bigger is not a text file we need to read.
 _MAX_TEXT_BYTES = MAX_TEXT_BYTES
@@ -183,20 +177,18 @@ class ProjectTree:
     def read_findings(self) -> tuple[Finding, ...]:
         """SP108 for every existing file a check asked for and could not read; SP109 for files left out."""
         findings = [
-            Finding(
-                code="SP108",
-                severity="warning",
-                message=f"{rel} was not read: {reason}; spacepack ignores it",
+            finding(
+                "SP108",
+                f"{rel} was not read: {reason}; spacepack ignores it",
                 hint=f"save {rel} as a regular UTF-8 file inside the project (under 2 MB)",
                 path=rel,
             )
             for rel, reason in sorted(self._refused.items())
         ]
         findings.extend(
-            Finding(
-                code="SP109",
-                severity="info",
-                message=note,
+            finding(
+                "SP109",
+                note,
                 hint="nothing to do unless the app needs it: then make it a regular file inside the project",
             )
             for note in self.notes
