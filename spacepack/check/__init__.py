@@ -10,36 +10,24 @@ every decision is explained by a candidate reason or an info finding.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, replace
 
-from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite, decoy_reason
+from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite
 from spacepack.check.deps import read_dependencies
 from spacepack.check.envvars import scan_env
+from spacepack.check.formats import PYPROJECT
 from spacepack.check.hygiene import scan_hygiene
 from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
-from spacepack.check.pyast import ProjectIndex
+from spacepack.check.manifests import ManifestFiles
+from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reason
 from spacepack.check.python_version import detect_python
 from spacepack.check.routes import choose_health_path
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
 from spacepack.errors import UsageError
+from spacepack.findings import finding
+from spacepack.names import display_name
 from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
-FINDING_CODES: dict[str, str] = {
-    "SP100": "no ASGI app was found (no `app = FastAPI()` or similar outside tests/docs/examples)",
-    "SP103": "two apps rank the same; spacepack picked one by path, pass --entry to be sure",
-    "SP104": "a separate, smaller app sits next to the full one (e.g. a root main.py with only /health)",
-    "SP105": "an explicit setting (flag, env or config file) replaced what check would have detected",
-    "SP106": "the module of the configured entry is not in the project",
-    "SP107": "the configured entry's module has no such attribute (as far as the AST shows)",
-    "SP110": "app candidates were found in several backend folders; the others are listed",
-}
 
 DEFAULT_PYTHON = "3.11"
 _ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
@@ -95,9 +83,12 @@ def check_project(settings: Settings) -> Plan:
     if not root.is_dir():
         raise UsageError(f"{settings.project_dir} is not a folder", hint="pass the path of your project or backend")
     tree = load_tree(root)
-    decision = decide_entry(tree, settings)
+    index = ProjectIndex(tree)
+    decision = decide_entry(tree, settings, index)
     findings = list(decision.findings)
-    parts = _dependency_env_and_hygiene_checks(tree, decision.backend_dir, decision.working_dir)
+    files = ManifestFiles(tree)
+    code = app_code(index, decision.backend_dir)
+    parts = _dependency_env_and_hygiene_checks(files, code, decision.working_dir)
     findings.extend(parts.findings)
 
     python, python_source = parts.python, parts.python_source
@@ -107,7 +98,8 @@ def check_project(settings: Settings) -> Plan:
         findings.append(_explicit("python", settings.python, settings, None))
 
     findings.extend(_parse_findings(tree, decision.backend_dir))
-    name, description = _project_metadata(tree, decision.backend_dir)
+    name, description = _project_metadata(tree, files, decision.backend_dir)
+    findings.extend(tree.read_findings())  # after every check: the files they asked for and could not read
     system_packages = tuple(dict.fromkeys([*parts.system_packages, *settings.system_packages]))
     return Plan(
         root=root,
@@ -130,18 +122,19 @@ def check_project(settings: Settings) -> Plan:
     )
 
 
-def decide_entry(tree: ProjectTree, settings: Settings) -> EntryDecision:
+def decide_entry(tree: ProjectTree, settings: Settings, index: ProjectIndex | None = None) -> EntryDecision:
     """Find the app, its working dir, backend folder and health path (explicit settings win).
 
     Args:
         tree: the project, as loaded by `load_tree`.
         settings: the explicit settings (backend_dir, entry, factory, health_path are used).
+        index: the check's module index (scopes and imports parsed once); made here when not given.
 
     Raises:
         UsageError: when `backend_dir` is not a folder of the project or `entry` is malformed.
     """
     search_dir = _search_dir(tree, settings)
-    index = ProjectIndex(tree)
+    index = index if index is not None else ProjectIndex(tree)
     finder = AppFinder(index)
     findings: list[Finding] = []
     ranked = [_layout(index, app, search_dir) for app in finder.find(search_dir)]
@@ -235,10 +228,9 @@ def _choose(
             reasons[(item.app.path, item.app.attr)] = f"never chosen: {item.app.decoy}"
     if not eligible:
         findings.append(
-            Finding(
-                code="SP100",
-                severity="error",
-                message="no ASGI app found"
+            finding(
+                "SP100",
+                "no ASGI app found"
                 + (f" in {search_dir}" if search_dir else "")
                 + " (looked for `app = FastAPI()`, Starlette and other ASGI apps, shims and factories)",
                 hint="add `app = FastAPI()` to your main module, or pass --entry module:attr (and --backend-dir)",
@@ -276,10 +268,9 @@ def _ranking_findings(chosen: _Ranked, eligible: list[_Ranked], findings: list[F
     if tied:
         names = ", ".join(f"{r.entry} ({r.app.path})" for r in tied)
         findings.append(
-            Finding(
-                code="SP103",
-                severity="warning",
-                message=f"{chosen.entry} and {names} rank the same; spacepack picked {chosen.entry}",
+            finding(
+                "SP103",
+                f"{chosen.entry} and {names} rank the same; spacepack picked {chosen.entry}",
                 hint=f"pass --entry {chosen.entry} (or the one you mean) to make the choice explicit",
                 path=chosen.app.path,
                 line=chosen.app.line,
@@ -296,17 +287,12 @@ def _ranking_findings(chosen: _Ranked, eligible: list[_Ranked], findings: list[F
             "" if other.layout.working_dir == "." else other.layout.working_dir, chosen.app.site.path
         )
         findings.append(
-            Finding(
-                code="SP104",
-                severity="info",
-                message=(
-                    f"{other.app.path} defines a separate, smaller app ({other.app.features.describe()}); "
-                    f"spacepack runs the full one, {chosen.entry}"
-                ),
-                hint=(
-                    f"make {other.app.path} import the full app instead: "
-                    f"`from {target_module} import {chosen.app.site.name or chosen.app.attr}`"
-                ),
+            finding(
+                "SP104",
+                f"{other.app.path} defines a separate, smaller app ({other.app.features.describe()}); "
+                f"spacepack runs the full one, {chosen.entry}",
+                hint=f"make {other.app.path} import the full app instead: "
+                f"`from {target_module} import {chosen.app.site.name or chosen.app.attr}`",
                 path=other.app.path,
                 line=other.app.line,
             )
@@ -314,13 +300,10 @@ def _ranking_findings(chosen: _Ranked, eligible: list[_Ranked], findings: list[F
     elsewhere = sorted({r.backend_dir for r in others if r.backend_dir != chosen.backend_dir})
     if elsewhere:
         findings.append(
-            Finding(
-                code="SP110",
-                severity="info",
-                message=(
-                    f"apps found in several backend folders; chose {chosen.backend_dir}, "
-                    f"also found: {', '.join(elsewhere)}"
-                ),
+            finding(
+                "SP110",
+                f"apps found in several backend folders; chose {chosen.backend_dir}, "
+                f"also found: {', '.join(elsewhere)}",
                 hint="pass --backend-dir to pick another one",
             )
         )
@@ -352,14 +335,13 @@ def _explicit_entry(
         for suffix in (f"{stem}.py", f"{stem}/__init__.py"):
             if rest == suffix or rest.endswith("/" + suffix):
                 matches.append((path, path[: -len(suffix)].rstrip("/")))
-    matches.sort(key=lambda m: (decoy_reason(m[0], prefix) is not None, m[0].count("/"), m[0]))
+    matches.sort(key=lambda m: (non_app_reason(m[0], prefix) is not None, m[0].count("/"), m[0]))
     findings.append(_explicit("entry", entry, settings, matches[0][0] if matches else None))
     if not matches:
         findings.append(
-            Finding(
-                code="SP106",
-                severity="error",
-                message=f"entry {entry} (from {source}): there is no module {module} in {as_dir(search_dir)}",
+            finding(
+                "SP106",
+                f"entry {entry} (from {source}): there is no module {module} in {as_dir(search_dir)}",
                 hint=f"check the module path: uvicorn imports it from the working dir, as {stem}.py",
             )
         )
@@ -376,10 +358,9 @@ def _explicit_entry(
     )
     if not defined:
         findings.append(
-            Finding(
-                code="SP107",
-                severity="warning",
-                message=f"entry {entry}: {path} defines no `{attr}` that spacepack can see",
+            finding(
+                "SP107",
+                f"entry {entry}: {path} defines no `{attr}` that spacepack can see",
                 hint="check the attribute name: uvicorn fails if it does not exist once the module is imported",
                 path=path,
             )
@@ -400,12 +381,7 @@ def _explicit_entry(
 
 def _explicit(key: str, value: str, settings: Settings, path: str | None) -> Finding:
     source = settings.sources.get(key, "settings")
-    return Finding(
-        code="SP105",
-        severity="info",
-        message=f"{key} = {value} from {source} (explicit settings win over detection)",
-        path=path,
-    )
+    return finding("SP105", f"{key} = {value} from {source} (explicit settings win over detection)", path=path)
 
 
 @dataclass(frozen=True)
@@ -422,11 +398,13 @@ class _Parts:
     findings: tuple[Finding, ...]
 
 
-def _dependency_env_and_hygiene_checks(tree: ProjectTree, backend_dir: str, working_dir: str) -> _Parts:
-    deps = read_dependencies(tree, backend_dir, working_dir)
-    python = detect_python(tree, backend_dir)
-    env = scan_env(tree, backend_dir)
-    hygiene = scan_hygiene(tree, backend_dir)
+def _dependency_env_and_hygiene_checks(files: ManifestFiles, code: AppCode, working_dir: str) -> _Parts:
+    """The checks that read the app's code and manifests, sharing one parse of each."""
+    tree, backend_dir = files.tree, code.backend_dir
+    deps = read_dependencies(tree, backend_dir, working_dir, files, code)
+    python = detect_python(tree, backend_dir, files)
+    env = scan_env(tree, backend_dir, code)
+    hygiene = scan_hygiene(tree, backend_dir, code, env.reads)
     return _Parts(
         dependencies=deps.dependencies,
         system_packages=tuple(deps.system_packages),
@@ -449,23 +427,15 @@ def _parse_findings(tree: ProjectTree, backend_dir: str) -> list[Finding]:
     return found
 
 
-def _project_metadata(tree: ProjectTree, backend_dir: str) -> tuple[str, str]:
+def _project_metadata(tree: ProjectTree, files: ManifestFiles, backend_dir: str) -> tuple[str, str]:
     """(name, description) from pyproject [project] in the backend folder or the root, else the folder name."""
-    folders = [backend_dir] if backend_dir in {".", ""} else [backend_dir, "."]
+    folders = ["."] if backend_dir in {".", ""} else [backend_dir, "."]
     for folder in folders:
-        rel = "pyproject.toml" if folder in {".", ""} else f"{folder}/pyproject.toml"
-        text = tree.read_text(rel)
-        if text is None:
-            continue
-        try:
-            project = tomllib.loads(text).get("project", {})
-        except tomllib.TOMLDecodeError:
-            continue  # the dependency check reports a broken pyproject.toml
-        if isinstance(project, dict) and isinstance(project.get("name"), str) and project["name"].strip():
-            description = project.get("description")
-            return project["name"].strip(), description.strip() if isinstance(description, str) else ""
+        project = PYPROJECT.read(files, folder)
+        if project is not None and project.display_name:
+            return display_name(project.display_name), project.description
     folder_name = (tree.root / backend_dir).resolve().name if backend_dir not in {".", ""} else tree.root.name
-    return folder_name or "app", ""
+    return display_name(folder_name or "app"), ""  # a name with a newline must not reach a Dockerfile
 
 
 def _candidates(
