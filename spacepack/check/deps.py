@@ -44,22 +44,22 @@ from spacepack.plan import Dependencies, DependencySource, Finding
 # distribution -> (system packages, why); only for what a slim Debian image lacks.
 NATIVE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
     "psycopg2": (
-        ("gcc", "libpq-dev"),
+        ("build-essential", "libpq-dev"),
         "psycopg2 builds from source: it needs a C compiler and the libpq headers",
     ),
     "mysqlclient": (
-        ("gcc", "default-libmysqlclient-dev", "pkg-config"),
+        ("build-essential", "default-libmysqlclient-dev", "pkg-config"),
         "mysqlclient builds from source: it needs a C compiler, the MySQL client headers and pkg-config",
     ),
     "python-ldap": (
-        ("gcc", "libldap2-dev", "libsasl2-dev"),
+        ("build-essential", "libldap2-dev", "libsasl2-dev"),
         "python-ldap builds against the OpenLDAP headers",
     ),
-    "pycairo": (("gcc", "libcairo2-dev", "pkg-config"), "pycairo builds against the cairo headers"),
-    "pygraphviz": (("gcc", "graphviz-dev"), "pygraphviz builds against the graphviz headers"),
-    "mariadb": (("gcc", "libmariadb-dev"), "the mariadb connector builds against MariaDB Connector/C"),
-    "dlib": (("g++", "cmake"), "dlib compiles C++ with CMake at install time"),
-    "uwsgi": (("gcc",), "uWSGI compiles C at install time"),
+    "pycairo": (("build-essential", "libcairo2-dev", "pkg-config"), "pycairo builds against the cairo headers"),
+    "pygraphviz": (("build-essential", "graphviz-dev"), "pygraphviz builds against the graphviz headers"),
+    "mariadb": (("build-essential", "libmariadb-dev"), "the mariadb connector builds against MariaDB Connector/C"),
+    "dlib": (("build-essential", "cmake"), "dlib compiles C++ with CMake at install time"),
+    "uwsgi": (("build-essential",), "uWSGI compiles C at install time"),
     "opencv-python": (("libgl1", "libglib2.0-0"), "opencv-python loads libGL and GLib at import"),
     "opencv-contrib-python": (
         ("libgl1", "libglib2.0-0"),
