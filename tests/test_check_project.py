@@ -13,7 +13,7 @@ from spacepack.cli import app as cli_app
 from spacepack.config import Settings, load_settings
 from spacepack.errors import CheckFailed, UsageError
 from tests.conftest import EXAMPLE_BACKEND
-from tests.helpers import build_file_tree
+from tests.helpers import SAMPLE_APP, build_file_tree
 
 SIMPLE = {
     "pyproject.toml": """
@@ -24,16 +24,7 @@ SIMPLE = {
         dependencies = ["fastapi", "uvicorn"]
     """,
     "app/__init__.py": "",
-    "app/main.py": """
-        from fastapi import FastAPI
-
-        app = FastAPI()
-
-
-        @app.get("/health")
-        def health():
-            return {"ok": True}
-    """,
+    "app/main.py": SAMPLE_APP,
 }
 
 
