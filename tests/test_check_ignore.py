@@ -179,9 +179,9 @@ def test_extra_patterns(tmp_path: Path) -> None:
 def test_dockerignore_lines_match_at_any_depth() -> None:
     lines = IgnoreRules(project=("/data/", "logs/*.log")).dockerignore_lines()
     assert "**/.env" in lines and "**/.env*" in lines
-    assert "**/__pycache__" in lines
+    assert "**/__pycache__/**" in lines  # folder-only: never a file of that name
     assert "!**/.env.example" in lines
-    assert "data" in lines
+    assert "data/**" in lines
     assert "logs/*.log" in lines
     assert len(lines) == len(ALWAYS_EXCLUDED) + 2
 
