@@ -71,6 +71,20 @@ class Hostile:
         )
 
 
+# Class 6: when PEM_KEY is set, the app prints it in every shape a log may hold, then dies at start.
+PRINTING_APP = APP.replace(
+    "app = FastAPI()",
+    "if os.environ.get('PEM_KEY'):\n"
+    "    import json, urllib.parse\n"
+    "    key = os.environ.get('PEM_KEY', '')\n"
+    "    print(key, flush=True)\n"
+    "    print(repr(key), json.dumps(key), urllib.parse.quote(key, safe=''), flush=True)\n"
+    "    print(json.dumps({'key': key}, ensure_ascii=True), flush=True)\n"
+    "    raise SystemExit(3)\n"
+    "app = FastAPI()",
+)
+
+
 def _git(root: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
@@ -102,7 +116,7 @@ def leaky_repository(base: Path) -> Hostile:
     canaries = {"host token": host_token, ".env": dotenv, "index password": index_password, "remote": remote_token}
     build_file_tree(outside, {"token": f"{host_token}\n"}, dedent=False)
     spec: dict[str, str | bytes] = {
-        "main.py": APP,
+        "main.py": PRINTING_APP,
         "requirements.txt": f"--extra-index-url https://deploy:{index_password}@pypi.example.com/simple\n"
         "fastapi\nuvicorn\n",
         "pyproject.toml": '[project]\nname = "api\\nRUN touch /tmp/pwned-by-name"\nversion = "0.1.0"\n'
