@@ -28,6 +28,7 @@ from spacepack.render.dockerfile import app_port
 if TYPE_CHECKING:
     from spacepack.build import BuildProgress, BuiltImage
     from spacepack.engine import DockerClient
+    from spacepack.hub import SpaceId
     from spacepack.push import PushReport
     from spacepack.smoke import SmokeReport
 
@@ -170,10 +171,12 @@ def build_and_smoke(
     Raises:
         BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, after `results` got what was seen.
     """
+    from spacepack import hub
     from spacepack.build import BuildStepFailed, build_image, image_names, new_log_path
     from spacepack.smoke import SmokeOptions, SmokeTestFailed, run_smoke
 
-    tags, labels = image_names(plan.project_name, settings.project_dir, context.path, build.tag, settings.space)
+    space = hub.SpaceId.parse(settings.space).repo_id if settings.space else None  # `spaces/o/n` -> `o/n`
+    tags, labels = image_names(plan.project_name, settings.project_dir, context.path, build.tag, space)
     log_path = new_log_path(settings.project_dir)
     progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
     try:
@@ -227,11 +230,19 @@ def build_and_smoke(
 class PushTarget:
     """A validated Space id with the token, secrets and variables to push with (values never shown)."""
 
-    space_id: str
+    space: SpaceId
     token: str | None
     token_source: str | None
     secrets: Mapping[str, str]
     variables: Mapping[str, str]
+    prune: bool = False  # also delete files in the Space that spacepack did not upload
+    allow_missing_secrets: bool = False  # push even when the app would lack a secret at start-up
+    verified: bool = False  # the token's write access was checked already (whoami once per release)
+
+    @property
+    def space_id(self) -> str:
+        """`owner/name`."""
+        return self.space.repo_id
 
 
 def resolve_push_target(
@@ -246,6 +257,8 @@ def resolve_push_target(
 ) -> PushTarget:
     """Everything a push needs before any network call: Space id, token, secrets, variables.
 
+    The edge where the Space id is validated, once, into a `SpaceId`.
+
     Raises:
         UsageError: no or invalid Space id, a malformed --var, a secret that is not set.
         AuthError: no token (unless `need_token` is False, for an offline dry run).
@@ -256,14 +269,14 @@ def resolve_push_target(
 
     if not settings.space:
         raise UsageError("no Space given", hint="pass --space OWNER/NAME, or set space in the config")
-    space_id = hub.validate_space_id(settings.space)
+    space = hub.SpaceId.parse(settings.space)
     secrets = collect_secrets(secret_names, secrets_from, environ)
     variables = parse_variables(var_pairs, settings.variables)
     if need_token:
         found, source = hub.require_token(token, environ)
-        return PushTarget(space_id, found, source, secrets, variables)
+        return PushTarget(space, found, source, secrets, variables)
     found_or_none, source_or_none = hub.resolve_token(token, environ)
-    return PushTarget(space_id, found_or_none, source_or_none, secrets, variables)
+    return PushTarget(space, found_or_none, source_or_none, secrets, variables)
 
 
 @dataclass(frozen=True)
@@ -287,61 +300,61 @@ def push_and_wait(
     wait: WaitOptions,
     results: dict[str, Any],
     progress: Progress,
-    api_factory: Callable[[str], Any] | None = None,
 ) -> PushReport:
     """Push the rendered context, then (with `wait.wait`) follow the Space to RUNNING and probe it.
 
     Raises:
         UsageError, AuthError, PlanOrQuotaError, HubError: from the push.
+        MissingSecrets: the app would crash for a missing secret (unless allowed).
         SpaceFailed: the Space ended in an error stage, or RUNNING but the probe failed.
         WaitTimeout: not RUNNING in time.
     """
     from dataclasses import replace
 
-    from spacepack import hub
+    from spacepack import hub, space
+    from spacepack.push import PushOptions, push_context
 
-    make_api = api_factory or hub.get_hf_api
-    api = make_api(target.token) if target.token else None
-    report = hub.push_context(
-        api,
-        target.space_id,
-        context,
-        plan,
+    api = hub.get_hf_api(target.token) if target.token else None
+    options = PushOptions(
         private=settings.private,
         hardware=settings.hardware,
         message=message,
         dry_run=dry_run,
         secrets=target.secrets,
         variables=target.variables,
+        prune=target.prune,
+        allow_missing_secrets=target.allow_missing_secrets,
+        access_checked=target.verified,
     )
+    report = push_context(api, target.space, context, plan, options)
     results.update(report.to_json())
     progress.push_report(report)
     if not wait.wait or dry_run or api is None:
         return report
     progress.say(f"waiting for {target.space_id} to be RUNNING (up to {wait.timeout:g} s)")
+    probe = space.ProbeSettings(plan.health_path, wait.probe_base_url or report.app_url) if wait.probe else None
     try:
-        space_report = hub.wait_for_space(
+        space_report = space.wait_for_space(
             api,
-            target.space_id,
-            timeout=wait.timeout,
+            target.space,
+            space.WaitPolicy(timeout=wait.timeout),
+            probe,
             on_stage=progress.space_stage,
-            probe=wait.probe,
-            health_path=plan.health_path,
-            probe_base_url=wait.probe_base_url or report.app_url,
             mask=Masker(target.secrets.values()),
         )
-    except hub.SpaceStageError as error:
+    except space.SpaceStageError as error:
         results.update({"stage": error.stage, "error": error.message, "log_tail": list(error.log_tail)})
         raise
     report = replace(report, space=space_report)
     results.update(report.to_json())
-    probe = space_report.probe
+    probe_result = space_report.probe
     progress.say(f"RUNNING after {space_report.seconds:.1f} s: {space_report.app_url}")
-    if probe is not None:
-        progress.say(f"probe GET {probe.url}: {probe.status if probe.status is not None else probe.error}")
-        if not probe.ok:
+    if probe_result is not None:
+        shown_status = probe_result.status if probe_result.status is not None else probe_result.error
+        progress.say(f"probe GET {probe_result.url}: {shown_status}")
+        if not probe_result.ok:
             raise SpaceFailed(
-                f"the Space is RUNNING but GET {plan.health_path} answered {probe.status or probe.error}",
+                f"the Space is RUNNING but GET {plan.health_path} answered {probe_result.status or probe_result.error}",
                 hint="check the run logs on the Space page; reproduce locally with `spacepack smoke`",
                 exit_code=ExitCode.SPACE_RUNTIME_ERROR,
             )
@@ -372,12 +385,15 @@ def release(
     Raises:
         SpacepackError: the first stage's error, with its exit code.
     """
+    from dataclasses import replace
+
     from spacepack import hub
 
     results.update(stage="check", space=target.space_id)
-    # A bad or read-only token fails here, before minutes of building.
-    if target.token is not None:
-        hub.check_write_access(hub.get_hf_api(target.token), target.space_id)
+    # A bad or read-only token fails here, before minutes of building; the push then trusts it (one whoami).
+    if target.token is not None and not target.verified:
+        hub.check_write_access(hub.get_hf_api(target.token), target.space)
+        target = replace(target, verified=True)
     plan = check_project(settings)
     results["entry"] = plan.entry
     stop_on_errors(plan, force, progress)
