@@ -270,6 +270,8 @@ def resolve_push_target(
     if not settings.space:
         raise UsageError("no Space given", hint="pass --space OWNER/NAME, or set space in the config")
     space = hub.SpaceId.parse(settings.space)
+    if settings.hardware:
+        hub.validate_hardware(settings.hardware)
     secrets = collect_secrets(secret_names, secrets_from, environ)
     variables = parse_variables(var_pairs, settings.variables)
     if need_token:

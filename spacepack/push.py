@@ -437,6 +437,11 @@ def _target_notes(space: SpaceId, options: PushOptions, remote: RemoteView) -> t
                 f"hardware {options.hardware or 'cpu-basic'})"
             )
         return notes, request
+    if options.dry_run:
+        notes.append(
+            f"the Space is {_shown(remote.private) or 'of unknown visibility'}, "
+            f"hardware {remote.requested_hardware or 'unknown'}"
+        )
     if options.private is not None and remote.private is not None and options.private != remote.private:
         notes.append("the Space exists: its visibility was left as it is (change it in the Space settings)")
     if options.hardware and remote.requested_hardware != options.hardware:

@@ -10,14 +10,17 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spacepack import hub
 from spacepack.check.secrets_scan import is_secret_name
-from spacepack.errors import ExitCode, HubError, SpaceFailed, WaitTimeout
+from spacepack.envfile import read_env_file
+from spacepack.errors import ExitCode, HubError, SpaceFailed, UsageError, WaitTimeout
 from spacepack.hub import SpaceId
+from spacepack.masking import Masker
 
 if TYPE_CHECKING:
     from spacepack.hub import HfApi
@@ -106,6 +109,25 @@ class ProbeSettings:
 
 
 # -- logs --------------------------------------------------------------------------------------
+
+
+def log_masker(project_dir: Path, secrets: Mapping[str, str], token: str | None = None) -> Masker:
+    """A masker for the Space's logs: every secret value spacepack knows.
+
+    The Hub never returns secret values, so these are the ones known here: the
+    secrets passed (`--secret`, `--secrets-from`), the project's `.env` (the
+    local stand-in for the Space secrets) and the token.
+    """
+    masker = Masker(secrets.values())
+    dotenv = project_dir / ".env"
+    if dotenv.is_file() and not dotenv.is_symlink():
+        try:
+            masker.add(read_env_file(dotenv, ".env").values())
+        except UsageError:
+            pass  # an unreadable .env holds nothing to mask
+    if token:
+        masker.add([token])
+    return masker
 
 
 def logs(

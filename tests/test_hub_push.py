@@ -10,9 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from spacepack.errors import AuthError, ExitCode, HubError, MetadataError, PlanOrQuotaError, UsageError, WaitTimeout
+from spacepack.errors import (
+    AuthError,
+    ExitCode,
+    HubError,
+    MetadataError,
+    MissingSecrets,
+    PlanOrQuotaError,
+    UsageError,
+    WaitTimeout,
+)
 from spacepack.hub import SpaceId, get_hf_api
-from spacepack.plan import Plan
+from spacepack.plan import EnvVar, Plan
 from spacepack.push import MANIFEST_PATH, PushOptions, parse_manifest, push_context
 from spacepack.render.context import Context, ContextFile
 from spacepack.space import ProbeSettings, SpaceStageError, WaitPolicy, wait_for_space
@@ -57,9 +66,10 @@ def make_context(root: Path, files: dict[str, str | bytes]) -> Context:
     return Context(root, tuple(entries), dockerfile="", readme=README, metadata={"title": "Todo API", "sdk": "docker"})
 
 
-def make_plan(root: Path, secret_files: tuple[str, ...] = ()) -> Plan:
+def make_plan(root: Path, secret_files: tuple[str, ...] = (), env: tuple[EnvVar, ...] = ()) -> Plan:
     root.mkdir(parents=True, exist_ok=True)
     return Plan(
+        env=env,
         root=root,
         backend_dir=".",
         entry="main:app",
@@ -363,3 +373,126 @@ def test_a_secret_looking_variable_gets_a_warning_note(tmp_path: Path) -> None:
     assert any(
         "OPENAI_API_KEY looks like a secret" in note and "--secret OPENAI_API_KEY" in note for note in report.notes
     )
+
+
+# -- the missing-secret guard ----------------------------------------------------------------
+
+AT_START = (
+    EnvVar("DB_PASSWORD", required=True, secret=True, where=("main.py:3",), at_import=True),
+    EnvVar("LATER_KEY", required=True, secret=True, where=("main.py:9",), at_import=False),
+)
+
+
+def test_a_secret_read_at_start_up_and_set_nowhere_stops_the_push_before_any_write(
+    tmp_path: Path,
+    double: HubDouble,
+    api,  # type: ignore[no-untyped-def]
+) -> None:
+    context = make_context(tmp_path / "ctx", BASE_FILES)
+    plan = make_plan(tmp_path / "proj", env=AT_START)
+    with pytest.raises(MissingSecrets) as info:
+        push_context(api, SPACE, context, plan)
+    error = info.value
+    assert error.exit_code == ExitCode.MISSING_SECRETS == 15
+    assert "DB_PASSWORD" in error.message and "LATER_KEY" not in error.message  # only what crashes the start
+    assert "--secret DB_PASSWORD" in error.hint and "--allow-missing-secrets" in error.hint
+    assert not double.exists(SPACE)
+    assert [r for r in double.requests if r.method != "GET"] == []
+    # a dry run with a token predicts the same refusal
+    with pytest.raises(MissingSecrets):
+        push_context(api, SPACE, context, plan, PushOptions(dry_run=True))
+
+    allowed = push_context(api, SPACE, context, plan, PushOptions(allow_missing_secrets=True))
+    assert allowed.commit_oid and any("--allow-missing-secrets" in note for note in allowed.notes)
+
+
+@pytest.mark.parametrize("where", ["flag", "space-secret", "space-variable", "flag-variable"])
+def test_the_guard_accepts_a_secret_from_the_flags_or_already_on_the_space(
+    tmp_path: Path,
+    double: HubDouble,
+    api,
+    where: str,  # type: ignore[no-untyped-def]
+) -> None:
+    double.create_space(SPACE)
+    options = PushOptions()
+    if where == "flag":
+        options = PushOptions(secrets={"DB_PASSWORD": "pw-flag-123456"})
+    elif where == "flag-variable":
+        options = PushOptions(variables={"DB_PASSWORD": "not-really-secret"})
+    elif where == "space-secret":
+        api.add_space_secret(SPACE, "DB_PASSWORD", "pw-on-space-987")
+    else:
+        api.add_space_variable(SPACE, "DB_PASSWORD", "value-on-space")
+    plan = make_plan(tmp_path / "proj", env=AT_START)
+    report = push_context(api, SPACE, make_context(tmp_path / "ctx", BASE_FILES), plan, options)
+    assert report.commit_oid
+    # the guard reads secret names only: the Hub's secrets listing never carries values
+    listing = huggingface_hub_get(double, f"/api/spaces/{SPACE}/secrets")
+    assert all("value" not in entry for entry in listing.values())
+
+
+def huggingface_hub_get(double: HubDouble, path: str) -> dict:  # type: ignore[type-arg]
+    import huggingface_hub
+
+    response = huggingface_hub.utils.get_session().get(
+        f"{double.url}{path}", headers={"authorization": f"Bearer {double.WRITE_TOKEN}"}
+    )
+    assert response.status_code == 200
+    return dict(response.json())
+
+
+# -- stale files -----------------------------------------------------------------------------
+
+
+def test_push_deletes_only_files_it_uploaded_and_keeps_hand_added_ones(
+    tmp_path: Path,
+    double: HubDouble,
+    api,  # type: ignore[no-untyped-def]
+) -> None:
+    double.create_space(SPACE, {"NOTES.md": b"added on the Hub by hand\n"})
+    plan = make_plan(tmp_path / "proj")
+    first = push_context(api, SPACE, make_context(tmp_path / "c1", BASE_FILES), plan)
+    assert [f.path for f in first.diff.kept] == ["NOTES.md"] and first.diff.deleted == ()
+    assert any("kept 1 file(s) spacepack did not upload: NOTES.md (--prune deletes them)" in n for n in first.notes)
+    assert first.to_json()["files"]["kept"] == [{"path": "NOTES.md", "size": 25}]
+
+    smaller = {k: v for k, v in BASE_FILES.items() if k != "requirements.txt"}
+    second = push_context(api, SPACE, make_context(tmp_path / "c2", smaller), plan)
+    assert [f.path for f in second.diff.deleted] == ["requirements.txt"]
+    assert [f.path for f in second.diff.kept] == ["NOTES.md"]
+    files = double.files(SPACE)
+    assert "NOTES.md" in files and "requirements.txt" not in files
+    assert parse_manifest(files[MANIFEST_PATH]) == set(smaller)
+
+    pruned = push_context(api, SPACE, make_context(tmp_path / "c2", smaller), plan, PushOptions(prune=True))
+    assert [f.path for f in pruned.diff.deleted] == ["NOTES.md"] and pruned.diff.kept == ()
+    assert "NOTES.md" not in double.files(SPACE) and MANIFEST_PATH in double.files(SPACE)
+
+
+def test_a_space_pushed_without_a_manifest_keeps_its_files_and_a_forged_manifest_is_ignored(
+    tmp_path: Path,
+    double: HubDouble,
+    api,  # type: ignore[no-untyped-def]
+) -> None:
+    double.create_space(SPACE, {"old.py": b"print(1)\n", MANIFEST_PATH: b'{"files": "not a list"}'})
+    report = push_context(api, SPACE, make_context(tmp_path / "c1", BASE_FILES), make_plan(tmp_path / "proj"))
+    assert [f.path for f in report.diff.kept] == ["old.py"] and report.diff.deleted == ()
+    assert any(note.startswith("no manifest of earlier pushes: kept 1 file(s)") for note in report.notes)
+    assert "old.py" in double.files(SPACE)
+    assert parse_manifest(double.files(SPACE)[MANIFEST_PATH]) == set(BASE_FILES)
+    assert len(double.requests_for("resolve")) == 1
+
+
+def test_dry_run_shows_hardware_and_visibility(tmp_path: Path, double: HubDouble, api) -> None:  # type: ignore[no-untyped-def]
+    context = make_context(tmp_path / "ctx", BASE_FILES)
+    plan = make_plan(tmp_path / "proj")
+    new = push_context(api, SPACE, context, plan, PushOptions(dry_run=True, private=True, hardware="t4-small"))
+    assert any("push would create it (private, hardware t4-small)" in note for note in new.notes)
+    assert new.to_json()["visibility"] == "private" and new.to_json()["hardware"] == "t4-small"
+    double.create_space(SPACE, hardware="cpu-upgrade")
+    existing = push_context(api, SPACE, context, plan, PushOptions(dry_run=True, hardware="t4-small"))
+    assert "the Space is public, hardware cpu-upgrade" in existing.notes
+    assert "would request hardware t4-small (was cpu-upgrade)" in existing.notes
+    assert double.hardware(SPACE) == "cpu-upgrade"
+    with pytest.raises(UsageError, match="unknown Space hardware"):
+        push_context(api, SPACE, context, plan, PushOptions(hardware="t4-smol"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,6 +12,7 @@ import typer
 from spacepack.cli._app import app
 from spacepack.cli._options import (
     PROBE_URL_ENV,
+    AllowMissingSecretsOpt,
     ForceOpt,
     HardwareOpt,
     JsonOpt,
@@ -18,6 +20,7 @@ from spacepack.cli._options import (
     NoProbeOpt,
     PathArg,
     PrivateOpt,
+    PruneOpt,
     SecretOpt,
     SecretsFromOpt,
     SpaceOpt,
@@ -75,6 +78,8 @@ def push(
     ] = False,
     timeout: WaitTimeoutOpt = 1800.0,
     no_probe: NoProbeOpt = False,
+    prune: PruneOpt = False,
+    allow_missing_secrets: AllowMissingSecretsOpt = False,
     force: ForceOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
@@ -94,6 +99,7 @@ def push(
         var_pairs=tuple(var or ()),
         need_token=not dry_run,
     )
+    target = replace(target, prune=prune, allow_missing_secrets=allow_missing_secrets)
     progress = ConsoleProgress(quiet_reports=json_output)
     if target.token_source:
         progress.say(f"token from {target.token_source}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ import typer
 from spacepack.cli._app import app
 from spacepack.cli._options import (
     PROBE_URL_ENV,
+    AllowMissingSecretsOpt,
     BuildArgOpt,
     CheckPathOpt,
     EnvFileOpt,
@@ -28,6 +30,7 @@ from spacepack.cli._options import (
     PathArg,
     PortOpt,
     PrivateOpt,
+    PruneOpt,
     PullOpt,
     SecretOpt,
     SecretsFromOpt,
@@ -72,6 +75,8 @@ def release(
     check: CheckPathOpt = None,
     timeout: WaitTimeoutOpt = 1800.0,
     no_probe: NoProbeOpt = False,
+    prune: PruneOpt = False,
+    allow_missing_secrets: AllowMissingSecretsOpt = False,
     force: ForceOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
@@ -145,6 +150,7 @@ def release(
                     secrets_from=secrets_from,
                     var_pairs=tuple(var or ()),
                 )
+                push_target = replace(push_target, prune=prune, allow_missing_secrets=allow_missing_secrets)
                 release_one(
                     settings,
                     push_target,
