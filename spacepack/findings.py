@@ -49,6 +49,19 @@ CODES: tuple[Code, ...] = (
         "fix the attribute name",
     ),
     Code(
+        "SP108",
+        "warning",
+        "a project file spacepack needs was not read (not UTF-8, a link, a FIFO, over 2 MB); it is ignored",
+        "save it as a regular UTF-8 file inside the project",
+    ),
+    Code(
+        "SP109",
+        "info",
+        "a file was left out for safety (a link out of the project, a special file, a hard link to `.env`, "
+        "a non-UTF-8 name)",
+        "nothing, unless the app needs it: then make it a regular file inside the project",
+    ),
+    Code(
         "SP110",
         "info",
         "apps were found in several backend folders; the others are listed",

@@ -25,6 +25,7 @@ from spacepack.check.routes import choose_health_path
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
 from spacepack.errors import UsageError
+from spacepack.names import display_name
 from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
 
 FINDING_CODES: dict[str, str] = {
@@ -105,6 +106,7 @@ def check_project(settings: Settings) -> Plan:
 
     findings.extend(_parse_findings(tree, decision.backend_dir))
     name, description = _project_metadata(tree, files, decision.backend_dir)
+    findings.extend(tree.read_findings())  # after every check: the files they asked for and could not read
     system_packages = tuple(dict.fromkeys([*parts.system_packages, *settings.system_packages]))
     return Plan(
         root=root,
@@ -454,9 +456,9 @@ def _project_metadata(tree: ProjectTree, files: ManifestFiles, backend_dir: str)
     for folder in folders:
         project = PYPROJECT.read(files, folder)
         if project is not None and project.display_name:
-            return project.display_name, project.description
+            return display_name(project.display_name), project.description
     folder_name = (tree.root / backend_dir).resolve().name if backend_dir not in {".", ""} else tree.root.name
-    return folder_name or "app", ""
+    return display_name(folder_name or "app"), ""  # a name with a newline must not reach a Dockerfile
 
 
 def _candidates(
