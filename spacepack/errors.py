@@ -8,6 +8,7 @@ wrong; `hint` says how to fix it. Neither ever holds a secret's value.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any, Protocol, runtime_checkable
 
 
 class ExitCode(IntEnum):
@@ -53,6 +54,13 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
 }
 
 
+@runtime_checkable
+class Result(Protocol):
+    """A command's result value: what `--json` prints (never a secret)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 class SpacepackError(Exception):
     """Base class of every error spacepack reports to a user."""
 
@@ -64,6 +72,17 @@ class SpacepackError(Exception):
         self.hint = hint
         # Lines shown before the message (e.g. each error finding and its fix); never secret values.
         self.details = details
+        # What the stopped command had done when this was raised (its --json document says it).
+        self.result: Result | None = None
+
+    def with_result(self, result: Result) -> SpacepackError:
+        """Attach the partial result of the command this error stops; returns self, to re-raise."""
+        self.result = result
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        """The failure fields of a --json document (never a secret)."""
+        return {"status": "failed", "error": self.message, "hint": self.hint, "exit_code": int(self.exit_code)}
 
     def __str__(self) -> str:
         return self.message

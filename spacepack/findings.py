@@ -112,7 +112,7 @@ CODES: tuple[Code, ...] = (
         "a local-path or editable requirement is skipped",
         "publish it, or vendor it into the backend",
     ),
-    Code("SP208", "error", "a manifest or lock file cannot be read", "fix its syntax"),
+    Code("SP208", "error", "a manifest (requirements file, pyproject.toml, Pipfile) cannot be read", "fix its syntax"),
     Code("SP209", "error", "a `-r`/`-c` include names a missing file", "fix the path"),
     Code("SP210", "warning", "an unknown pip option is ignored", "remove it"),
     Code(

@@ -19,17 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from spacepack import hub
 from spacepack.check.secrets_scan import is_secret_name
 from spacepack.envfile import parse_pairs, read_env_file
 from spacepack.errors import AuthError, MissingSecrets, UsageError
 from spacepack.git import git
-from spacepack.hub import RemoteFile, SpaceId
 from spacepack.ignore import is_secret_file
 from spacepack.masking import preview
 
 if TYPE_CHECKING:
-    from spacepack.hub import HfApi
+    from spacepack.hub import HfApi, RemoteFile, SpaceId
     from spacepack.plan import Plan
     from spacepack.space import SpaceReport
 
@@ -357,6 +355,8 @@ class PushPlan:
 
 def read_remote(api: HfApi, space: SpaceId, options: PushOptions) -> RemoteView:
     """Read what planning needs: head, tree, manifest, secret names, variables (and runtime for hardware)."""
+    from spacepack import hub
+
     state = hub.repo_state(api, space)
     if not state.exists:
         return RemoteView.missing()
@@ -457,7 +457,7 @@ def plan_push(
     plan: Plan,
     options: PushOptions,
     *,
-    endpoint: str = hub.DEFAULT_ENDPOINT,
+    endpoint: str | None = None,
 ) -> PushPlan:
     """Decide the push from values only: the diff, stale files, secret guard, statuses and notes.
 
@@ -494,7 +494,7 @@ def plan_push(
     visibility = ("private" if options.private else "public") if not remote.exists else _shown(remote.private)
     return PushPlan(
         space=space,
-        page_url=space.page_url(endpoint),
+        page_url=space.page_url(endpoint) if endpoint else space.page_url(),
         app_url=remote.host or space.app_url,
         create=not remote.exists,
         visibility=visibility,
@@ -543,6 +543,9 @@ def apply_push(
 
     Secrets and variables go before the commit, so the build it starts sees them.
     """
+    # huggingface_hub is imported only when a push talks to the Hub, not by every command that imports this.
+    from spacepack import hub
+
     space = change.space
     parent, app_url, diff = change.parent, change.app_url, change.diff
     if change.create:
@@ -602,8 +605,10 @@ def push_context(
         MissingSecrets: the app would crash for a missing secret (unless allowed).
         AuthError, PlanOrQuotaError, HubError, MetadataError: from the Hub.
     """
+    from spacepack import hub
+
     options = options or PushOptions()
-    space = space if isinstance(space, SpaceId) else SpaceId.parse(space)
+    space = space if isinstance(space, hub.SpaceId) else hub.SpaceId.parse(space)
     if options.hardware:
         hub.validate_hardware(options.hardware)
     local = local_files(context)

@@ -14,19 +14,24 @@ import http.client
 import ipaddress
 import json
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from spacepack import engine
 from spacepack.config import DEFAULT_APP_PORT
-from spacepack.envfile import parse_pairs
+from spacepack.envfile import container_env, parse_pairs
 from spacepack.errors import SmokeFailed, UsageError
 from spacepack.masking import Masker
 
 SMOKE_LABEL = "dev.spacepack.smoke"
+# The image label `build` writes with the detected health path, so `smoke IMAGE` probes the same path.
+HEALTH_PATH_LABEL = "dev.spacepack.health-path"
+DEFAULT_HEALTH_PATH = "/health"
 SPACE_UID = "1000"
 DEFAULT_TIMEOUT = 60.0
 LOG_TAIL_LINES = 30
@@ -35,19 +40,27 @@ _LISTENER_CHECK_EVERY = 0.5
 _REQUEST_TIMEOUT = 2.0
 _BODY_LIMIT = 65536
 _ALL_INTERFACES = ("0.0.0.0", "::")
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,200}$")
 
 Verdict = Literal["healthy", "failed"]
 
 
 @dataclass(frozen=True)
 class SmokeOptions:
-    """How to run and judge the container.
+    """How to run and judge the container: the smoke flags of `build`, `smoke` and `release`, resolved.
+
+    `spacepack.pipeline.ImageOptions.resolve` fills the plan's values in (the
+    health path, app_port, the environment, the required variables); the
+    other fields pass through as given.
 
     Attributes:
-        health_path: the path that must answer 2xx (or `expect_status`).
+        health_path: the path that must answer 2xx (or `expect_status`); None: the image's
+            `HEALTH_PATH_LABEL` (which `build` writes), else `DEFAULT_HEALTH_PATH`.
         port: the container-side PORT to inject; None picks one that differs from `app_port`,
             so an app that ignores PORT fails here and not on the Space.
         app_port: the Space's `app_port`.
+        env_pairs: `--env` KEY=VALUE strings, not yet parsed (see `with_env`).
+        env_file: `--env-file`; None: the default dotenv `with_env` is given.
         env: environment for the container; values never appear in any output.
         timeout: seconds to wait for the health path.
         expect_status: the exact status the health path must answer (default: any 2xx).
@@ -58,9 +71,11 @@ class SmokeOptions:
         interval: seconds between readiness polls.
     """
 
-    health_path: str = "/health"
+    health_path: str | None = None
     port: int | None = None
     app_port: int = DEFAULT_APP_PORT
+    env_pairs: tuple[str, ...] = ()
+    env_file: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT
     expect_status: int | None = None
@@ -69,6 +84,15 @@ class SmokeOptions:
     required_env: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     interval: float = 0.05
+
+    def with_env(self, default_dotenv: Path | None, base: Mapping[str, str] | None = None) -> SmokeOptions:
+        """`env` from `base`, `env`, the default dotenv (unless `env_file`), `env_file`, then `env_pairs`.
+
+        Raises:
+            UsageError: a malformed pair, an unreadable env file.
+        """
+        merged = {**(base or {}), **self.env}
+        return replace(self, env=container_env(self.env_pairs, self.env_file, default_dotenv, base=merged))
 
 
 @dataclass(frozen=True)
@@ -192,6 +216,18 @@ def pick_port(app_port: int) -> int:
             return port
 
 
+def labelled_health_path(image_attrs: Mapping[str, Any]) -> str:
+    """The health path `build` wrote into the image's labels, else `DEFAULT_HEALTH_PATH`.
+
+    The image may come from anywhere: a label that is not a plain URL path is ignored.
+    """
+    labels = (image_attrs.get("Config") or {}).get("Labels") or {}
+    value = labels.get(HEALTH_PATH_LABEL) if isinstance(labels, Mapping) else None
+    if isinstance(value, str) and _URL_PATH.match(value):
+        return value
+    return DEFAULT_HEALTH_PATH
+
+
 def parse_expectations(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     """`KEY=VALUE` strings into a mapping.
 
@@ -280,6 +316,8 @@ def run_smoke(
     attrs = engine.image_attrs(client, image)
     if attrs is None:
         raise UsageError(f"image '{image}' does not exist in the engine", hint="build it with `spacepack build`")
+    if options.health_path is None:
+        options = replace(options, health_path=labelled_health_path(attrs))
     image_env = {str(item).split("=", 1)[0] for item in (attrs.get("Config") or {}).get("Env") or []}
     missing = [name for name in options.required_env if name not in options.env and name not in image_env]
     if missing:
@@ -317,7 +355,7 @@ def _judge(session: _Session, base: SmokeReport, options: SmokeOptions) -> Smoke
     deadline = started + options.timeout
     next_listener_check = started + _LISTENER_CHECK_EVERY
     suspicious: str | None = None
-    health_path = options.health_path
+    health_path = options.health_path or DEFAULT_HEALTH_PATH
 
     def fail(reason: str, hint: str) -> SmokeTestFailed:
         return SmokeTestFailed(

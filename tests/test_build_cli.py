@@ -13,32 +13,11 @@ from spacepack import engine
 from spacepack.errors import ExitCode
 from spacepack.smoke import SMOKE_LABEL
 from tests.conftest import EXAMPLE_BACKEND
-from tests.helpers import build_file_tree
+from tests.helpers import SAMPLE_APP, build_file_tree, run_cli
 
 SECRET = "better-auth-secret-for-tests-0123456789"
 
-APP_NEEDING_API_KEY = """
-    import os
-
-    from fastapi import FastAPI
-
-    API_KEY = os.environ["API_KEY"]
-    app = FastAPI()
-
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-"""
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from spacepack.cli import main
-
-    with pytest.raises(SystemExit) as exited:
-        main(args)
-    captured = capsys.readouterr()
-    return int(exited.value.code or 0), captured.out, captured.err
+APP_NEEDING_API_KEY = 'import os\n\nAPI_KEY = os.environ["API_KEY"]\n' + SAMPLE_APP
 
 
 def no_smoke_containers(client: engine.DockerClient, image: str) -> bool:

@@ -16,7 +16,7 @@ from spacepack.render import Context, eject_template, render_context, render_doc
 from spacepack.render import context as context_module
 from spacepack.render.dockerfile import requirements_text
 from tests.conftest import REPO_ROOT
-from tests.helpers import build_file_tree
+from tests.helpers import build_file_tree, run_cli
 
 APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
 
@@ -237,14 +237,9 @@ def test_failed_render_keeps_the_previous_context_and_leaves_no_temp_dir(
     first = render_context(make_plan(project), settings)
     before = {p.relative_to(first.path).as_posix(): p.read_bytes() for p in first.path.rglob("*") if p.is_file()}
     (project / "pkg" / "util.py").write_text("X = 'changed'\n", encoding="utf-8")
-    calls = {"n": 0}
-    real_copy = context_module.shutil.copy2
 
     def failing_copy(source: Path, destination: Path) -> object:
-        calls["n"] += 1
-        if calls["n"] >= 1:
-            raise OSError(28, "No space left on device", str(destination))
-        return real_copy(source, destination)
+        raise OSError(28, "No space left on device", str(destination))
 
     monkeypatch.setattr(context_module.shutil, "copy2", failing_copy)
     with pytest.raises(RenderError, match="No space left"):
@@ -273,15 +268,6 @@ def test_refuses_to_replace_a_folder_it_did_not_write(project: Path, tmp_path: P
 
 
 # --- CLI -------------------------------------------------------------------------------------
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from spacepack.cli import main
-
-    with pytest.raises(SystemExit) as caught:
-        main(args)
-    captured = capsys.readouterr()
-    return int(caught.value.code or 0), captured.out, captured.err
 
 
 def test_cli_eject_refuses_then_forces(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,21 +11,12 @@ from spacepack.config import Settings, load_settings
 from spacepack.plan import Dependencies, Plan
 from spacepack.render import render_context
 from tests.conftest import EXAMPLE_BACKEND, TEST_LABEL
-from tests.helpers import build_file_tree, wait_until
+from tests.helpers import SAMPLE_APP, build_file_tree, wait_until
 
-APP = """
-import os
-from pathlib import Path
-
-from fastapi import FastAPI
-
-app = FastAPI()
-
-
-@app.get("/health")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
-
+APP = (
+    "import os\nfrom pathlib import Path\n\n"
+    + SAMPLE_APP
+    + """
 
 @app.post("/write")
 def write() -> dict[str, str]:
@@ -33,6 +24,7 @@ def write() -> dict[str, str]:
     target.write_text("ok", encoding="utf-8")
     return {"wrote": str(target.resolve()), "uid": str(os.getuid())}
 """
+)
 
 
 def build_context(client: Any, context_path: Path, tag: str, cleanup: dict[str, list[str]]) -> None:

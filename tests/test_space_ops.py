@@ -8,14 +8,13 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from spacepack.cli import main
 from spacepack.errors import ExitCode
-from tests.helpers import build_file_tree, wait_until
+from tests.helpers import build_file_tree, default_sigint, wait_until
+from tests.helpers import run_cli as run
 from tests.hub_double import HubDouble
 
 pytestmark = pytest.mark.hub
@@ -39,22 +38,12 @@ APP = {
 }
 
 
-@pytest.fixture
-def double(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubDouble]:
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_OIDC_RESOURCE", "DISPLAY", "BROWSER"):
+@pytest.fixture(autouse=True)
+def logged_in(double: HubDouble, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared Hub double, a write token, and no desktop or CI token exchange of this machine."""
+    for name in ("HF_OIDC_RESOURCE", "DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
         monkeypatch.delenv(name, raising=False)
-    with HubDouble() as hub:
-        monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        monkeypatch.setenv("HF_TOKEN", hub.WRITE_TOKEN)
-        yield hub
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
+    monkeypatch.setenv("HF_TOKEN", double.WRITE_TOKEN)
 
 
 # -- logs --------------------------------------------------------------------------------------
@@ -113,8 +102,7 @@ def test_logs_follow_streams_until_ctrl_c(tmp_path: Path, double: HubDouble) -> 
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-        # CI's parent may ignore SIGINT; the child must get it at its default disposition.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=default_sigint,  # CI's parent may ignore SIGINT
     )
     seen: list[str] = []
     assert child.stdout is not None

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from spacepack.cli._app import app
-from spacepack.cli._options import JsonOpt, PathArg, SecretOpt, SecretsFromOpt, SpaceOpt, TokenOpt
-from spacepack.cli._output import emit_json
+from spacepack.cli._options import PathArg, SecretOpt, SecretsFromOpt, SpaceOpt, TokenOpt, with_flags
+from spacepack.cli._output import Document, json_mode
 
 BuildLogOpt = Annotated[bool, typer.Option("--build", help="The build log instead of the run log.")]
 FollowOpt = Annotated[bool, typer.Option("--follow", "-f", help="Stream new lines until Ctrl-C.")]
@@ -19,6 +19,7 @@ TailOpt = Annotated[int | None, typer.Option("--tail", "-n", min=1, help="Only t
 
 
 @app.command()
+@with_flags()
 def logs(
     path: PathArg = Path(),
     space: SpaceOpt = None,
@@ -28,8 +29,7 @@ def logs(
     token: TokenOpt = None,
     secret: SecretOpt = None,
     secrets_from: SecretsFromOpt = None,
-    json_output: JsonOpt = False,
-) -> None:
+) -> Document:
     """Print the Space's run log (or --build log), masking every secret value spacepack knows.
 
     The values masked are those of --secret, --secrets-from, the project's .env
@@ -42,7 +42,7 @@ def logs(
     from spacepack.errors import UsageError
     from spacepack.pipeline import resolve_push_target
 
-    if follow and json_output:
+    if follow and json_mode():
         raise UsageError("--follow streams lines; it cannot be combined with --json", hint="drop one of the two")
     if follow and tail is not None:
         raise UsageError("--tail and --follow exclude each other", hint="--follow streams the whole log from its start")
@@ -53,11 +53,13 @@ def logs(
     api = hub.get_hf_api(target.token)
     mask = running.log_masker(settings.project_dir, target.secrets, target.token)
     lines = running.logs(api, target.space, build=build, follow=follow, tail=tail, mask=mask)
-    if json_output:
+    kind = "build" if build else "run"
+    if json_mode():
         collected = list(lines)
-        kind = "build" if build else "run"
-        emit_json({"space_id": target.space_id, "log": kind, "count": len(collected), "lines": collected})
-        return
+        return Document({"space_id": target.space_id, "log": kind, "count": len(collected), "lines": collected})
+    count = 0
     for line in lines:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
+        count += 1
+    return Document({"space_id": target.space_id, "log": kind, "count": count})

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from spacepack.cli._app import app
-from spacepack.cli._options import JsonOpt, PathArg, SpaceOpt
-from spacepack.cli._output import emit_json, say
+from spacepack.cli._options import PathArg, SpaceOpt, with_flags
+from spacepack.cli._output import Document, json_mode, say
 
 
 def has_display() -> bool:
@@ -21,7 +21,8 @@ def has_display() -> bool:
 
 
 @app.command(name="open")
-def open_space(path: PathArg = Path(), space: SpaceOpt = None, json_output: JsonOpt = False) -> None:
+@with_flags()
+def open_space(path: PathArg = Path(), space: SpaceOpt = None) -> Document:
     """Print the Space's app URL (https://<owner>-<name>.hf.space); open it in a browser when there is a display.
 
     Offline: the URL follows from the Space id, so no token is needed.
@@ -37,16 +38,16 @@ def open_space(path: PathArg = Path(), space: SpaceOpt = None, json_output: Json
         raise UsageError("no Space given", hint="pass --space OWNER/NAME, or set space in the config")
     space_id = hub.SpaceId.parse(settings.space)
     opened = has_display() and webbrowser.open(space_id.app_url)
-    if json_output:
-        emit_json(
-            {
-                "space_id": space_id.repo_id,
-                "app_url": space_id.app_url,
-                "url": space_id.page_url(hub.hub_endpoint(os.environ)),
-                "opened": opened,
-            }
-        )
-        return
-    print(space_id.app_url, flush=True)
-    if opened:
-        say("opened in the browser")
+    document = Document(
+        {
+            "space_id": space_id.repo_id,
+            "app_url": space_id.app_url,
+            "url": space_id.page_url(hub.hub_endpoint(os.environ)),
+            "opened": opened,
+        }
+    )
+    if not json_mode():
+        print(space_id.app_url, flush=True)
+        if opened:
+            say("opened in the browser")
+    return document

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spacepack.cli._app import app
-from spacepack.cli._options import JsonOpt, PathArg, SecretOpt, SecretsFromOpt, SpaceOpt, TokenOpt
-from spacepack.cli._output import emit_json, say
+from spacepack.cli._options import PathArg, SecretOpt, SecretsFromOpt, SpaceOpt, TokenOpt, with_flags
+from spacepack.cli._output import json_mode, say
+from spacepack.errors import Result
 
 if TYPE_CHECKING:
     from spacepack.errors import SpacepackError
@@ -64,14 +65,14 @@ def _verdict(status: SpaceStatus) -> SpacepackError | None:
 
 
 @app.command()
+@with_flags()
 def status(
     path: PathArg = Path(),
     space: SpaceOpt = None,
     token: TokenOpt = None,
     secret: SecretOpt = None,
     secrets_from: SecretsFromOpt = None,
-    json_output: JsonOpt = False,
-) -> None:
+) -> Result:
     """Show the Space's stage, hardware, sleep time, URLs, last commit, and audit its secrets and variables.
 
     The audit runs `check` on PATH: env vars the app reads without a default
@@ -94,10 +95,9 @@ def status(
     api = hub.get_hf_api(target.token)
     mask = running.log_masker(settings.project_dir, target.secrets, target.token)
     found = running.space_status(api, target.space, plan.env, mask=mask)
-    if json_output:
-        emit_json(found.to_json())
-    else:
+    if not json_mode():
         show_status(found)
     failure = _verdict(found)
     if failure is not None:
-        raise failure
+        raise failure.with_result(found)
+    return found
