@@ -79,7 +79,8 @@ def _system_packages(plan: Plan, settings: Settings) -> list[str]:
     return packages
 
 
-def _base_image(plan: Plan, settings: Settings) -> str:
+def base_image(plan: Plan, settings: Settings) -> str:
+    """The image the Dockerfile starts FROM: `base_image`, else `python:<plan.python>-slim`."""
     image = settings.base_image or f"python:{plan.python}-slim"
     if not matches(IMAGE_REFERENCE, image):
         raise RenderError(f"base image {image!r} is not an image reference", hint="e.g. python:3.11-slim")
@@ -93,7 +94,7 @@ UV_VERSION = "0.13.9"
 def dockerfile_variables(plan: Plan, settings: Settings) -> dict[str, Any]:
     """Every variable a Dockerfile template (default or custom) can use."""
     return {
-        "base_image": _base_image(plan, settings),
+        "base_image": base_image(plan, settings),
         "python_version": plan.python,
         "system_packages": _system_packages(plan, settings),
         "requirements_file": REQUIREMENTS_FILE,
