@@ -147,3 +147,44 @@ def test_every_config_key_is_documented_and_settable_from_the_environment(tmp_pa
     settings = load_settings(tmp_path, environ={"SPACEPACK_INSTALLER": "uv", "SPACEPACK_APP_PORT": "8080"})
     assert (settings.installer, settings.app_port) == ("uv", 8080)
     assert settings.sources["installer"] == "environment variable SPACEPACK_INSTALLER"
+
+
+def test_hf_runs_spacepack_as_an_installed_extension(tmp_path) -> None:
+    """`hf spacepack ...` runs the `hf-spacepack` console script the way `hf extensions install` sets it up."""
+    import os
+    import shutil
+    from datetime import datetime, timezone
+
+    script = Path(sys.executable).parent / "hf-spacepack"
+    hf = shutil.which("hf", path=str(Path(sys.executable).parent))
+    assert script.is_file(), "pyproject.toml declares the hf-spacepack console script"
+    assert hf is not None
+    # What `hf extensions install OWNER/hf-spacepack` leaves behind: a manifest naming the executable.
+    extension_dir = tmp_path / ".local" / "share" / "hf" / "extensions" / "hf-spacepack"
+    extension_dir.mkdir(parents=True)
+    manifest = {
+        "owner": "owner",
+        "repo": "hf-spacepack",
+        "repo_id": "owner/hf-spacepack",
+        "short_name": "spacepack",
+        "executable_path": str(script),
+        "type": "python",
+        "installed_at": datetime.now(timezone.utc).isoformat(),
+    }
+    (extension_dir / "manifest.json").write_text(json.dumps(manifest))
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_HUB_DISABLE_UPDATE_CHECK": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
+    version = subprocess.run([hf, "spacepack", "--version"], capture_output=True, text=True, env=env, timeout=120)
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.strip() == f"spacepack {__version__}"
+    helped = subprocess.run([hf, "spacepack", "--help"], capture_output=True, text=True, env=env, timeout=120)
+    assert "Usage: hf spacepack" in helped.stdout
+    usage = subprocess.run(
+        [hf, "spacepack", "push", "-m", "--json"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert usage.returncode == 2 and json.loads(usage.stdout)["exit_code"] == 2
