@@ -38,6 +38,8 @@ CONFIG_FILE = "spacepack.toml"
 INSTALLERS = ("pip", "uv")
 # The port a Docker Space routes to unless README metadata sets `app_port`.
 DEFAULT_APP_PORT = 7860
+# Seconds the smoke test waits for the health path unless --timeout says otherwise.
+SMOKE_TIMEOUT = 60.0
 # How many last lines of a log (a build step's output, a container's, a Space's) an error shows.
 LOG_TAIL_LINES = 30
 
