@@ -37,7 +37,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.INTERNAL: "a bug in spacepack (re-run with --debug and report the traceback)",
     ExitCode.USAGE: "bad input: a flag, a path, the config file or Space metadata is invalid",
-    ExitCode.CHECK_FAILED: "`check` found error findings (hardcoded secret, undeclared import, no app...)",
+    ExitCode.CHECK_FAILED: "`check` found error findings (hardcoded secret, undeclared import, no app...), "
+    "or the dependencies do not resolve",
     ExitCode.ENGINE_UNAVAILABLE: "no Docker engine answers, or the base image is missing",
     ExitCode.BUILD_FAILED: "the image build failed",
     ExitCode.SMOKE_FAILED: "the container did not start, answer on $PORT, or pass its checks",
@@ -110,6 +111,12 @@ class RenderError(SpacepackError):
 
 class CheckFailed(SpacepackError):
     """`check` produced error findings; the pipeline stops before building."""
+
+    exit_code = ExitCode.CHECK_FAILED
+
+
+class ResolveFailed(SpacepackError):
+    """The dependencies do not resolve for the target Python and platform (a conflict in the project)."""
 
     exit_code = ExitCode.CHECK_FAILED
 

@@ -159,6 +159,13 @@ CODES: tuple[Code, ...] = (
         "set its names as Space secrets (`push --secret`, `--secrets-from`)",
     ),
     Code(
+        "SP314",
+        "error",
+        "a dependency manifest carries credentials (an index or package URL with `user:password` or a token); "
+        "the line is left out and never printed",
+        "remove them and rotate them; see [Private package indexes](#private-package-indexes)",
+    ),
+    Code(
         "SP320",
         "warning",
         "the code starts uvicorn itself on a pinned port or at import",

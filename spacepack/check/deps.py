@@ -36,6 +36,7 @@ from spacepack.check.manifests import (
     resolve_closure,
 )
 from spacepack.check.pyast import AppCode, ProjectIndex, app_code
+from spacepack.check.secrets_scan import redact_url_credentials, url_credentials
 from spacepack.check.tree import ProjectTree
 from spacepack.findings import finding
 from spacepack.plan import Dependencies, DependencySource, Finding
@@ -43,22 +44,22 @@ from spacepack.plan import Dependencies, DependencySource, Finding
 # distribution -> (system packages, why); only for what a slim Debian image lacks.
 NATIVE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
     "psycopg2": (
-        ("gcc", "libpq-dev"),
+        ("build-essential", "libpq-dev"),
         "psycopg2 builds from source: it needs a C compiler and the libpq headers",
     ),
     "mysqlclient": (
-        ("gcc", "default-libmysqlclient-dev", "pkg-config"),
+        ("build-essential", "default-libmysqlclient-dev", "pkg-config"),
         "mysqlclient builds from source: it needs a C compiler, the MySQL client headers and pkg-config",
     ),
     "python-ldap": (
-        ("gcc", "libldap2-dev", "libsasl2-dev"),
+        ("build-essential", "libldap2-dev", "libsasl2-dev"),
         "python-ldap builds against the OpenLDAP headers",
     ),
-    "pycairo": (("gcc", "libcairo2-dev", "pkg-config"), "pycairo builds against the cairo headers"),
-    "pygraphviz": (("gcc", "graphviz-dev"), "pygraphviz builds against the graphviz headers"),
-    "mariadb": (("gcc", "libmariadb-dev"), "the mariadb connector builds against MariaDB Connector/C"),
-    "dlib": (("g++", "cmake"), "dlib compiles C++ with CMake at install time"),
-    "uwsgi": (("gcc",), "uWSGI compiles C at install time"),
+    "pycairo": (("build-essential", "libcairo2-dev", "pkg-config"), "pycairo builds against the cairo headers"),
+    "pygraphviz": (("build-essential", "graphviz-dev"), "pygraphviz builds against the graphviz headers"),
+    "mariadb": (("build-essential", "libmariadb-dev"), "the mariadb connector builds against MariaDB Connector/C"),
+    "dlib": (("build-essential", "cmake"), "dlib compiles C++ with CMake at install time"),
+    "uwsgi": (("build-essential",), "uWSGI compiles C at install time"),
     "opencv-python": (("libgl1", "libglib2.0-0"), "opencv-python loads libGL and GLib at import"),
     "opencv-contrib-python": (
         ("libgl1", "libglib2.0-0"),
@@ -70,6 +71,24 @@ _NATIVE_HINTS: dict[str, str] = {
     "opencv-python": "or depend on opencv-python-headless (no GUI libraries needed)",
     "opencv-contrib-python": "or depend on opencv-contrib-python-headless (no GUI libraries needed)",
 }
+
+
+def _without_credentials(lines: list[str], install: _Install) -> list[str]:
+    """Drop requirement lines carrying credentials: they would ship in the image and print in --json (SP314)."""
+    kept: list[str] = []
+    for line in lines:
+        if not url_credentials(line):
+            kept.append(line)
+            continue
+        install.findings.append(
+            finding(
+                "SP314",
+                f"{install.manifest or 'a manifest'} has credentials in a URL "
+                f"({redact_url_credentials(line)}); spacepack leaves that line out",
+                path=install.manifest or None,
+            )
+        )
+    return kept
 
 
 @dataclass(frozen=True)
@@ -464,9 +483,10 @@ def read_dependencies(
         packages = sorted(install.available - install.local)
     else:
         packages = sorted(set(install.direct) | ({"uvicorn"} & install.available))
+    requirements = _without_credentials(_unique([*install.options, *install.lines]), install)
     dependencies = Dependencies(
         sources=tuple(install.sources),
         packages=tuple(packages),
-        requirements=tuple(_unique([*install.options, *install.lines])),
+        requirements=tuple(requirements),
     )
     return DependencyReport(dependencies=dependencies, system_packages=system, findings=tuple(install.findings))

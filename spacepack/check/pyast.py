@@ -312,23 +312,8 @@ def build_scope(body: list[ast.stmt], scope: Scope | None = None) -> Scope:
     for stmt in body:
         if is_main_guard(stmt):
             continue
-        if isinstance(stmt, ast.Assign):
-            for target in stmt.targets:
-                if isinstance(target, ast.Name):
-                    _bind(scope, target.id, stmt.value, stmt.lineno)
-                elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
-                    # `app, rt = fast_app()`: remember the first name against the whole call.
-                    _bind(
-                        scope,
-                        target.elts[0].id,
-                        ast.Subscript(value=stmt.value, slice=ast.Constant(0)),
-                        stmt.lineno,
-                    )
-            _collect_expr_uses(scope, stmt.value, stmt.lineno)
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            if isinstance(stmt.target, ast.Name):
-                _bind(scope, stmt.target.id, stmt.value, stmt.lineno)
-            _collect_expr_uses(scope, stmt.value, stmt.lineno)
+        if isinstance(stmt, ast.Assign | ast.AnnAssign):
+            _scope_assignment(scope, stmt)
         elif isinstance(stmt, ast.Expr):
             _collect_expr_uses(scope, stmt.value, stmt.lineno)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -337,37 +322,63 @@ def build_scope(body: list[ast.stmt], scope: Scope | None = None) -> Scope:
                 _collect_use(scope, decorator, decorator.lineno, stmt.name)
         elif isinstance(stmt, ast.ClassDef):
             scope.classes[stmt.name] = stmt
-        elif isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    scope.imports[alias.asname] = ImportRef(alias.name, 0, None, stmt.lineno)
-                else:
-                    top = alias.name.split(".")[0]
-                    scope.imports.setdefault(top, ImportRef(top, 0, None, stmt.lineno))
-                    if "." in alias.name:
-                        # `import a.b` binds `a` but makes `a.b` reachable: keep the full name too.
-                        scope.imports[alias.name] = ImportRef(alias.name, 0, None, stmt.lineno)
-        elif isinstance(stmt, ast.ImportFrom):
-            for alias in stmt.names:
-                ref = ImportRef(stmt.module or "", stmt.level, alias.name, stmt.lineno)
-                if alias.name == "*":
-                    scope.star_imports.append(ref)
-                else:
-                    scope.imports[alias.asname or alias.name] = ref
+        elif isinstance(stmt, ast.Import | ast.ImportFrom):
+            _scope_import(scope, stmt)
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
             scope.returns.append(stmt.value)
-        elif isinstance(stmt, ast.If | ast.For | ast.AsyncFor | ast.While):
-            build_scope(stmt.body, scope)
-            build_scope(stmt.orelse, scope)
-        elif isinstance(stmt, ast.With | ast.AsyncWith):
-            build_scope(stmt.body, scope)
-        elif isinstance(stmt, ast.Try):
-            build_scope(stmt.body, scope)
-            for handler in stmt.handlers:
-                build_scope(handler.body, scope)
-            build_scope(stmt.orelse, scope)
-            build_scope(stmt.finalbody, scope)
+        else:
+            for block in _blocks(stmt):
+                build_scope(block, scope)
     return scope
+
+
+def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The nested statement lists of if/for/while/with/try that run in the same scope."""
+    if isinstance(stmt, ast.If | ast.For | ast.AsyncFor | ast.While):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        return [stmt.body]
+    if isinstance(stmt, ast.Try):
+        return [stmt.body, *(handler.body for handler in stmt.handlers), stmt.orelse, stmt.finalbody]
+    return []
+
+
+def _scope_assignment(scope: Scope, stmt: ast.Assign | ast.AnnAssign) -> None:
+    if isinstance(stmt, ast.AnnAssign):
+        if stmt.value is None:
+            return
+        if isinstance(stmt.target, ast.Name):
+            _bind(scope, stmt.target.id, stmt.value, stmt.lineno)
+        _collect_expr_uses(scope, stmt.value, stmt.lineno)
+        return
+    for target in stmt.targets:
+        if isinstance(target, ast.Name):
+            _bind(scope, target.id, stmt.value, stmt.lineno)
+        elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
+            # `app, rt = fast_app()`: remember the first name against the whole call.
+            subscript = ast.Subscript(value=stmt.value, slice=ast.Constant(0))
+            _bind(scope, target.elts[0].id, subscript, stmt.lineno)
+    _collect_expr_uses(scope, stmt.value, stmt.lineno)
+
+
+def _scope_import(scope: Scope, stmt: ast.Import | ast.ImportFrom) -> None:
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                scope.imports[alias.asname] = ImportRef(alias.name, 0, None, stmt.lineno)
+                continue
+            top = alias.name.split(".")[0]
+            scope.imports.setdefault(top, ImportRef(top, 0, None, stmt.lineno))
+            if "." in alias.name:
+                # `import a.b` binds `a` but makes `a.b` reachable: keep the full name too.
+                scope.imports[alias.name] = ImportRef(alias.name, 0, None, stmt.lineno)
+        return
+    for alias in stmt.names:
+        ref = ImportRef(stmt.module or "", stmt.level, alias.name, stmt.lineno)
+        if alias.name == "*":
+            scope.star_imports.append(ref)
+        else:
+            scope.imports[alias.asname or alias.name] = ref
 
 
 def _collect_expr_uses(scope: Scope, expr: ast.expr, line: int) -> None:
