@@ -109,8 +109,16 @@ def resolve_token(flag_token: str | None, environ: Mapping[str, str]) -> tuple[s
         (token, source), both None when there is no token anywhere.
 
     Raises:
-        AuthError: HF_OIDC_RESOURCE is set but the exchange failed.
+        AuthError: HF_OIDC_RESOURCE is set but the exchange failed, or the token
+            holds characters no token has (an HTTP header carries ASCII only).
     """
+    token, source = _find_token(flag_token, environ)
+    if token is not None and not (token.isascii() and token.isprintable()):
+        raise AuthError(f"the token from {source} holds characters no token has (non-ASCII or control)", hint=TOKEN_FIX)
+    return token, source
+
+
+def _find_token(flag_token: str | None, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
     if flag_token and flag_token.strip():
         return flag_token.strip(), "--token"
     if environ.get("HF_OIDC_RESOURCE", "").strip():

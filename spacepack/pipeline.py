@@ -25,6 +25,8 @@ from spacepack.plan import Plan
 from spacepack.push import PushReport
 from spacepack.render import Context, render_context
 from spacepack.render.dockerfile import app_port
+from spacepack.render.plan_cache import cached_check_and_render
+from spacepack.render.render import default_out_dir
 from spacepack.smoke import HEALTH_PATH_LABEL, SmokeOptions, SmokeReport
 
 if TYPE_CHECKING:
@@ -80,11 +82,22 @@ def stop_on_errors(plan: Plan, force: bool, progress: Progress, *, stopped: str 
 def check_and_render(
     settings: Settings, *, force: bool, progress: Progress, stopped: str = "nothing was built"
 ) -> tuple[Plan, Context]:
-    """`check`, stop on its errors (unless `force`), then `render` the build context."""
-    plan = check_project(settings)
-    stop_on_errors(plan, force, progress, stopped=stopped)
-    context = render_context(plan, settings)
-    progress.say(f"rendered {len(context.files)} files into {shown(context.path)}")
+    """`check`, stop on its errors (unless `force`), then `render` the build context.
+
+    Both are skipped when nothing `check` reads changed since the last time (the plan cache).
+    """
+    plan, context, cached = cached_check_and_render(
+        settings,
+        default_out_dir(settings),
+        check=check_project,
+        render=lambda plan: render_context(plan, settings),
+        before_render=lambda plan: stop_on_errors(plan, force, progress, stopped=stopped),
+    )
+    done = "reused the plan and the context in" if cached else f"rendered {len(context.files)} files into"
+    progress.say(f"{done} {shown(context.path)}")
+    for note in context.notes:
+        if note.startswith("warning: "):
+            progress.say(note)
     return plan, context
 
 
