@@ -66,7 +66,7 @@ class Settings:
     health_path: str | None = None
     app_port: int | None = None
     template: str | None = None
-    installer: str | None = None  # "pip" (default) or "uv"
+    installer: str | None = None  # "uv" (default) or "pip" (the fallback)
     space: str | None = None
     hardware: str | None = None
     private: bool | None = None
@@ -273,7 +273,7 @@ def load_settings(
     if "installer" in kwargs and kwargs["installer"] not in INSTALLERS:
         raise ConfigError(
             f"installer {kwargs['installer']!r} (from {sources['installer']}) is not one of: {', '.join(INSTALLERS)}",
-            hint='use installer = "pip" (the default) or "uv" (faster dependency installs)',
+            hint='use installer = "uv" (the default) or "pip" (the fallback)',
         )
     if "app_port" in kwargs and not 1 <= kwargs["app_port"] <= 65535:
         raise ConfigError(
