@@ -6,16 +6,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from spacepack.check.python_version import DEFAULT_PYTHON
 from spacepack.config import Settings
 from spacepack.errors import SpacepackError
 
-DEFAULT_BASE_IMAGE = "python:3.11-slim"
+DEFAULT_BASE_IMAGE = f"python:{DEFAULT_PYTHON}-slim"
 
 
 def base_image_for(settings: Settings) -> str:
     """The image `build` starts FROM, as far as settings say without a full `check`.
 
-    `base_image` when set, else `python:<python>-slim` (3.11 unless `python` is set).
+    `base_image` when set, else `python:<python>-slim` (the default Python unless `python` is set).
     """
     if settings.base_image:
         return settings.base_image

@@ -129,8 +129,20 @@ CODES: tuple[Code, ...] = (
         "re-lock (`uv lock`, `poetry lock`, `pipenv lock`)",
     ),
     Code("SP250", "warning", "Python version declarations disagree", "make them agree"),
-    Code("SP251", "warning", "the declared Python versions exclude 3.10–3.13", "allow a supported version"),
+    Code(
+        "SP251",
+        "warning",
+        "the declared Python versions exclude every version spacepack offers (3.10–3.14)",
+        "allow an offered version",
+    ),
     Code("SP252", "warning", "a Python version declaration cannot be read", "fix it"),
+    Code(
+        "SP253",
+        "info",
+        "the Python version chosen, and why (a pin; else the lowest the declarations allow; else the project's "
+        "Dockerfile, CI or scripts; else 3.11)",
+        "none, or pin one (`.python-version`, or `python` in the config)",
+    ),
     Code(
         "SP301",
         "warning",

@@ -20,7 +20,7 @@ from spacepack.check.hygiene import scan_hygiene
 from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
 from spacepack.check.manifests import ManifestFiles
 from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reason
-from spacepack.check.python_version import detect_python
+from spacepack.check.python_version import DEFAULT_PYTHON, detect_python
 from spacepack.check.routes import choose_health_path
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
@@ -29,7 +29,6 @@ from spacepack.findings import finding
 from spacepack.names import display_name
 from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
 
-DEFAULT_PYTHON = "3.11"
 _ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
 _KIND_ORDER = {"instance": 0, "shim": 1, "factory": 2}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -95,6 +94,7 @@ def check_project(settings: Settings) -> Plan:
     if settings.python:
         python = settings.python
         python_source = settings.sources.get("python", "settings")
+        findings = [f for f in findings if f.code != "SP253"]  # the detected choice and its reason no longer apply
         findings.append(_explicit("python", settings.python, settings, None))
 
     findings.extend(_parse_findings(tree, decision.backend_dir))
