@@ -27,6 +27,7 @@ from spacepack import __version__, engine
 from spacepack.envfile import parse_pairs
 from spacepack.errors import BuildFailed, EngineUnavailable
 from spacepack.git import git
+from spacepack.interrupts import deferred_interrupts
 from spacepack.masking import Masker
 from spacepack.paths import safe_output_dir, shown
 from spacepack.plan import image_repository
@@ -359,8 +360,10 @@ def build_image(
         image_id = _build(client, context_dir, tags, labels or {}, options, stream)
     except BaseException:
         # A failed, interrupted or cut-off build leaves the images of its finished steps
-        # (legacy builder cache) untagged: remove them, so nothing dangles.
-        engine.remove_untagged(client, reversed(stream.parser.layers), retry_seconds=5.0)
+        # (legacy builder cache) untagged: remove them, so nothing dangles. A second
+        # Ctrl-C waits for this cleanup instead of cutting it short.
+        with deferred_interrupts():
+            engine.remove_untagged(client, reversed(stream.parser.layers), retry_seconds=5.0)
         raise
     # Tags that moved to the new image leave their old image dangling: remove it if unused.
     engine.remove_untagged(client, (old for old in replaced if old and old != engine.image_id(client, image_id)))

@@ -25,7 +25,7 @@ from typing import Any
 
 from spacepack.errors import ConfigError
 from spacepack.ignore import is_secret_file
-from spacepack.paths import inside_project
+from spacepack.paths import check_path_value, inside_project
 from spacepack.safe_read import read_project_bytes
 
 if sys.version_info >= (3, 11):
@@ -219,7 +219,15 @@ def load_settings(
     Raises:
         ConfigError: on unknown keys, wrong types or an unknown target.
     """
-    if not project_dir.is_dir():
+    check_path_value(str(project_dir), "the project path")
+    try:
+        is_folder = project_dir.is_dir()
+    except OSError as error:  # a name over 255 bytes, and the like
+        raise ConfigError(
+            f"the project path cannot be used: {(error.strerror or 'error').lower()}",
+            hint="pass the folder of your project (or of its backend)",
+        ) from None
+    if not is_folder:
         raise ConfigError(f"{project_dir} is not a folder", hint="pass the folder of your project (or of its backend)")
     project_dir = project_dir.resolve()
     raw, config_path = read_config_file(project_dir)

@@ -128,6 +128,13 @@ CODES: tuple[Code, ...] = (
         "a lock file cannot be read; the manifests are used instead",
         "re-lock (`uv lock`, `poetry lock`, `pipenv lock`)",
     ),
+    Code(
+        "SP214",
+        "warning",
+        "an import check cannot confirm: only a dependency's name suggests it, the lock has it outside the "
+        "runtime closure, or the app never loads the file",
+        "declare the distribution if the app needs it; the import check in the built image has the final word",
+    ),
     Code("SP250", "warning", "Python version declarations disagree", "make them agree"),
     Code(
         "SP251",
@@ -169,6 +176,13 @@ CODES: tuple[Code, ...] = (
         "warning",
         "a `.env` file exists; it never ships",
         "set its names as Space secrets (`push --secret`, `--secrets-from`)",
+    ),
+    Code(
+        "SP314",
+        "error",
+        "a dependency manifest carries credentials (an index or package URL with `user:password` or a token); "
+        "the line is left out and never printed",
+        "remove them and rotate them; see [Private package indexes](#private-package-indexes)",
     ),
     Code(
         "SP320",

@@ -108,3 +108,30 @@ def test_missing_required_env_is_named_then_passes_with_env(docker_client, docke
     assert "smoke: healthy in" in err
     assert SECRET not in err
     assert no_smoke_containers(docker_client, tag)
+
+
+@pytest.mark.docker
+def test_smoke_image_probes_the_health_path_build_recorded(docker_client, docker_cleanup, tmp_path, capsys):
+    app = """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+
+        @app.get("/healthz")
+        def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+    """
+    project = build_file_tree(tmp_path / "p", {"main.py": app, "requirements.txt": "fastapi\nuvicorn\n"})
+    tag = f"spacepack-test/healthz-{uuid.uuid4().hex[:8]}:test"
+    docker_cleanup["images"].append(tag)
+    code, _, err = run_cli(["build", str(project), "--tag", tag, "--no-smoke"], capsys)
+    assert code == 0, err
+    labels = engine.image_attrs(docker_client, tag)["Config"]["Labels"]
+    assert labels["dev.spacepack.health-path"] == "/healthz"
+    code, out, err = run_cli(["smoke", tag, "--json"], capsys)
+    assert code == 0, err
+    report = json.loads(out)["smoke"]
+    assert report["verdict"] == "healthy"
+    assert report["probes"][0]["path"] == "/healthz" and report["probes"][0]["status"] == 200
+    assert no_smoke_containers(docker_client, tag)

@@ -22,6 +22,7 @@ from spacepack.check.manifests import ManifestFiles
 from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reason
 from spacepack.check.python_version import DEFAULT_PYTHON, detect_python
 from spacepack.check.routes import choose_health_path
+from spacepack.check.secrets_scan import redact_url_credentials
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
 from spacepack.errors import UsageError
@@ -86,7 +87,8 @@ def check_project(settings: Settings) -> Plan:
     decision = decide_entry(tree, settings, index)
     findings = list(decision.findings)
     files = ManifestFiles(tree)
-    code = app_code(index, decision.backend_dir)
+    chosen = next((c for c in decision.candidates if c.chosen), None)
+    code = app_code(index, decision.backend_dir, chosen.path if chosen is not None else None)
     parts = _dependency_env_and_hygiene_checks(files, code, decision.working_dir)
     findings.extend(parts.findings)
 
@@ -172,9 +174,19 @@ def decide_entry(tree: ProjectTree, settings: Settings, index: ProjectIndex | No
     )
 
 
+def _without_url_credentials(finding: Finding) -> Finding:
+    message, hint = redact_url_credentials(finding.message), redact_url_credentials(finding.hint)
+    if (message, hint) == (finding.message, finding.hint):
+        return finding
+    return replace(finding, message=message, hint=hint)
+
+
 def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
-    """Errors first, then warnings, then infos; by code, path and line within each; duplicates dropped."""
-    unique = list(dict.fromkeys(findings))
+    """Errors first, then warnings, then infos; by code, path and line within each; duplicates dropped.
+
+    Credentials inside URLs (an index URL from a manifest) are masked in every message and hint.
+    """
+    unique = list(dict.fromkeys(_without_url_credentials(f) for f in findings))
     return tuple(
         sorted(
             unique,

@@ -20,7 +20,7 @@ from dotenv import dotenv_values
 from spacepack.check.envvars import EnvRead, find_env_reads
 from spacepack.check.formats import lock_names
 from spacepack.check.pyast import AppCode, Place, ProjectIndex, app_code, qualify, walk_runtime
-from spacepack.check.secrets_scan import holds_secret_value, is_placeholder, looks_random, scan_text
+from spacepack.check.secrets_scan import holds_secret_value, is_hardcoded_secret, is_placeholder, scan_file
 from spacepack.check.tree import ProjectTree
 from spacepack.findings import finding
 from spacepack.ignore import is_env_file
@@ -29,8 +29,6 @@ from spacepack.names import is_env_name
 from spacepack.plan import Finding
 
 BIG_FILE_BYTES = 10 * 1024 * 1024
-# Files bigger than this are not scanned for secrets (data and bundles, not code).
-_MAX_SCAN_BYTES = 1024 * 1024
 _BINARY_SUFFIXES = frozenset(
     {
         ".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".bmp", ".svgz", ".pdf", ".zip", ".gz", ".tgz",
@@ -56,26 +54,10 @@ class HygieneReport:
     secret_files: tuple[str, ...] = ()  # relative to the root; never shipped or uploaded
 
 
-def _scannable(tree: ProjectTree, path: str) -> bool:
+def _scannable(path: str) -> bool:
     name = path.rpartition("/")[2]
     suffix = posixpath.splitext(name)[1].lower()
-    return (
-        suffix not in _BINARY_SUFFIXES
-        and name not in _LOCK_FILES
-        and tree.sizes.get(path, 0) <= _MAX_SCAN_BYTES
-        and not name.endswith(".min.js")
-    )
-
-
-def _read_quickly(tree: ProjectTree, path: str) -> str | None:
-    """A kept file's text, or None for binary: the walk already vetted the path, so no resolve() here."""
-    try:
-        data = (tree.root / path).read_bytes()
-    except OSError:
-        return None
-    if b"\x00" in data:
-        return None
-    return data.decode("utf-8-sig", errors="replace")
+    return suffix not in _BINARY_SUFFIXES and name not in _LOCK_FILES and not name.endswith(".min.js")
 
 
 def _token_findings(tree: ProjectTree) -> tuple[list[Finding], set[str], set[tuple[str, int]]]:
@@ -83,12 +65,9 @@ def _token_findings(tree: ProjectTree) -> tuple[list[Finding], set[str], set[tup
     files: set[str] = set()
     places: set[tuple[str, int]] = set()
     for path in tree.files:
-        if not _scannable(tree, path):
+        if not _scannable(path):
             continue
-        text = _read_quickly(tree, path)
-        if not text:
-            continue
-        for hit in scan_text(text):
+        for hit in scan_file(tree.root / path):  # bounded; UTF-16 and binary too; the walk vetted the path
             if hit.placeholder:
                 continue
             files.add(path)
@@ -148,7 +127,7 @@ def _literal_secret_findings(code: AppCode, seen: set[tuple[str, int]]) -> tuple
         if source is not None and not _SECRETISH_TEXT.search(source):
             continue  # no secret-like word anywhere in the file: no literal can be bound to such a name
         for name, value, line in sorted(_assigned_literals(module), key=lambda item: item[2]):
-            if (path, line) in seen or not holds_secret_value(name) or not looks_random(value):
+            if (path, line) in seen or not holds_secret_value(name) or not is_hardcoded_secret(name, value):
                 continue
             seen.add((path, line))
             files.add(path)
@@ -171,7 +150,7 @@ def _default_findings(reads: tuple[EnvRead, ...], seen: set[tuple[str, int]]) ->
         if read.default is None or not holds_secret_value(read.name) or (read.path, read.line) in seen:
             continue
         seen.add((read.path, read.line))
-        if looks_random(read.default):
+        if is_hardcoded_secret(read.name, read.default):
             files.add(read.path)
             findings.append(
                 finding(

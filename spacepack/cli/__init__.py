@@ -19,10 +19,13 @@ from spacepack.cli import build as _build  # noqa: F401  (registers the command)
 from spacepack.cli import check as _check  # noqa: F401  (registers the command)
 from spacepack.cli import ci as _ci  # noqa: F401  (registers `ci github`)
 from spacepack.cli import doctor as _doctor  # noqa: F401  (registers the command)
+from spacepack.cli import logs as _logs  # noqa: F401  (registers the command)
+from spacepack.cli import open as _open  # noqa: F401  (registers the command)
 from spacepack.cli import push as _push  # noqa: F401  (registers the command)
 from spacepack.cli import release as _release  # noqa: F401  (registers the command)
 from spacepack.cli import render as _render  # noqa: F401  (registers render and eject)
 from spacepack.cli import smoke as _smoke  # noqa: F401  (registers the command)
+from spacepack.cli import status as _status  # noqa: F401  (registers the command)
 from spacepack.cli._app import INTERRUPTED_LINE, State, app
 from spacepack.cli._output import Output, emit_json, say
 from spacepack.errors import EXIT_CODE_MEANINGS, ExitCode, SpacepackError

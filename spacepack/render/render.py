@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from spacepack.config import Settings
@@ -14,6 +15,7 @@ from spacepack.render.dockerfile import REQUIREMENTS_FILE, render_dockerfile, re
 from spacepack.render.metadata import merge_metadata
 from spacepack.render.readme import compose_readme, default_body, find_readme, read_readme, split_front_matter
 from spacepack.render.templates import DOCKERIGNORE_TEMPLATE, default_template_path, render_template
+from spacepack.resolve import describe, request_for, resolve
 
 STATE_DIR = ".spacepack"
 GENERATED = ("Dockerfile", "README.md", ".dockerignore", REQUIREMENTS_FILE)
@@ -33,6 +35,10 @@ def _working_path(plan: Plan) -> Path:
             hint="fix backend_dir / entry in the config, or run `spacepack check`",
         )
     return working
+
+
+def _rel(path: Path, root: Path) -> str:
+    return Path(os.path.abspath(path)).relative_to(root).as_posix()  # noqa: PTH100 - lexical: the link itself
 
 
 def _secret_patterns(plan: Plan) -> list[str]:
@@ -123,20 +129,27 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
 
     notes: list[str] = []
     readme_path = find_readme(plan)
+    if readme_path is not None and _rel(readme_path, root) in plan.secret_files:
+        # Only with --force: its body would carry the secret into the README that ships.
+        notes.append(f"README: {_rel(readme_path, root)} holds a secret, so its body is not used")
+        readme_path = None
     existing, body = (None, None)
     if readme_path is not None:
-        existing, body = split_front_matter(read_readme(readme_path), readme_path.name)
+        existing, body = split_front_matter(read_readme(readme_path, root), readme_path.name)
     metadata, metadata_notes = merge_metadata(plan, settings, existing)
     if body is None:
         body = default_body(plan, metadata)
         notes.append("README: none found; wrote a default body and front matter")
     else:
-        rel_readme = readme_path.relative_to(root).as_posix() if readme_path else "README.md"
+        rel_readme = _rel(readme_path, root) if readme_path else "README.md"
         kept = "merged its front matter" if existing else "added front matter"
         notes.append(f"README: kept the body of {rel_readme} byte for byte; {kept}")
     notes.extend(metadata_notes)
     readme = compose_readme(metadata, body)
-    dockerfile = render_dockerfile(plan, settings)
+    resolution = resolve(request_for(plan, requirements_text(plan).splitlines()))
+    notes.append(describe(resolution))
+    notes.extend(f"warning: {note}" for note in resolution.notes)
+    dockerfile = render_dockerfile(plan, settings, resolution)
 
     # The same secret files, seen from the working folder (the root of the .dockerignore).
     secrets_in_working = [
@@ -157,7 +170,7 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
         "Dockerfile": dockerfile.encode("utf-8"),
         "README.md": readme.encode("utf-8"),
         ".dockerignore": _dockerignore(working, secrets_in_working).encode("utf-8"),
-        REQUIREMENTS_FILE: requirements_text(plan).encode("utf-8"),
+        REQUIREMENTS_FILE: resolution.text.encode("utf-8"),
     }
     files = write_context(out, shipped, generated)
     _ignore_state_dir(settings, out)
