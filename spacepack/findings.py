@@ -185,6 +185,13 @@ CODES: tuple[Code, ...] = (
         "remove them and rotate them; see [Private package indexes](#private-package-indexes)",
     ),
     Code(
+        "SP315",
+        "warning",
+        "a credential sits in a file the Space never uses (a test, docs, an example, CI or compose config, "
+        "or outside the app's folder); the file is left out",
+        "if it is real, revoke it and remove it from the repository",
+    ),
+    Code(
         "SP320",
         "warning",
         "the code starts uvicorn itself on a pinned port or at import",

@@ -416,7 +416,7 @@ def _dependency_env_and_hygiene_checks(files: ManifestFiles, code: AppCode, work
     deps = read_dependencies(tree, backend_dir, working_dir, files, code)
     python = detect_python(tree, backend_dir, files)
     env = scan_env(tree, backend_dir, code)
-    hygiene = scan_hygiene(tree, backend_dir, code, env.reads)
+    hygiene = scan_hygiene(tree, backend_dir, code, env.reads, working_dir)
     return _Parts(
         dependencies=deps.dependencies,
         system_packages=tuple(deps.system_packages),
