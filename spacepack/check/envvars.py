@@ -14,7 +14,7 @@ import ast
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from spacepack.check.pyast import (
     AppCode,
@@ -424,8 +424,13 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     Settings fields are at import when their class, or a function returning
     one, is called at import time anywhere in the app.
     """
-    scans = [_Scanner(path, module, code.index.imports(path)).run() for path, module in code.parsed()]
-    called_at_import = set().union(*(s.calls_at_import for s in scans)) if scans else set()
+    paths_and_scans = [(path, _Scanner(path, module, code.index.imports(path)).run()) for path, module in code.parsed()]
+    scans = [scan for _, scan in paths_and_scans]
+    # Only modules the app loads run their module-level calls when it starts.
+    called_at_import: set[str] = set()
+    for path, scan in paths_and_scans:
+        if code.loaded(path):
+            called_at_import |= scan.calls_at_import
     factories: dict[str, set[str]] = {}
     for scan in scans:
         for name, callees in scan.factories.items():
@@ -436,7 +441,7 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     reads: list[EnvRead] = []
     writable: list[str] = []
     for scan in scans:
-        reads.extend(scan.reads)
+        reads.extend(read if code.loaded(read.path) else replace(read, at_import=False) for read in scan.reads)
         writable.extend(scan.writable)
         for class_name, fields in scan.settings.items():
             instantiated = class_name in called_at_import
