@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -518,12 +518,25 @@ def commit(
     deletions: Sequence[str],
     message: str,
     parent: str | None,
+    regular: Collection[str] = (),
 ) -> Commit:
-    """One commit: `uploads` (path in the Space, local file or bytes) and `deletions`, on top of `parent`."""
-    operations: list[CommitOperationAdd | CommitOperationDelete] = [
-        CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(source) if isinstance(source, Path) else source)
-        for path, source in uploads
-    ]
+    """One commit: `uploads` (path in the Space, local file or bytes) and `deletions`, on top of `parent`.
+
+    `regular` names uploads whose upload mode is known to be "regular" (see
+    `push.known_regular_files`). They are marked so before `create_commit`,
+    which then asks the Hub (`preupload`) only about the others: the library
+    skips that request for operations whose `_upload_mode` is already set (it
+    does so itself after `preupload_lfs_files`). The field is private, so a
+    library without it simply gets the request.
+    """
+    operations: list[CommitOperationAdd | CommitOperationDelete] = []
+    for path, source in uploads:
+        addition = CommitOperationAdd(
+            path_in_repo=path, path_or_fileobj=str(source) if isinstance(source, Path) else source
+        )
+        if path in regular and hasattr(addition, "_upload_mode"):
+            addition._upload_mode = "regular"
+        operations.append(addition)
     operations += [CommitOperationDelete(path_in_repo=path) for path in deletions]
     with _hub_errors(space, "commit to"):
         info = api.create_commit(

@@ -41,6 +41,12 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # How people name env vars (API_KEY, DB_PASSWORD); anything else in a secret's name slot may be a value.
 _CONVENTIONAL_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
 _CHUNK = 1 << 20
+_BINARY_PROBE = 8000
+# A changed file at most this big, text, and a regular (not LFS) file in the Space already, is sent as a
+# regular file again without asking the Hub first (the preupload request): far below the Hub's 10 MB limit.
+KNOWN_REGULAR_MAX_BYTES = 1 << 20
+# Files whose change can change how the Hub treats every other file (LFS rules, ignore rules).
+_REPO_RULE_FILES = frozenset({".gitattributes", ".gitignore"})
 
 
 class ContextFileLike(Protocol):
@@ -77,6 +83,7 @@ class LocalFile:
     size: int
     blob_id: str
     sha256: str
+    text: bool = False  # no NUL byte in its first 8000 bytes (git's own binary test)
 
 
 @dataclass(frozen=True)
@@ -211,14 +218,22 @@ class PushReport:
 
 def file_ids(path: Path) -> tuple[str, str]:
     """A file's git blob id (as the Hub's tree listing reports it) and its content SHA-256, in one read."""
+    blob_id, sha256, _ = _read_ids(path)
+    return blob_id, sha256
+
+
+def _read_ids(path: Path) -> tuple[str, str, bool]:
     size = path.stat().st_size
     blob = hashlib.sha1(b"blob %d\0" % size)
     content = hashlib.sha256()
+    text: bool | None = None
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
+            if text is None:
+                text = b"\0" not in chunk[:_BINARY_PROBE]
             blob.update(chunk)
             content.update(chunk)
-    return blob.hexdigest(), content.hexdigest()
+    return blob.hexdigest(), content.hexdigest(), text is not False
 
 
 def local_files(context: ContextLike) -> tuple[LocalFile, ...]:
@@ -237,8 +252,8 @@ def local_files(context: ContextLike) -> tuple[LocalFile, ...]:
     for path in sorted(root.rglob("*")):
         if path.is_symlink() or not path.is_file() or ".git" in path.relative_to(root).parts:
             continue
-        blob_id, sha256 = file_ids(path)
-        result.append(LocalFile(path.relative_to(root).as_posix(), path.stat().st_size, blob_id, sha256))
+        blob_id, sha256, text = _read_ids(path)
+        result.append(LocalFile(path.relative_to(root).as_posix(), path.stat().st_size, blob_id, sha256, text))
     return tuple(result)
 
 
@@ -346,6 +361,7 @@ class PushPlan:
     request_hardware: bool
     diff: UploadDiff
     manifest: bytes | None  # the new manifest to upload with the commit (None: unchanged)
+    known_regular: frozenset[str]  # changed files the Hub keeps as regular files: no preupload needed
     secrets: Mapping[str, Status]
     variables: Mapping[str, Status]
     commit_message: str
@@ -502,11 +518,36 @@ def plan_push(
         request_hardware=request,
         diff=diff,
         manifest=manifest_change,
+        known_regular=known_regular_files(local, diff, remote),
         secrets=_secret_statuses(options.secrets, remote),
         variables=_variable_statuses(options.variables, remote),
         commit_message=commit_message(plan.root, options.message),
         parent=remote.sha,
         notes=tuple(notes),
+    )
+
+
+def known_regular_files(local: Sequence[LocalFile], diff: UploadDiff, remote: RemoteView) -> frozenset[str]:
+    """Changed files whose upload mode the Hub's answer is known for: regular, as the last time.
+
+    The preupload request exists to ask the Hub, for each file, whether it wants
+    it as a regular file or through LFS (and whether .gitignore drops it). For a
+    changed file that the Space already holds as a regular file, that is small
+    and text, the answer is "regular" again, so spacepack skips the question
+    (and the base64 sample of the file it carries). Never when `.gitattributes`
+    or `.gitignore` change in the same push.
+    """
+    by_path = {f.path: f for f in local}
+    changed = [by_path[entry.path] for entry in diff.changed]
+    if any(PurePosixPath(entry.path).name in _REPO_RULE_FILES for entry in diff.added + diff.changed):
+        return frozenset()
+    return frozenset(
+        item.path
+        for item in changed
+        if item.text
+        and item.size <= KNOWN_REGULAR_MAX_BYTES
+        and (there := remote.files.get(item.path)) is not None
+        and there.lfs_sha256 is None
     )
 
 
@@ -574,6 +615,7 @@ def apply_push(
         deletions=[f.path for f in diff.deleted],
         message=change.commit_message,
         parent=parent,
+        regular=change.known_regular,
     )
     return _report(change, context, dry_run=False, commit_url=made.url, commit_oid=made.oid, **done)
 

@@ -486,3 +486,37 @@ def test_dry_run_shows_hardware_and_visibility(tmp_path: Path, double: HubDouble
     assert double.hardware(SPACE) == "cpu-upgrade"
     with pytest.raises(UsageError, match="unknown Space hardware"):
         push_context(api, SPACE, context, plan, PushOptions(hardware="t4-smol"))
+
+
+# -- re-push bytes -----------------------------------------------------------------------------
+
+
+def test_a_changed_text_file_skips_the_preupload_question_and_others_still_ask(
+    tmp_path: Path,
+    double: HubDouble,
+    api,  # type: ignore[no-untyped-def]
+) -> None:
+    plan = make_plan(tmp_path / "proj")
+    files = {**BASE_FILES, "app/blob.bin": b"\x00\x01binary\x00"}
+    push_context(api, SPACE, make_context(tmp_path / "c1", files), plan)
+    assert len(double.requests_for("preupload")) == 1  # a new Space: every file is asked about
+
+    one_line = {**files, "app/main.py": "from fastapi import FastAPI\napp = FastAPI(title='v2')\n"}
+    mark = len(double.requests)
+    report = push_context(api, SPACE, make_context(tmp_path / "c2", one_line), plan)
+    sent = double.requests[mark:]
+    assert [r.route for r in sent if r.method == "POST"] == ["commit"]  # no preupload request
+    assert double.files(SPACE)["app/main.py"] == one_line["app/main.py"].encode()  # type: ignore[union-attr]
+    # what is sent is the commit alone: base64 of the file plus the NDJSON header
+    changed_size = report.diff.upload_bytes
+    assert sum(r.body_size for r in sent) < 4 / 3 * changed_size + 400
+
+    for name, change in (
+        ("binary", {"app/blob.bin": b"\x00changed\x00"}),
+        ("new file", {"app/extra.py": "X = 1\n"}),
+        ("gitattributes", {".gitattributes": "*.onnx filter=lfs diff=lfs merge=lfs -text\n", "app/main.py": "y = 2\n"}),
+    ):
+        before = len(double.requests_for("preupload"))
+        one_line = {**one_line, **change}
+        push_context(api, SPACE, make_context(tmp_path / name.replace(" ", "-"), one_line), plan)
+        assert len(double.requests_for("preupload")) == before + 1, name

@@ -181,3 +181,39 @@ def test_hub_endpoint_is_read_at_call_time() -> None:
     assert hub_endpoint({}) == "https://huggingface.co"
     assert hub_endpoint({"HF_ENDPOINT": "http://127.0.0.1:9/"}) == "http://127.0.0.1:9"
     assert get_hf_api("t", environ={"HF_ENDPOINT": "http://127.0.0.1:9"}).endpoint == "http://127.0.0.1:9"
+
+
+def test_known_regular_files_are_changed_small_text_files_that_were_regular() -> None:
+    from spacepack.push import KNOWN_REGULAR_MAX_BYTES, RemoteView, UploadDiff, known_regular_files
+    from spacepack.push import FileEntry as Entry
+
+    local = [
+        LocalFile("a.py", 10, "new", "s", text=True),
+        LocalFile("big.txt", KNOWN_REGULAR_MAX_BYTES + 1, "new", "s", text=True),
+        LocalFile("w.bin", 10, "new", "s", text=False),
+        LocalFile("lfs.txt", 10, "new", "s", text=True),
+        LocalFile("fresh.py", 10, "new", "s", text=True),
+    ]
+    remote = RemoteView(
+        exists=True,
+        files={
+            "a.py": RemoteFile("a.py", 9, "old"),
+            "big.txt": RemoteFile("big.txt", 9, "old"),
+            "w.bin": RemoteFile("w.bin", 9, "old"),
+            "lfs.txt": RemoteFile("lfs.txt", 9, "old", "sha"),
+        },
+    )
+    changed = tuple(Entry(f.path, f.size) for f in local[:4])
+    diff = UploadDiff(added=(Entry("fresh.py", 10),), changed=changed)
+    assert known_regular_files(local, diff, remote) == {"a.py"}
+    with_rules = UploadDiff(added=(Entry(".gitignore", 3),), changed=changed)
+    assert known_regular_files([*local, LocalFile(".gitignore", 3, "g", "s", True)], with_rules, remote) == set()
+
+
+def test_local_files_tell_text_from_binary(tmp_path: Path) -> None:
+    from spacepack.push import local_files
+    from spacepack.render.context import Context
+
+    build_file_tree(tmp_path, {"a.py": "print(1)\n", "b.bin": b"\x89PNG\x00\x00"})
+    found = {f.path: f.text for f in local_files(Context(tmp_path, (), dockerfile="", readme="", metadata={}))}
+    assert found == {"a.py": True, "b.bin": False}

@@ -144,6 +144,7 @@ def test_git_never_answers_with_the_token_of_a_remote(tmp_path: Path) -> None:
     assert answer == "https://****@github.com/a/b.git"
 
 
+@pytest.mark.usefixtures("sigint_raises_keyboard_interrupt")
 def test_a_second_interrupt_waits_for_the_cleanup() -> None:
     finished: list[str] = []
     with pytest.raises(KeyboardInterrupt):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from spacepack.check.pyast import (
     AppCode,
@@ -127,9 +128,11 @@ class _Scanner:
         self.module = module
         self.imports = imports if imports is not None else module_imports(module)
         self.result = _ModuleScan()
+        self.fallbacks: dict[int, str | None] = {}  # env reads the code copes without, and their fallback
 
     def run(self) -> _ModuleScan:
         self._find_settings_classes()
+        self.fallbacks = _tolerated_reads(self.module, self._is_env_call)
         for node, place in walk_runtime(self.module, opaque=frozenset(self.result.settings)):
             self._visit(node, place)
         return self.result
@@ -141,6 +144,9 @@ class _Scanner:
 
     def _is_environ(self, node: ast.expr) -> bool:
         return self._qualified(node) == "os.environ"
+
+    def _is_env_call(self, node: ast.AST) -> bool:
+        return isinstance(node, ast.Call) and self._qualified(node.func) in _ENV_CALLS
 
     def _is_path_call(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Call) and self._qualified(node.func) in {"pathlib.Path", "Path"}
@@ -180,7 +186,7 @@ class _Scanner:
             elif place.runs == "call" and place.function:
                 self.result.factories.setdefault(place.function, set()).add(callee)
         qualified = self._qualified(call.func)
-        if qualified in {"os.getenv", "os.environ.get", "os.environ.setdefault"}:
+        if qualified in _ENV_CALLS:
             self._env_call(call, qualified, place.runs == "import")
         elif qualified in {"os.makedirs", "os.mkdir"} and call.args:
             raw = _const_str(call.args[0])
@@ -204,6 +210,9 @@ class _Scanner:
             return
         has_default = default is not None and not (isinstance(default, ast.Constant) and default.value is None)
         literal = _const_str(default)
+        if not has_default and id(call) in self.fallbacks:
+            # The code copes with it unset: `... or "x"`, `if not X: X = "x"`, `if os.getenv("X"):`.
+            has_default, literal = True, self.fallbacks[id(call)]
         self._read(name, call.lineno, required=not has_default, at_import=at_import, default=literal)
         if name in CACHE_VARS and literal:
             self._writable(literal)
@@ -292,6 +301,81 @@ class _Scanner:
         return fields
 
 
+_ENV_CALLS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
+
+
+def _tolerated_reads(module: ast.Module, is_env_call: Callable[[ast.AST], bool]) -> dict[int, str | None]:
+    """Env reads (by node id) whose code copes with an unset variable, with the literal it falls back to.
+
+    An unset `os.getenv("X")` is None, which crashes only where it is used as a
+    string. These uses cope with it: the left side of `or`/`and`, a test
+    (`if os.getenv("X"):`, `not ...`, a comparison), and a name read once and
+    then replaced when empty (`if not X: X = "..."`, `X = X or "..."`).
+    """
+    found: dict[int, str | None] = {}
+    for node in ast.walk(module):
+        if isinstance(node, ast.BoolOp):
+            for index, value in enumerate(node.values):
+                if is_env_call(value):
+                    later = node.values[index + 1 :]
+                    found[id(value)] = _const_str(later[-1]) if later and isinstance(node.op, ast.Or) else None
+        elif isinstance(node, ast.If | ast.While | ast.IfExp):
+            _tolerate_test(node.test, is_env_call, found)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and is_env_call(node.operand):
+            found[id(node.operand)] = None
+        elif isinstance(node, ast.Compare):
+            for side in (node.left, *node.comparators):
+                if is_env_call(side):
+                    found[id(side)] = None
+        body_lists = [getattr(node, key, None) for key in ("body", "orelse", "finalbody")]
+        for body in body_lists:
+            if isinstance(body, list):
+                _tolerate_replaced_names(body, is_env_call, found)
+    return found
+
+
+def _tolerate_test(test: ast.expr, is_env_call: Callable[[ast.AST], bool], found: dict[int, str | None]) -> None:
+    if is_env_call(test):
+        found[id(test)] = None
+
+
+def _tolerate_replaced_names(
+    body: list[ast.stmt], is_env_call: Callable[[ast.AST], bool], found: dict[int, str | None]
+) -> None:
+    """`X = os.getenv("X")` followed, in the same block, by `if not X: X = "..."` or `X = X or "..."`."""
+    for index, statement in enumerate(body):
+        if not (isinstance(statement, ast.Assign) and is_env_call(statement.value)):
+            continue
+        names = {t.id for t in statement.targets if isinstance(t, ast.Name)}
+        for later in body[index + 1 :]:
+            fallback = _replacement(later, names)
+            if fallback is not False:
+                found[id(statement.value)] = fallback if isinstance(fallback, str) else None
+                break
+
+
+def _replacement(statement: ast.stmt, names: set[str]) -> str | None | bool:
+    """The literal a statement replaces an empty `names` with (None: not a literal), or False when it does not."""
+    if isinstance(statement, ast.If) and _mentions(statement.test, names):
+        for inner in statement.body:
+            if isinstance(inner, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in inner.targets):
+                return _const_str(inner.value)
+        return False
+    if (
+        isinstance(statement, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id in names for t in statement.targets)
+        and isinstance(statement.value, ast.BoolOp)
+        and isinstance(statement.value.op, ast.Or)
+        and _mentions(statement.value.values[0], names)
+    ):
+        return _const_str(statement.value.values[-1])
+    return False
+
+
+def _mentions(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     for kw in call.keywords:
         if kw.arg == name:
@@ -340,8 +424,13 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     Settings fields are at import when their class, or a function returning
     one, is called at import time anywhere in the app.
     """
-    scans = [_Scanner(path, module, code.index.imports(path)).run() for path, module in code.parsed()]
-    called_at_import = set().union(*(s.calls_at_import for s in scans)) if scans else set()
+    paths_and_scans = [(path, _Scanner(path, module, code.index.imports(path)).run()) for path, module in code.parsed()]
+    scans = [scan for _, scan in paths_and_scans]
+    # Only modules the app loads run their module-level calls when it starts.
+    called_at_import: set[str] = set()
+    for path, scan in paths_and_scans:
+        if code.loaded(path):
+            called_at_import |= scan.calls_at_import
     factories: dict[str, set[str]] = {}
     for scan in scans:
         for name, callees in scan.factories.items():
@@ -352,7 +441,7 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     reads: list[EnvRead] = []
     writable: list[str] = []
     for scan in scans:
-        reads.extend(scan.reads)
+        reads.extend(read if code.loaded(read.path) else replace(read, at_import=False) for read in scan.reads)
         writable.extend(scan.writable)
         for class_name, fields in scan.settings.items():
             instantiated = class_name in called_at_import

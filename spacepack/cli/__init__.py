@@ -65,20 +65,20 @@ def _usage_error(error: typer.exceptions.TyperException) -> NoReturn:
     _exit(ExitCode.USAGE, _failure(error.format_message(), ExitCode.USAGE, "see --help"))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; the one place where results are printed and exceptions become messages and exit codes.
+def main(argv: list[str] | None = None, prog_name: str = "spacepack") -> None:
+    """Run the CLI; the one place where exceptions become messages, exit codes and failure documents.
 
     `argv` None is the process's own command line (`spacepack ...`); a list means a caller runs the
     CLI in-process, and gets its SIGINT handler back afterwards.
     """
     with restored_after(in_process=argv is not None):
-        _main(argv)
+        _main(argv, prog_name)
 
 
-def _main(argv: list[str] | None) -> None:
+def _main(argv: list[str] | None, prog_name: str) -> None:
     Output.reset()
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="spacepack")
+        result = app(args=argv, standalone_mode=False, prog_name=prog_name)
     except SpacepackError as error:
         _spacepack_error(error)
     except KeyboardInterrupt:
@@ -104,4 +104,9 @@ def _main(argv: list[str] | None) -> None:
     sys.exit(0)  # the group printed the result's document
 
 
-__all__ = ["app", "main"]
+def hf_extension_main() -> None:
+    """The `hf-spacepack` console script: the same CLI, run by `hf spacepack ...` (an `hf` extension)."""
+    main(prog_name="hf spacepack")
+
+
+__all__ = ["app", "hf_extension_main", "main"]

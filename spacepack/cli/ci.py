@@ -8,12 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from spacepack.check import check_project
-from spacepack.ci import github_workflow, write_workflow
 from spacepack.cli._app import app, sub_app
 from spacepack.cli._options import project_flags, with_flags
 from spacepack.cli._output import Document, say
-from spacepack.config import load_settings
 from spacepack.paths import shown
 
 ci_app = sub_app("Write a CI workflow that releases the Space on every push and tag.")
@@ -31,14 +28,20 @@ def github(
     ] = False,
     install: Annotated[
         str | None,
-        typer.Option("--install", help="What the job pip-installs (default: spacepack==<this version>)."),
+        typer.Option("--install", help="What the job pip-installs (default: where this spacepack came from)."),
     ] = None,
+    no_action: Annotated[
+        bool, typer.Option("--no-action", help="Install and run spacepack in the job instead of using its action.")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a different existing workflow.")] = False,
     *,
     project: dict[str, Any],
 ) -> Document:
     """Write .github/workflows/spacepack-release.yml: release on pushes to the default branch and on tags."""
-    from spacepack.hub import validate_space_id  # huggingface_hub: imported when a command needs it
+    from spacepack.check import check_project
+    from spacepack.ci import github_workflow, write_workflow
+    from spacepack.config import load_settings
+    from spacepack.hub import validate_space_id
 
     settings = load_settings(path, flags={**project, "space": space}, environ=os.environ, target=target)
     if settings.space:
@@ -46,8 +49,12 @@ def github(
     # The secrets the app needs to start must reach the Space (and the smoke test) from repository secrets.
     plan = check_project(settings)
     app_secrets = tuple(var.name for var in plan.env if var.required and var.at_import)
-    workflow = github_workflow(settings, target=target, oidc=oidc, app_secrets=app_secrets, install=install)
+    workflow = github_workflow(
+        settings, target=target, oidc=oidc, app_secrets=app_secrets, install=install, use_action=not no_action
+    )
     written = write_workflow(workflow, force=force)
+    if workflow.warning:
+        say(f"warning: {workflow.warning}")
     say(f"wrote {shown(written)}")
     say(f"next step: {workflow.next_step}")
     return Document({**workflow.to_json(), "path": str(written)})
