@@ -64,6 +64,7 @@ class Settings:
     app_port: int | None = None
     template: str | None = None
     installer: str | None = None  # "pip" (default) or "uv"
+    postgres_image: str | None = None  # the smoke test's throwaway database (default: database.DEFAULT_POSTGRES_IMAGE)
     space: str | None = None
     hardware: str | None = None
     private: bool | None = None
@@ -86,6 +87,7 @@ _SCHEMA: dict[str, tuple[type, str | None]] = {
     "app_port": (int, "int"),
     "template": (str, "str"),
     "installer": (str, "str"),
+    "postgres_image": (str, "str"),
     "space": (str, "str"),
     "hardware": (str, "str"),
     "private": (bool, "bool"),

@@ -171,6 +171,7 @@ def build_and_smoke(
         BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, after `results` got what was seen.
     """
     from spacepack.build import BuildStepFailed, build_image, image_names, new_log_path
+    from spacepack.database import DatabaseChoice, choose_database, guess_database
     from spacepack.smoke import SmokeOptions, SmokeTestFailed, run_smoke
 
     tags, labels = image_names(plan.project_name, settings.project_dir, context.path, build.tag, settings.space)
@@ -198,11 +199,13 @@ def build_and_smoke(
     )
     if smoke is None:
         return built, None
+    env = container_env(smoke.env_pairs, smoke.env_file, default_dotenv(plan), base=secrets)
+    database = choose_database(guess_database(plan), DatabaseChoice(), env, settings.postgres_image)
     options = SmokeOptions(
         health_path=smoke.health or plan.health_path,
         port=smoke.port,
         app_port=app_port(settings),
-        env=container_env(smoke.env_pairs, smoke.env_file, default_dotenv(plan), base=secrets),
+        env=env,
         timeout=smoke.timeout,
         expect_status=smoke.expect_status,
         expect_json=smoke.expect_json,
@@ -210,7 +213,14 @@ def build_and_smoke(
         required_env=tuple(e.name for e in plan.env if e.required and e.at_import),
     )
     try:
-        report = run_smoke(client, built.tags[0], options, on_event=progress.say)
+        report = run_smoke(
+            client,
+            built.tags[0],
+            options,
+            on_event=progress.say,
+            database=database,
+            health_guessed=smoke.health is None and settings.health_path is None,
+        )
     except SmokeTestFailed as failed:
         results["smoke"] = failed.report.to_json()
         progress.smoke_report(failed.report)
