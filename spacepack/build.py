@@ -28,7 +28,7 @@ from spacepack.envfile import parse_pairs
 from spacepack.errors import BuildFailed, EngineUnavailable
 from spacepack.git import git
 from spacepack.masking import Masker
-from spacepack.paths import shown
+from spacepack.paths import safe_output_dir, shown
 from spacepack.plan import image_repository
 
 TAIL_LINES = 30
@@ -276,7 +276,7 @@ def oci_labels(
 def new_log_path(project_dir: Path, now: datetime | None = None) -> Path:
     """`<project>/.spacepack/logs/build-<UTC timestamp>.log` (not yet created)."""
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S-%f")
-    return project_dir / LOG_DIR / f"build-{stamp}.log"
+    return safe_output_dir(project_dir, LOG_DIR) / f"build-{stamp}.log"  # never through a committed link
 
 
 # --- the build --------------------------------------------------------------

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from spacepack.errors import ConfigError
+from spacepack.ignore import is_secret_file
+from spacepack.paths import inside_project
+from spacepack.safe_read import read_project_bytes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,6 +98,8 @@ _SCHEMA: dict[str, tuple[type, str | None]] = {
     "variables": (dict, None),
     "targets": (dict, None),
 }
+# Settings naming a path: each must resolve inside the project (spacepack.paths.inside_project).
+_PATH_SETTINGS = ("template", "backend_dir")
 _TYPE_WORDS = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
 
@@ -125,9 +130,12 @@ def read_config_file(project_dir: Path) -> tuple[dict[str, Any], Path | None]:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
+    # A project file: a regular file inside the project, bounded (not a FIFO, not a link to /dev/zero).
+    result = read_project_bytes(path.parent, path.name, may_follow=lambda target: not is_secret_file(target))
+    if result.data is None:
+        raise ConfigError(f"cannot read {path.name}: {result.refused}", hint=f"make {path.name} a regular file")
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(result.data.decode("utf-8-sig"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path.name} is not valid TOML: {error}", hint=f"fix the syntax of {path}") from error
     except (OSError, UnicodeDecodeError) as error:
@@ -274,4 +282,7 @@ def load_settings(
             f"app_port {kwargs['app_port']} is out of range (from {sources['app_port']})",
             hint="use a port between 1 and 65535; Spaces default to 7860",
         )
+    for key in _PATH_SETTINGS:
+        if isinstance(kwargs.get(key), str):
+            inside_project(project_dir, kwargs[key], f"{key} (from {sources[key]})")
     return Settings(project_dir=project_dir, sources=sources, config_path=config_path, **kwargs)

@@ -1,24 +1,212 @@
-"""Every finding code `check` can emit, gathered from the modules that emit them.
+"""The registry of finding codes: one row per code, with its severity, meaning and fix.
 
-Each module that emits findings keeps its own `FINDING_CODES` table next to
-the code that raises them; this module only collects them, for the README's
-troubleshooting table (a test keeps the two in step) and for tools.
+A finding's severity is a property of its code, so every module emits
+findings through `finding(code, message, ...)` and never spells a severity.
+The README's troubleshooting table is rendered from this table
+(`readme_table()`; a test keeps the two identical). Adding a code is adding
+one row here and emitting it.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from dataclasses import dataclass
+
+from spacepack.plan import Finding, Severity
+
+
+@dataclass(frozen=True)
+class Code:
+    """One finding code: what it means and how a user fixes it."""
+
+    code: str
+    severity: Severity
+    summary: str
+    fix: str
+
+
+CODES: tuple[Code, ...] = (
+    Code("SP100", "error", "no ASGI app was found", "add `app = FastAPI()` to a module, or pass `--entry module:attr`"),
+    Code(
+        "SP101",
+        "warning",
+        "a Python file has a syntax error; it is skipped",
+        "fix the file, or ignore it in `.gitignore` if it should not ship",
+    ),
+    Code("SP102", "warning", "a Python file cannot be decoded (bad encoding or binary content)", "save it as UTF-8"),
+    Code("SP103", "warning", "two apps rank the same; one was picked by path", "pass `--entry` (or set `entry`)"),
+    Code(
+        "SP104",
+        "info",
+        "a separate, smaller app sits next to the full one",
+        "make the small one import the full app: `from src.main import app`",
+    ),
+    Code("SP105", "info", "an explicit setting replaced what check detected", "none: it records the override"),
+    Code("SP106", "error", "the module of the configured entry is not in the project", "fix `--entry` / `entry`"),
+    Code(
+        "SP107",
+        "warning",
+        "the configured entry's module has no such attribute (as far as the code shows)",
+        "fix the attribute name",
+    ),
+    Code(
+        "SP108",
+        "warning",
+        "a project file spacepack needs was not read (not UTF-8, a link, a FIFO, over 2 MB); it is ignored",
+        "save it as a regular UTF-8 file inside the project",
+    ),
+    Code(
+        "SP109",
+        "info",
+        "a file was left out for safety (a link out of the project, a special file, a hard link to `.env`, "
+        "a non-UTF-8 name)",
+        "nothing, unless the app needs it: then make it a regular file inside the project",
+    ),
+    Code(
+        "SP110",
+        "info",
+        "apps were found in several backend folders; the others are listed",
+        "pass `--backend-dir` to pick another",
+    ),
+    Code("SP120", "info", "imports set the working dir (why `src.main:app`, not `main:app`)", "none"),
+    Code("SP121", "info", "a path relative to the working dir (static files, templates, `env_file`) pins it", "none"),
+    Code(
+        "SP122",
+        "warning",
+        "such a path is not found from the working dir the imports need",
+        "build the path from `__file__`",
+    ),
+    Code(
+        "SP123",
+        "warning",
+        "such a folder exists but never ships (ignored)",
+        "stop ignoring it, or build it in the Dockerfile",
+    ),
+    Code(
+        "SP124",
+        "error",
+        "the app's module cannot be imported: a folder name is not a valid package name",
+        "rename the folder (no spaces or dashes)",
+    ),
+    Code("SP130", "info", "the health path smoke will probe, and why", "none"),
+    Code("SP131", "warning", "no health route and no docs page; smoke probes `/`", 'add `@app.get("/health")`'),
+    Code("SP132", "warning", "the configured `health_path` matches no route", "fix `health_path`"),
+    Code(
+        "SP201",
+        "info",
+        "requirements.txt and pyproject.toml each declare part; both are installed",
+        "none, or merge them",
+    ),
+    Code(
+        "SP202",
+        "warning",
+        "no manifest: packages inferred from imports (unpinned)",
+        "add a requirements.txt or pyproject dependencies",
+    ),
+    Code("SP203", "error", "a module imports a package no dependency provides", "add the package to your dependencies"),
+    Code("SP204", "info", "uvicorn is not declared; spacepack adds it", "none, or declare it to pin it"),
+    Code("SP205", "warning", "a test or lint tool is a runtime dependency", "move it to a dev group or extra"),
+    Code("SP206", "info", "a dependency needs system packages; they are added to the image", "none"),
+    Code(
+        "SP207",
+        "warning",
+        "a local-path or editable requirement is skipped",
+        "publish it, or vendor it into the backend",
+    ),
+    Code("SP208", "error", "a manifest or lock file cannot be read", "fix its syntax"),
+    Code("SP209", "error", "a `-r`/`-c` include names a missing file", "fix the path"),
+    Code("SP210", "warning", "an unknown pip option is ignored", "remove it"),
+    Code(
+        "SP211",
+        "warning",
+        "the lock file does not contain the project; manifests are used",
+        "re-lock (`uv lock`, `poetry lock`)",
+    ),
+    Code("SP212", "warning", "the lock misses a declared dependency (out of date)", "re-lock"),
+    Code(
+        "SP213",
+        "warning",
+        "a lock file cannot be read; the manifests are used instead",
+        "re-lock (`uv lock`, `poetry lock`, `pipenv lock`)",
+    ),
+    Code("SP250", "warning", "Python version declarations disagree", "make them agree"),
+    Code("SP251", "warning", "the declared Python versions exclude 3.10–3.13", "allow a supported version"),
+    Code("SP252", "warning", "a Python version declaration cannot be read", "fix it"),
+    Code(
+        "SP301",
+        "warning",
+        "required env vars are read at import",
+        "give defaults, or set Space secrets and pass `--env` to smoke",
+    ),
+    Code(
+        "SP310",
+        "error",
+        "a known token format or a password in a URL is hardcoded",
+        "move it to an env var and a Space secret; rotate the token",
+    ),
+    Code(
+        "SP311", "error", "a random-looking literal is assigned to a secret-like name", "read it from the environment"
+    ),
+    Code(
+        "SP312",
+        "warning",
+        "a secret-like env var has a placeholder default",
+        "remove the default so a missing secret fails loudly",
+    ),
+    Code(
+        "SP313",
+        "warning",
+        "a `.env` file exists; it never ships",
+        "set its names as Space secrets (`push --secret`, `--secrets-from`)",
+    ),
+    Code(
+        "SP320",
+        "warning",
+        "the code starts uvicorn itself on a pinned port or at import",
+        "remove `uvicorn.run` (spacepack launches on `$PORT`)",
+    ),
+    Code("SP321", "warning", "auto-reload is on", "drop `reload=True` / `--reload`"),
+    Code("SP322", "warning", "the server binds 127.0.0.1 only", "bind `0.0.0.0`, or let spacepack launch it"),
+    Code(
+        "SP323",
+        "warning",
+        "a Dockerfile pins a port",
+        "none for spacepack (it renders its own); fix it if you use that Dockerfile",
+    ),
+    Code("SP324", "warning", "a Procfile or script pins a port", "use `$PORT`"),
+    Code(
+        "SP330",
+        "warning",
+        "a file over 10 MB would ship (Spaces store it with LFS/Xet)",
+        "ignore it, or download it at start",
+    ),
+)
+
+REGISTRY: dict[str, Code] = {row.code: row for row in CODES}
+
+
+def finding(code: str, message: str, *, hint: str = "", path: str | None = None, line: int | None = None) -> Finding:
+    """A finding of a registered code, with the code's severity.
+
+    Args:
+        code: a code of `CODES` ("SP203").
+        message: what was seen, with the details of this occurrence.
+        hint: how to fix this occurrence ("" when the code's fix says it all).
+        path: the file, relative to the project root.
+        line: the line in that file.
+
+    Raises:
+        KeyError: for a code that is not registered (a programming error, caught by the tests).
+    """
+    return Finding(code=code, severity=REGISTRY[code].severity, message=message, hint=hint, path=path, line=line)
 
 
 def all_finding_codes() -> dict[str, str]:
-    """Code -> one-line meaning, for every finding `check` can emit, sorted by code."""
-    import spacepack.check as check_package
+    """Code -> one-line meaning, for every registered code, sorted by code."""
+    return {row.code: row.summary for row in sorted(CODES, key=lambda r: r.code)}
 
-    modules = [check_package] + [
-        importlib.import_module(f"spacepack.check.{info.name}") for info in pkgutil.iter_modules(check_package.__path__)
-    ]
-    codes: dict[str, str] = {}
-    for module in modules:
-        codes.update(getattr(module, "FINDING_CODES", {}))
-    return dict(sorted(codes.items()))
+
+def readme_table() -> str:
+    """The README's finding table (markdown), rendered from the registry."""
+    lines = ["| code | severity | meaning | fix |", "|---|---|---|---|"]
+    lines += [f"| {r.code} | {r.severity} | {r.summary} | {r.fix} |" for r in sorted(CODES, key=lambda r: r.code)]
+    return "\n".join(lines)

@@ -4,15 +4,20 @@
 with them (and writes them as a `.dockerignore`), and `push` builds its upload
 list from them, so the three can never disagree about what leaves the machine.
 
-Patterns follow `.gitignore` semantics (pathspec's `GitIgnoreSpec`, with a fast path
-for name-only patterns). The
-built-in exclusions (`ALWAYS_EXCLUDED`) are matched on their own, so a user's
-`.gitignore` can add to them but never re-include a `.env` or a virtualenv.
+Patterns follow `.gitignore` syntax, matched by a small matcher of our own
+rather than pathspec's regexes, for two reasons. Its time is bounded by the
+length of the pattern times the length of the path (each `*` is matched
+leftmost and never revisited, the way `fnmatch` does it since Python 3.9), so
+a hostile `a/*a*a*a*a*a*a*ab` cannot stall a walk; and it matches
+case-insensitively, like the Docker engine does with `.dockerignore`, so the
+image and the upload always agree. The built-in exclusions (`ALWAYS_EXCLUDED`)
+are matched on their own, so a user's `.gitignore` can add to them but never
+re-include a `.env`, a credential file or a virtualenv.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import itertools
 import os
 import re
 import stat
@@ -20,19 +25,65 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pathspec
+from spacepack.safe_read import read_project_text
 
 # Name parts that mark an env file as a template meant to be shared (no real values).
 _ENV_TEMPLATE_PARTS = frozenset({"example", "sample", "template", "tmpl", "tpl", "dist", "defaults"})
 
-ALWAYS_EXCLUDED: tuple[str, ...] = (
-    # secrets: dotenv files (templates like .env.example do ship)
+# Dotenv files and their copies: editor backups (`.env~`, `#.env#`, `.env.swp`), copies
+# (`.env copy`, `.env-local`, `.env_prod`) and case variants (matching is case-insensitive).
+# Only the exact templates (`.env.example`, `example.env`...) ship.
+DOTENV_PATTERNS: tuple[str, ...] = (
     ".env",
-    ".env.*",
+    ".env*",
+    "[#].env*",
+    ".#.env*",
     "*.env",
-    ".envrc",
-    *(f"!.env.{part}" for part in sorted(_ENV_TEMPLATE_PARTS)),
+    "*.env[~#]",
+    "*.env copy*",
+    *(f"*.env.{suffix}" for suffix in ("bak", "backup", "old", "orig", "save", "swp", "tmp", "local")),
+    *(f"!.env{sep}{part}" for part in sorted(_ENV_TEMPLATE_PARTS) for sep in (".", "-", "_")),
     *(f"!{part}.env" for part in sorted(_ENV_TEMPLATE_PARTS)),
+)
+
+# Other tools' credential files: they hold tokens and passwords and never belong in an image.
+CREDENTIAL_PATTERNS: tuple[str, ...] = (
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    "_netrc",
+    ".pgpass",
+    ".git-credentials",
+    ".htpasswd",
+    ".aws/",
+    ".ssh/",
+    ".gnupg/",
+    ".docker/config.json",
+    ".kube/config",
+    ".streamlit/secrets.toml",
+    "secrets.json",
+    "secrets.toml",
+    "secrets.yaml",
+    "secrets.yml",
+    "client_secret*.json",
+    "credentials.json",
+    "service-account*.json",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    "*.p12",
+    "*.pfx",
+    "*.key",
+    "*.keystore",
+    "*.jks",
+)
+
+SECRET_FILE_PATTERNS: tuple[str, ...] = (*DOTENV_PATTERNS, *CREDENTIAL_PATTERNS)
+
+ALWAYS_EXCLUDED: tuple[str, ...] = (
+    # secrets: dotenv files (templates like .env.example do ship) and credential files
+    *SECRET_FILE_PATTERNS,
     # version control
     ".git/",
     ".hg/",
@@ -79,24 +130,33 @@ _VENV_MARKER = "pyvenv.cfg"
 
 
 def is_env_file(name: str) -> bool:
-    """Whether a file name is a dotenv file holding real values (never shipped).
+    """Whether a file name is a dotenv file holding real values, or a copy of one (never shipped).
 
     Args:
         name: a file name (not a path), e.g. ".env.local".
 
     Returns:
-        True for ".env", ".env.local", "prod.env", ".env.example.local"; False for
-        templates such as ".env.example", ".env.sample", ".env.template" or "example.env".
+        True for ".env", ".env.local", ".ENV", ".env~", "#.env#", ".env copy",
+        "prod.env", ".env.example.local"; False for templates such as
+        ".env.example", ".env.sample", ".env.template" or "example.env".
     """
-    # Exactly the rule of the ALWAYS_EXCLUDED patterns, so the push guard and the ignore rules agree:
-    # only `.env.<template>` / `<template>.env` are templates; `.env.example.local` holds values.
-    if name in {".env", ".envrc"}:
-        return True
-    if name.startswith(".env."):
-        return name[len(".env.") :] not in _ENV_TEMPLATE_PARTS
-    if name.endswith(".env") and len(name) > len(".env"):
-        return name[: -len(".env")] not in _ENV_TEMPLATE_PARTS
-    return False
+    # Exactly the rule of the ALWAYS_EXCLUDED patterns, so the push guard and the ignore rules agree.
+    return "/" not in name and _DOTENV_MATCH(name)
+
+
+def is_secret_file(rel_posix: str) -> bool:
+    """Whether a path (relative, posix) is a dotenv file or another tool's credential file.
+
+    The same patterns are part of `ALWAYS_EXCLUDED`, so what this says never
+    ships is exactly what the walk, the `.dockerignore` and the upload leave out.
+    """
+    parts = [part for part in rel_posix.split("/") if part]
+    if not parts:
+        return False
+    for depth in range(1, len(parts)):
+        if _SECRET_MATCH("/".join(parts[:depth]) + "/"):
+            return True
+    return _SECRET_MATCH("/".join(parts))
 
 
 def _rebase(pattern: str, directory: str) -> str | None:
@@ -121,66 +181,266 @@ def _rebase(pattern: str, directory: str) -> str | None:
     return ("!" if negate else "") + rebased
 
 
-class _Matcher:
-    """Gitignore matching, fast: name-only patterns become one regex per run.
+# -- gitignore patterns, matched in bounded time -------------------------------------------------
 
-    Gitignore decides by the last pattern that matches. Consecutive patterns
-    with the same sign (exclude or `!` re-include) can be tested together, so
-    each run is one combined regex on the file name (for patterns without a
-    slash, which match at any depth) plus a pathspec for the others. A walk
-    of 10,000 entries then costs a few regex searches per entry instead of
-    one per pattern.
+_FLAGS = re.IGNORECASE | re.DOTALL
+_GROUP_IDS = itertools.count()
+_ANY_SEGMENT = "**"
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """One gitignore line, parsed."""
+
+    negate: bool
+    dir_only: bool
+    segments: tuple[str, ...]  # glob segments; "**" matches any number of whole segments
+    name_only: bool  # no slash in the pattern: it matches the last segment at any depth
+
+
+def _strip_trailing_spaces(line: str) -> str:
+    stripped = line.rstrip(" ")
+    if len(stripped) < len(line) and _ends_with_escape(stripped):
+        stripped += " "  # "foo\ " keeps its escaped space
+    return stripped
+
+
+def _ends_with_escape(text: str) -> bool:
+    backslashes = len(text) - len(text.rstrip("\\"))
+    return backslashes % 2 == 1
+
+
+def parse_pattern(line: str) -> _Pattern | None:
+    """A gitignore line as a pattern; None for blank lines, comments and lines that match nothing.
+
+    A line ending in an unescaped backslash matches nothing, as in git.
+    """
+    line = _strip_trailing_spaces(line.rstrip("\r\n"))
+    if not line or line.startswith("#"):
+        return None
+    negate = line.startswith("!")
+    body = line[1:] if negate else line
+    if _ends_with_escape(body):
+        return None
+    dir_only = body.endswith("/")
+    body = body.rstrip("/")
+    if not body:
+        return None
+    if "/" not in body:
+        return _Pattern(negate, dir_only, (body,), name_only=True)
+    segments = tuple(segment for segment in body.split("/") if segment)
+    if not segments:
+        return None
+    if segments[-1] == _ANY_SEGMENT:
+        # "abc/**" matches everything inside abc, not abc itself.
+        segments = (*segments[:-1], "*", _ANY_SEGMENT)
+    collapsed: list[str] = []
+    for segment in segments:
+        if not (segment == _ANY_SEGMENT and collapsed and collapsed[-1] == _ANY_SEGMENT):
+            collapsed.append(segment)
+    if collapsed == [_ANY_SEGMENT, collapsed[-1]] and collapsed[-1] != _ANY_SEGMENT:
+        return _Pattern(negate, dir_only, (collapsed[-1],), name_only=True)
+    return _Pattern(negate, dir_only, tuple(collapsed), name_only=False)
+
+
+def _class_regex(glob: str, start: int) -> tuple[str, int] | None:
+    """The regex of a `[...]` class starting at `start`, and the index after it; None if unclosed."""
+    index = start + 1
+    negate = index < len(glob) and glob[index] in "!^"
+    if negate:
+        index += 1
+    items: list[str] = []
+    first = True
+    while index < len(glob):
+        char = glob[index]
+        if char == "]" and not first:
+            body = "".join(items)
+            return (f"[^{body}]" if negate else f"[{body}]"), index + 1
+        if char == "\\" and index + 1 < len(glob):
+            items.append(re.escape(glob[index + 1]))
+            index += 2
+        else:
+            items.append("-" if char == "-" and not first else re.escape(char))
+            index += 1
+        first = False
+    return None
+
+
+def glob_regex(glob: str) -> str:
+    """A regex for one gitignore glob segment (no slash), matched in time |glob| x |name|.
+
+    `*` is matched leftmost and never revisited: each middle chunk sits in a
+    lookahead (which Python never backtracks into), the trick `fnmatch` uses,
+    so the regex cannot backtrack catastrophically.
+    """
+    chunks: list[list[str]] = [[]]
+    index = 0
+    while index < len(glob):
+        char = glob[index]
+        if char == "*":
+            if chunks[-1] or len(chunks) == 1:
+                chunks.append([])
+            index += 1
+        elif char == "?":
+            chunks[-1].append(".")
+            index += 1
+        elif char == "[":
+            parsed = _class_regex(glob, index)
+            if parsed is None:
+                chunks[-1].append(re.escape(char))
+                index += 1
+            else:
+                chunks[-1].append(parsed[0])
+                index = parsed[1]
+        elif char == "\\" and index + 1 < len(glob):
+            chunks[-1].append(re.escape(glob[index + 1]))
+            index += 2
+        else:
+            chunks[-1].append(re.escape(char))
+            index += 1
+    parts = ["".join(chunk) for chunk in chunks]
+    if len(parts) == 1:
+        return parts[0]
+    regex = parts[0]
+    for middle in parts[1:-1]:
+        if not middle:
+            continue
+        group = f"g{next(_GROUP_IDS)}"
+        regex += f"(?=(?P<{group}>.*?{middle}))(?P={group})"
+    return regex + ".*" + parts[-1]
+
+
+def _compile_segment(glob: str) -> re.Pattern[str] | None:
+    if glob == _ANY_SEGMENT:
+        return None
+    try:
+        return re.compile(glob_regex(glob) + r"\Z", _FLAGS)
+    except re.error:
+        return re.compile(r"(?!)")  # an invalid class (e.g. "[z-a]") matches nothing, as in git
+
+
+class _PathPattern:
+    """A pattern with a slash, matched segment by segment; `**` placed leftmost, never revisited."""
+
+    def __init__(self, pattern: _Pattern) -> None:
+        self.dir_only = pattern.dir_only
+        compiled = [_compile_segment(segment) for segment in pattern.segments]
+        blocks: list[list[re.Pattern[str]]] = [[]]
+        for segment in compiled:
+            if segment is None:
+                blocks.append([])
+            else:
+                blocks[-1].append(segment)
+        self._blocks = blocks
+        self._fixed = sum(len(block) for block in blocks)
+
+    def __call__(self, parts: Sequence[str], is_dir: bool) -> bool:
+        if self.dir_only and not is_dir:
+            return False
+        blocks = self._blocks
+        if len(parts) < self._fixed:
+            return False
+        if len(blocks) == 1:
+            return len(parts) == len(blocks[0]) and _block_at(blocks[0], parts, 0)
+        first, last = blocks[0], blocks[-1]
+        if not _block_at(first, parts, 0):
+            return False
+        end = len(parts) - len(last)
+        if not _block_at(last, parts, end):
+            return False
+        position = len(first)
+        for block in blocks[1:-1]:
+            found = _find_block(block, parts, position, end)
+            if found < 0:
+                return False
+            position = found + len(block)
+        return position <= end
+
+
+def _block_at(block: Sequence[re.Pattern[str]], parts: Sequence[str], start: int) -> bool:
+    return all(segment.match(parts[start + offset]) for offset, segment in enumerate(block))
+
+
+def _find_block(block: Sequence[re.Pattern[str]], parts: Sequence[str], start: int, end: int) -> int:
+    for position in range(start, end - len(block) + 1):
+        if _block_at(block, parts, position):
+            return position
+    return -1
+
+
+_Run = tuple[bool, re.Pattern[str] | None, re.Pattern[str] | None, tuple[_PathPattern, ...]]
+
+
+class _Matcher:
+    """Gitignore matching: the last pattern that matches decides.
+
+    Consecutive patterns with the same sign (exclude or `!` re-include) are
+    tested together: name-only patterns as one regex on the last segment
+    (split by whether they match folders only), the others segment by segment.
+    A walk of 10,000 entries then costs a few regex searches per entry.
     """
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        runs: list[tuple[bool, list[str]]] = []
+        runs: list[tuple[bool, list[_Pattern]]] = []
         for raw in patterns:
-            line = raw.rstrip()
-            if not line or line.startswith("#"):
+            parsed = parse_pattern(raw)
+            if parsed is None:
                 continue
-            include = not line.startswith("!")
-            body = line if include else line[1:]
+            include = not parsed.negate
             if runs and runs[-1][0] == include:
-                runs[-1][1].append(body)
+                runs[-1][1].append(parsed)
             else:
-                runs.append((include, [body]))
-        self._groups: list[tuple[bool, re.Pattern[str] | None, re.Pattern[str] | None, pathspec.GitIgnoreSpec | None]]
-        self._groups = [_compile_run(include, bodies) for include, bodies in reversed(runs)]
+                runs.append((include, [parsed]))
+        self._groups: list[_Run] = [_compile_run(include, parsed) for include, parsed in reversed(runs)]
 
     def __call__(self, candidate: str) -> bool:
         """Whether `candidate` ("a/b.py", or "a/b/" for a folder) is excluded."""
         is_dir = candidate.endswith("/")
-        name = candidate.rstrip("/").rpartition("/")[2]
-        for include, any_kind, dirs_only, spec in self._groups:
-            if (
-                (any_kind is not None and any_kind.match(name))
-                or (is_dir and dirs_only is not None and dirs_only.match(name))
-                or (spec is not None and spec.match_file(candidate))
+        path = candidate.rstrip("/")
+        name = path.rpartition("/")[2]
+        parts: list[str] | None = None
+        for include, any_kind, dirs_only, others in self._groups:
+            if (any_kind is not None and any_kind.match(name)) or (
+                is_dir and dirs_only is not None and dirs_only.match(name)
             ):
                 return include
+            if others:
+                if parts is None:
+                    parts = path.split("/")
+                if any(pattern(parts, is_dir) for pattern in others):
+                    return include
         return False
 
 
-def _compile_run(
-    include: bool, bodies: list[str]
-) -> tuple[bool, re.Pattern[str] | None, re.Pattern[str] | None, pathspec.GitIgnoreSpec | None]:
+def _compile_run(include: bool, patterns: list[_Pattern]) -> _Run:
     any_kind: list[str] = []
     dirs_only: list[str] = []
-    others: list[str] = []
-    for body in bodies:
-        trimmed = body[:-1] if body.endswith("/") else body
-        if "/" in trimmed or "\\" in trimmed or "**" in trimmed or not trimmed:
-            others.append(body)
-        elif body.endswith("/"):
-            dirs_only.append(fnmatch.translate(trimmed))
+    others: list[_PathPattern] = []
+    for pattern in patterns:
+        if not pattern.name_only:
+            others.append(_PathPattern(pattern))
+        elif pattern.dir_only:
+            dirs_only.append(_checked(glob_regex(pattern.segments[0])))
         else:
-            any_kind.append(fnmatch.translate(trimmed))
+            any_kind.append(_checked(glob_regex(pattern.segments[0])))
     return (
         include,
-        re.compile("|".join(any_kind)) if any_kind else None,
-        re.compile("|".join(dirs_only)) if dirs_only else None,
-        pathspec.GitIgnoreSpec.from_lines(others) if others else None,
+        re.compile("(?:" + "|".join(any_kind) + r")\Z", _FLAGS) if any_kind else None,
+        re.compile("(?:" + "|".join(dirs_only) + r")\Z", _FLAGS) if dirs_only else None,
+        tuple(others),
     )
+
+
+def _checked(regex: str) -> str:
+    try:
+        re.compile(regex)
+    except re.error:
+        return "(?!)"
+    return "(?:" + regex + ")"
+
+
+_DOTENV_MATCH = _Matcher(DOTENV_PATTERNS)
+_SECRET_MATCH = _Matcher(SECRET_FILE_PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -189,6 +449,8 @@ class IgnoreRules:
 
     always: tuple[str, ...] = ALWAYS_EXCLUDED
     project: tuple[str, ...] = ()
+    # Ignore files that were not read, with why ("backend/.gitignore: a FIFO"): shown as notes.
+    notes: tuple[str, ...] = field(default=(), compare=False)
     _always_match: _Matcher = field(init=False, repr=False, compare=False)
     _project_match: _Matcher = field(init=False, repr=False, compare=False)
 
@@ -203,18 +465,23 @@ class IgnoreRules:
 
         Nested `.gitignore` files are rewritten relative to `root`; folders that
         hold a `pyvenv.cfg` (virtualenvs with any name) are excluded too. The
-        user's `.dockerignore` is not read: spacepack writes its own.
+        user's `.dockerignore` is not read: spacepack writes its own. A
+        `.gitignore` that is a link, a FIFO or over 2 MB is not read (its lines
+        would otherwise be copied into the `.dockerignore`, which ships); it is
+        listed in `notes` instead.
 
         Args:
             root: the project folder.
             extra: more gitignore-style patterns, relative to `root`.
         """
+        root = root.resolve()
         patterns: list[str] = []
+        notes: list[str] = []
         # The root .gitignore first, so the search for nested ones skips what it excludes.
-        root_gitignore = _read_text(root / ".gitignore")
+        root_gitignore = _read_ignore_file(root, ".gitignore", notes)
         if root_gitignore is not None:
             patterns.extend(p for p in (_rebase(line, "") for line in root_gitignore.splitlines()) if p)
-        gitignores, venvs = _discover(root, cls(project=tuple(patterns)))
+        gitignores, venvs = _discover(root, cls(project=tuple(patterns)), notes)
         for rel_dir, text in gitignores:
             if not rel_dir:
                 continue
@@ -225,7 +492,7 @@ class IgnoreRules:
         for venv in venvs:
             patterns.append(f"/{venv}/")
         patterns.extend(p for p in extra if p.strip())
-        return cls(project=tuple(patterns))
+        return cls(project=tuple(patterns), notes=tuple(dict.fromkeys(notes)))
 
     def is_ignored(self, rel_posix: str, is_dir: bool = False) -> bool:
         """Whether a path (relative to the project root, posix) never ships.
@@ -257,6 +524,9 @@ class IgnoreRules:
         """
         lines: list[str] = []
         for pattern in self.patterns():
+            if parse_pattern(pattern) is None:
+                continue  # a line that matches nothing (e.g. ending in a backslash) would break docker's parser
+            pattern = pattern.replace("[!", "[^")  # docker's (Go's) class negation
             negate = pattern.startswith("!")
             body = pattern[1:] if negate else pattern
             trimmed = body.rstrip("/")
@@ -314,21 +584,26 @@ def _scan(
         stack.extend(sorted(subdirs, reverse=True))
 
 
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+def _read_ignore_file(root: Path, rel: str, notes: list[str]) -> str | None:
+    """A `.gitignore`'s text: a regular file inside the project only (never a link), bounded in size."""
+    if not os.path.lexists(root / rel):
         return None
+    text, refused = read_project_text(root, rel)
+    if text is None:
+        notes.append(f"{rel} was not read: {refused}")
+    return text
 
 
-def _discover(root: Path, rules: IgnoreRules) -> tuple[list[tuple[str, str]], list[str]]:
+def _discover(
+    root: Path, rules: IgnoreRules, notes: list[str] | None = None
+) -> tuple[list[tuple[str, str]], list[str]]:
     """One pruned pass: every .gitignore (relative dir, text), root first, and every virtualenv folder."""
     gitignores: list[tuple[str, str]] = []
     venvs: list[str] = []
     for rel, entry in _scan(root, rules, venvs):
-        if entry.name != ".gitignore":
+        if entry.name != ".gitignore" or "/" not in rel:
             continue
-        text = _read_text(Path(entry.path))
+        text = _read_ignore_file(root, rel, notes if notes is not None else [])
         if text is None:
             continue
         gitignores.append((rel.rpartition("/")[0], text))
@@ -352,37 +627,100 @@ def walk(root: Path, rules: IgnoreRules) -> Iterator[tuple[str, int]]:
     yield from kept
 
 
-def walk_with_skipped(root: Path, rules: IgnoreRules) -> tuple[list[tuple[str, int]], list[str]]:
+def walk_with_skipped(
+    root: Path, rules: IgnoreRules, notes: list[str] | None = None
+) -> tuple[list[tuple[str, int]], list[str]]:
     """Like `walk`, plus the ignored files seen in the folders it entered (sorted).
 
     The second list lets `check` notice files that never ship but matter,
-    such as `.env` files whose variable names become Space secrets.
+    such as `.env` files whose variable names become Space secrets. Files
+    that are left out for safety rather than by a pattern (a FIFO, a link out
+    of the project, a hard link to a `.env`, a name that is not UTF-8) are
+    described in `notes` when given.
     """
     root = root.resolve()
     kept: list[tuple[str, int]] = []
     skipped: list[str] = []
+    said = notes if notes is not None else []
+    linked: dict[str, tuple[int, int]] = {}  # kept files with several hard links -> (device, inode)
     for rel, entry in _scan(root, rules, skipped_files=skipped):
         try:
             if entry.is_dir(follow_symlinks=False):
                 continue
-            if entry.is_symlink():
+            if not _utf8(rel):
+                said.append(f"{_printable(rel)}: its name is not UTF-8, so it cannot be uploaded; not shipped")
+                continue
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISLNK(info.st_mode):
                 target = Path(entry.path).resolve()
-                if not target.is_relative_to(root) or not target.is_file():
+                if not target.is_relative_to(root):
+                    said.append(f"{rel}: a link to a file outside the project; not shipped")
                     continue
                 # A link must not smuggle out what the rules keep in: `settings.cfg -> .env`
                 # would otherwise copy the secret's contents into the image and the upload.
-                if is_env_file(target.name) or rules.is_ignored(target.relative_to(root).as_posix()):
+                target_rel = target.relative_to(root).as_posix()
+                if is_secret_file(target_rel) or rules.is_ignored(target_rel):
                     skipped.append(rel)
                     continue
-                size = target.stat().st_size
-            else:
-                info = entry.stat(follow_symlinks=False)
-                if not stat.S_ISREG(info.st_mode):
-                    continue
-                size = info.st_size
+                info = target.stat()
+            if not stat.S_ISREG(info.st_mode):
+                said.append(f"{rel}: {_special_kind(info.st_mode)}; not shipped")
+                continue
         except (OSError, RuntimeError):
             continue
-        kept.append((rel, size))
+        if info.st_nlink > 1:
+            linked[rel] = (info.st_dev, info.st_ino)
+        kept.append((rel, info.st_size))
+    if linked:
+        kept = _drop_links_to_secrets(root, kept, skipped, linked, said)
     kept.sort()
     skipped.sort()
     return kept, skipped
+
+
+def _drop_links_to_secrets(
+    root: Path,
+    kept: list[tuple[str, int]],
+    skipped: list[str],
+    linked: dict[str, tuple[int, int]],
+    notes: list[str],
+) -> list[tuple[str, int]]:
+    """Leave out kept files that are hard links to a secret file (the same inode as a `.env`)."""
+    secret_inodes: set[tuple[int, int]] = set()
+    for rel in skipped:
+        if is_secret_file(rel):
+            try:
+                info = (root / rel).stat(follow_symlinks=False)
+            except OSError:
+                continue
+            secret_inodes.add((info.st_dev, info.st_ino))
+    result: list[tuple[str, int]] = []
+    for rel, size in kept:
+        if linked.get(rel) in secret_inodes:
+            skipped.append(rel)
+            notes.append(f"{rel}: a hard link to a secret file; not shipped")
+        else:
+            result.append((rel, size))
+    return result
+
+
+def _utf8(rel: str) -> bool:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(rel: str) -> str:
+    return rel.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "not a regular file"

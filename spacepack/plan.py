@@ -104,7 +104,9 @@ class DependencySource:
     """A manifest or lock file the dependencies come from, and how it is installed."""
 
     path: str  # relative to the project root ("" for inferred-from-imports)
-    kind: Literal["requirements", "pyproject", "uv.lock", "poetry.lock", "pipfile", "imports"]
+    # The kind of the manifest reader it comes from ("requirements", "pyproject", "uv.lock", "poetry.lock",
+    # "pipfile", ...; see spacepack.check.formats), or "imports" when inferred from the code.
+    kind: str
     install: str  # human words: "pinned from uv.lock", "union with pyproject.toml", ...
 
     def to_json(self) -> dict[str, Any]:

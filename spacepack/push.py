@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 from spacepack.envfile import parse_pairs, read_env_file
 from spacepack.errors import UsageError
 from spacepack.git import git
-from spacepack.ignore import is_env_file
+from spacepack.ignore import is_secret_file
 from spacepack.masking import preview
 
 DEFAULT_MESSAGE = "Update Space with spacepack"
@@ -248,10 +248,9 @@ def guard_uploads(paths: Iterable[str], secret_files: Iterable[str] = ()) -> Non
     # Secret files are relative to the project; context paths to the working folder: match either way.
     flagged = [PurePosixPath(p).as_posix() for p in secret_files]
     for path in paths:
-        name = PurePosixPath(path).name
-        if is_env_file(name):
+        if is_secret_file(path):
             raise UsageError(
-                f"refusing to upload {path}: dotenv files hold secrets and never go to a Space",
+                f"refusing to upload {path}: dotenv and credential files hold secrets and never go to a Space",
                 hint=f"remove {path} from the build context and pass values with --secret or --secrets-from",
             )
         if any(path == s or s.endswith("/" + path) or path.endswith("/" + s) for s in flagged):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from spacepack.check.deps import read_dependencies
-from spacepack.check.manifests import parse_requirements, poetry_constraint
+from spacepack.check.formats.pyproject import poetry_constraint
+from spacepack.check.formats.requirements import parse_requirements
 from spacepack.check.tree import load_tree
 from tests.helpers import build_file_tree
 

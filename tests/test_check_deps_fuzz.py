@@ -11,15 +11,12 @@ from hypothesis import strategies as st
 
 from spacepack.check.deps import read_dependencies
 from spacepack.check.envvars import scan_env
-from spacepack.check.manifests import (
-    parse_pipfile,
-    parse_poetry_lock,
-    parse_pyproject,
-    parse_requirements,
-    parse_uv_lock,
-    poetry_constraint,
-    resolve_closure,
-)
+from spacepack.check.formats.pipfile import parse_pipfile
+from spacepack.check.formats.poetry_lock import parse_poetry_lock
+from spacepack.check.formats.pyproject import parse_pyproject, poetry_constraint
+from spacepack.check.formats.requirements import parse_requirements
+from spacepack.check.formats.uv_lock import parse_uv_lock
+from spacepack.check.manifests import resolve_closure
 from spacepack.check.python_version import detect_python
 from spacepack.check.tree import load_tree
 from spacepack.errors import SpacepackError

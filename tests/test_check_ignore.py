@@ -178,7 +178,7 @@ def test_extra_patterns(tmp_path: Path) -> None:
 
 def test_dockerignore_lines_match_at_any_depth() -> None:
     lines = IgnoreRules(project=("/data/", "logs/*.log")).dockerignore_lines()
-    assert "**/.env" in lines
+    assert "**/.env" in lines and "**/.env*" in lines
     assert "**/__pycache__" in lines
     assert "!**/.env.example" in lines
     assert "data" in lines

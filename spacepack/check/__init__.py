@@ -10,26 +10,23 @@ every decision is explained by a candidate reason or an info finding.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, replace
 
 from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite, decoy_reason
 from spacepack.check.deps import read_dependencies
 from spacepack.check.envvars import scan_env
+from spacepack.check.formats import PYPROJECT
 from spacepack.check.hygiene import scan_hygiene
 from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
+from spacepack.check.manifests import ManifestFiles
 from spacepack.check.pyast import ProjectIndex
 from spacepack.check.python_version import detect_python
 from spacepack.check.routes import choose_health_path
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
 from spacepack.errors import UsageError
+from spacepack.names import display_name
 from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 FINDING_CODES: dict[str, str] = {
     "SP100": "no ASGI app was found (no `app = FastAPI()` or similar outside tests/docs/examples)",
@@ -97,7 +94,8 @@ def check_project(settings: Settings) -> Plan:
     tree = load_tree(root)
     decision = decide_entry(tree, settings)
     findings = list(decision.findings)
-    parts = _dependency_env_and_hygiene_checks(tree, decision.backend_dir, decision.working_dir)
+    files = ManifestFiles(tree)
+    parts = _dependency_env_and_hygiene_checks(tree, files, decision.backend_dir, decision.working_dir)
     findings.extend(parts.findings)
 
     python, python_source = parts.python, parts.python_source
@@ -107,7 +105,8 @@ def check_project(settings: Settings) -> Plan:
         findings.append(_explicit("python", settings.python, settings, None))
 
     findings.extend(_parse_findings(tree, decision.backend_dir))
-    name, description = _project_metadata(tree, decision.backend_dir)
+    name, description = _project_metadata(tree, files, decision.backend_dir)
+    findings.extend(tree.read_findings())  # after every check: the files they asked for and could not read
     system_packages = tuple(dict.fromkeys([*parts.system_packages, *settings.system_packages]))
     return Plan(
         root=root,
@@ -422,9 +421,11 @@ class _Parts:
     findings: tuple[Finding, ...]
 
 
-def _dependency_env_and_hygiene_checks(tree: ProjectTree, backend_dir: str, working_dir: str) -> _Parts:
-    deps = read_dependencies(tree, backend_dir, working_dir)
-    python = detect_python(tree, backend_dir)
+def _dependency_env_and_hygiene_checks(
+    tree: ProjectTree, files: ManifestFiles, backend_dir: str, working_dir: str
+) -> _Parts:
+    deps = read_dependencies(tree, backend_dir, working_dir, files)
+    python = detect_python(tree, backend_dir, files)
     env = scan_env(tree, backend_dir)
     hygiene = scan_hygiene(tree, backend_dir)
     return _Parts(
@@ -449,23 +450,15 @@ def _parse_findings(tree: ProjectTree, backend_dir: str) -> list[Finding]:
     return found
 
 
-def _project_metadata(tree: ProjectTree, backend_dir: str) -> tuple[str, str]:
+def _project_metadata(tree: ProjectTree, files: ManifestFiles, backend_dir: str) -> tuple[str, str]:
     """(name, description) from pyproject [project] in the backend folder or the root, else the folder name."""
-    folders = [backend_dir] if backend_dir in {".", ""} else [backend_dir, "."]
+    folders = ["."] if backend_dir in {".", ""} else [backend_dir, "."]
     for folder in folders:
-        rel = "pyproject.toml" if folder in {".", ""} else f"{folder}/pyproject.toml"
-        text = tree.read_text(rel)
-        if text is None:
-            continue
-        try:
-            project = tomllib.loads(text).get("project", {})
-        except tomllib.TOMLDecodeError:
-            continue  # the dependency check reports a broken pyproject.toml
-        if isinstance(project, dict) and isinstance(project.get("name"), str) and project["name"].strip():
-            description = project.get("description")
-            return project["name"].strip(), description.strip() if isinstance(description, str) else ""
+        project = PYPROJECT.read(files, folder)
+        if project is not None and project.display_name:
+            return display_name(project.display_name), project.description
     folder_name = (tree.root / backend_dir).resolve().name if backend_dir not in {".", ""} else tree.root.name
-    return folder_name or "app", ""
+    return display_name(folder_name or "app"), ""  # a name with a newline must not reach a Dockerfile
 
 
 def _candidates(

@@ -9,12 +9,12 @@ backend's modules against what will be installed. Nothing is imported or run.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from spacepack.check.formats import PYPROJECT, declaration_readers, lock_readers
 from spacepack.check.import_names import (
     BUNDLED_IMPORTS,
     ImportSite,
@@ -25,44 +25,20 @@ from spacepack.check.import_names import (
     iter_imports,
     stdlib_names,
 )
-from spacepack.check.manifests import FINDING_CODES as _MANIFEST_CODES
 from spacepack.check.manifests import (
+    Declaration,
     DeclaredRequirement,
-    Lock,
-    LockEdge,
+    LockRead,
+    ManifestFiles,
     Pinned,
-    Pyproject,
-    RequirementsFile,
-    parse_pipfile,
-    parse_poetry_lock,
-    parse_pyproject,
-    parse_requirements,
-    parse_uv_lock,
+    Reader,
+    join,
     resolve_closure,
 )
 from spacepack.check.tree import ProjectTree
+from spacepack.findings import finding
 from spacepack.plan import Dependencies, DependencySource, Finding
 
-FINDING_CODES: dict[str, str] = {
-    "SP201": "requirements.txt and pyproject.toml each declare part of the dependencies; both are installed",
-    "SP202": "no dependency manifest: packages were inferred from imports (unpinned)",
-    "SP203": "a module imports a package that no dependency provides",
-    "SP204": "uvicorn is not declared; spacepack adds it to the install",
-    "SP205": "a test or lint tool is declared as a runtime dependency",
-    "SP206": "a dependency needs system packages to build or run; they are added to the image",
-    **_MANIFEST_CODES,
-    "SP211": "a lock file does not contain the project; the manifests are used instead",
-    "SP212": "a lock file misses a declared dependency (out of date); the declaration is installed too",
-}
-
-_REQUIREMENTS_FILES = (
-    "requirements.txt",
-    "requirements/prod.txt",
-    "requirements/production.txt",
-    "requirements/base.txt",
-    "requirements/main.txt",
-    "requirements/requirements.txt",
-)
 _SKIPPED_DIRS = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks"})
 _SKIPPED_FILES = frozenset({"conftest.py", "setup.py", "noxfile.py"})
 _MAX_OUTSIDE_LOCK_BYTES = 8 * 1024 * 1024
@@ -132,10 +108,6 @@ class _Install:
         self.vcs = self.vcs or req.vcs
 
 
-def _join(directory: str, name: str) -> str:
-    return name if directory in {"", "."} else posixpath.normpath(f"{directory}/{name}")
-
-
 def _ancestors(directory: str) -> list[str]:
     result: list[str] = []
     current = posixpath.normpath(directory) if directory not in {"", "."} else "."
@@ -154,32 +126,12 @@ def _unique(items: Iterable[str]) -> list[str]:
     return seen
 
 
-def _read_outside(tree: ProjectTree, rel: str) -> str | None:
-    """Read a file one level above the root (a uv workspace lock); the tree only reads below it."""
-    path = (tree.root / rel).resolve()
-    try:
-        if not path.is_file() or path.stat().st_size > _MAX_OUTSIDE_LOCK_BYTES:
-            return None
-        return path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _read(tree: ProjectTree, rel: str) -> str | None:
-    if rel.startswith("../"):
-        return _read_outside(tree, rel)
-    return tree.read_text(rel)
-
-
-def _manifest_dir(tree: ProjectTree, backend_dir: str, working_dir: str) -> str | None:
+def _manifest_dir(files: ManifestFiles, backend_dir: str, working_dir: str) -> str | None:
     """The first folder (backend, working dir, then upwards) that declares dependencies."""
     for directory in _unique([_norm(backend_dir), _norm(working_dir), *_ancestors(_norm(backend_dir))]):
-        if any(tree.read_text(_join(directory, name)) is not None for name in (*_REQUIREMENTS_FILES, "Pipfile")):
-            return directory
-        text = tree.read_text(_join(directory, "pyproject.toml"))
-        if text is not None:
-            project = parse_pyproject(text, _join(directory, "pyproject.toml"))
-            if project.declares_dependencies or project.poetry_dependencies or project.findings:
+        for reader in declaration_readers():
+            declared = reader.declare(files, directory)
+            if declared is not None and declared.declares:
                 return directory
     return None
 
@@ -189,267 +141,160 @@ def _norm(directory: str) -> str:
     return posixpath.normpath(cleaned) if cleaned not in {"", "."} else "."
 
 
-def _edges(requirements: Iterable[DeclaredRequirement]) -> list[LockEdge]:
-    edges: list[LockEdge] = []
-    for req in requirements:
-        if req.name is None:
-            continue
-        marker: str | None = None
-        try:
-            parsed = Requirement(req.line)
-            marker = str(parsed.marker) if parsed.marker else None
-        except InvalidRequirement:
-            pass
-        edges.append(LockEdge(name=req.name, extras=tuple(sorted(req.extras)), marker=marker))
-    return edges
-
-
-def _find_uv_lock(tree: ProjectTree, directory: str) -> tuple[str, Lock] | None:
-    """uv.lock beside the pyproject, else one level up (the root of a uv workspace)."""
-    here = _join(directory, "uv.lock")
-    parent = _join(posixpath.dirname(directory) if directory != "." else "..", "uv.lock")
-    for rel in (here, parent):
-        text = _read(tree, rel)
-        if text is None:
-            continue
-        lock, error = parse_uv_lock(text, rel)
-        if lock is None:
-            return (rel, Lock(path=rel, kind="error", packages={})) if error else None
-        return rel, lock
-    return None
-
-
-def _uv_project(lock: Lock, manifest_dir: str, root_name: str, name: str | None) -> LockEdge | None:
-    """The project's own entry in a uv lock: by name, else by its folder relative to the lock."""
-    if name and name in lock.packages:
-        return LockEdge(name=name)
-    lock_dir = posixpath.dirname(lock.path) or "."
-    if lock_dir == "..":
-        relative = root_name if manifest_dir == "." else f"{root_name}/{manifest_dir}"
-    else:
-        relative = posixpath.relpath(manifest_dir, lock_dir)
-    for packages in lock.packages.values():
-        for package in packages:
-            where = package.source.get("editable") or package.source.get("virtual")
-            if isinstance(where, str) and posixpath.normpath(where) == posixpath.normpath(relative):
-                return LockEdge(name=package.name)
-    return None
-
-
-def _use_lock(
-    install: _Install,
-    lock: Lock,
-    roots: Sequence[LockEdge],
-    declared: Sequence[DeclaredRequirement],
-    what: str,
-) -> None:
-    pinned, missing = resolve_closure(lock, roots)
+def _use_lock(install: _Install, reader: Reader, read: LockRead, declared: Declaration) -> None:
+    """Install the pinned runtime closure of a lock; what it misses from the declaration is added, with SP212."""
+    assert read.lock is not None
+    pinned, missing = resolve_closure(read.lock, read.roots)
     local: list[Pinned] = []
     lines: list[str] = []
     for item in pinned:
         line = item.requirement_line()
+        install.available.add(item.name)
         if line is None:
             local.append(item)
-            install.available.add(item.name)  # provided by the workspace, not by an index
-            install.local.add(item.name)
+            install.local.add(item.name)  # provided by the workspace, not by an index
             continue
         lines.append(line)
-        install.available.add(item.name)
         install.vcs = install.vcs or "git+" in line
     install.lines.extend(lines)
     install.locked = True
-    for req in declared:
+    for req in declared.requirements:
         if req.name is not None:
             install.direct.setdefault(req.name, req)
-    relock = "uv lock" if lock.kind == "uv.lock" else "poetry lock"
     for name in missing:
-        missing_req = next((r for r in declared if r.name == name), None)
+        missing_req = next((r for r in declared.requirements if r.name == name), None)
         if missing_req is None:
             continue
         install.lines.append(missing_req.line)
         install.available.add(name)
         install.findings.append(
-            Finding(
-                code="SP212",
-                severity="warning",
-                message=f"{lock.path} does not have {name}, which "
+            finding(
+                "SP212",
+                f"{read.path} does not have {name}, which "
                 f"{missing_req.path or 'the project'} declares; the lock looks out of date",
-                hint=f"run `{relock}` and commit the lock file",
-                path=lock.path,
+                hint=f"run `{reader.relock}` and commit the lock file",
+                path=read.path,
             )
         )
     for item in local:
         install.findings.append(
-            Finding(
-                code="SP207",
-                severity="warning",
-                message=f"{item.package.display_name or item.name} is a local package in {lock.path} "
+            finding(
+                "SP207",
+                f"{item.package.display_name or item.name} is a local package in {read.path} "
                 "(a workspace member or path dependency); its dependencies are installed, the package is not",
                 hint="keep its code inside the backend folder, or publish it to an index",
-                path=lock.path,
+                path=read.path,
             )
         )
     install.sources.append(
         DependencySource(
-            path=lock.path,
-            kind="uv.lock" if lock.kind == "uv.lock" else "poetry.lock",
-            install=f"pinned from {posixpath.basename(lock.path)}: runtime closure of {what} "
+            path=read.path,
+            kind=reader.kind,
+            install=f"pinned from {posixpath.basename(read.path)}: runtime closure of {read.what} "
             f"({len(lines)} packages, dev groups and optional extras excluded)",
         )
     )
 
 
-def _from_manifests(tree: ProjectTree, directory: str) -> _Install:
-    install = _Install()
-    pyproject: Pyproject | None = None
-    pyproject_path = _join(directory, "pyproject.toml")
-    text = tree.read_text(pyproject_path)
-    if text is not None:
-        pyproject = parse_pyproject(text, pyproject_path)
-        install.findings.extend(pyproject.findings)
+def _apply_lock(install: _Install, files: ManifestFiles, directory: str, declared: dict[str, Declaration]) -> None:
+    """Use the first lock (in reader order) that pins a present declaration and can be read."""
+    for reader in lock_readers():
+        declaration = declared.get(reader.locks)
+        if declaration is None:
+            continue
+        read = reader.lock(files, directory, declaration)
+        if read is None:
+            continue
+        install.findings.extend(read.findings)
+        if read.lock is not None:
+            _use_lock(install, reader, read, declaration)
+            return
 
-    requirements: RequirementsFile | None = None
-    for name in _REQUIREMENTS_FILES:
-        rel = _join(directory, name)
-        if tree.read_text(rel) is not None:
-            requirements = parse_requirements(rel, tree.read_text)
-            install.findings.extend(requirements.findings)
-            install.options.extend(requirements.options)
-            break
 
-    project_reqs: tuple[DeclaredRequirement, ...] = ()
-    if pyproject is not None:
-        project_reqs = pyproject.dependencies or pyproject.poetry_dependencies
+def _chosen_declarations(declared: dict[str, Declaration]) -> list[Declaration]:
+    """The declarations to install: every one that lists something, else the one an empty file still makes."""
+    primary = [d for d in declared.values() if not d.fallback]
+    listing = [d for d in primary if d.requirements]
+    if listing:
+        return listing
+    empty = [d for d in primary if d.listed_when_empty]
+    if empty:
+        return empty
+    return [d for d in declared.values() if d.fallback][:1]
 
-    # 1. A lock: the pinned runtime closure of the project.
-    if pyproject is not None:
-        found = _find_uv_lock(tree, directory)
-        if found is not None:
-            lock_path, lock = found
-            if lock.kind == "error":
-                install.findings.append(
-                    Finding(
-                        code="SP208",
-                        severity="warning",
-                        message=f"{lock_path} cannot be read; the manifests are used instead",
-                        hint="run `uv lock` to rewrite it",
-                        path=lock_path,
-                    )
-                )
-            else:
-                project = _uv_project(lock, directory, tree.root.name, pyproject.name)
-                if project is None:
-                    install.findings.append(
-                        Finding(
-                            code="SP211",
-                            severity="warning",
-                            message=f"{lock_path} has no entry for {pyproject.name or pyproject_path}; "
-                            "the manifests are used instead",
-                            hint="run `uv lock` in the project (or its workspace root) and commit uv.lock",
-                            path=lock_path,
-                        )
-                    )
-                else:
-                    package = lock.packages[project.name][0]
-                    roots = list(package.dependencies)
-                    if not roots and project_reqs:
-                        roots = _edges(project_reqs)
-                    _use_lock(install, lock, roots, project_reqs, pyproject.name or "the project")
-        if not install.locked:
-            poetry_path = _join(directory, "poetry.lock")
-            poetry_text = tree.read_text(poetry_path)
-            if poetry_text is not None:
-                lock_or_none, error = parse_poetry_lock(poetry_text, poetry_path)
-                if lock_or_none is None:
-                    if error:
-                        install.findings.append(error)
-                else:
-                    _use_lock(
-                        install,
-                        lock_or_none,
-                        _edges(project_reqs),
-                        project_reqs,
-                        pyproject.name or "the project",
-                    )
 
-    # 2. Declarations: requirements.txt and pyproject, united (and on top of a lock, what it misses).
-    declared_sets: list[tuple[str, str, tuple[DeclaredRequirement, ...]]] = []
-    if requirements is not None and (requirements.requirements or not project_reqs):
-        declared_sets.append(
-            ("requirements", requirements.files[0] if requirements.files else "", requirements.requirements)
+def _add_unlocked(install: _Install, chosen: list[Declaration]) -> None:
+    """On top of a lock: what the declarations list and the lock does not pin (SP201)."""
+    extra = [r for d in chosen for r in d.requirements if r.name is None or r.name not in install.available]
+    for req in extra:
+        install.lines.append(req.line)
+        install.vcs = install.vcs or req.vcs
+        if req.name:
+            install.available.add(req.name)
+    if not extra:
+        return
+    install.findings.append(
+        finding(
+            "SP201",
+            f"{extra[0].path} declares packages the lock does not pin "
+            f"({', '.join(r.name or r.line for r in extra)}); they are installed too, unpinned",
+            hint="declare every dependency in pyproject.toml and re-lock",
+            path=extra[0].path,
         )
-    if project_reqs and pyproject is not None:
-        declared_sets.append(("pyproject", pyproject.path, project_reqs))
-
-    if install.locked:
-        extra = [r for _, _, reqs in declared_sets for r in reqs if r.name is None or r.name not in install.available]
-        for req in extra:
-            install.lines.append(req.line)
-            install.vcs = install.vcs or req.vcs
-            if req.name:
-                install.available.add(req.name)
-        if extra:
-            install.findings.append(
-                Finding(
-                    code="SP201",
-                    severity="info",
-                    message=f"{extra[0].path} declares packages the lock does not pin "
-                    f"({', '.join(r.name or r.line for r in extra)}); they are installed too, unpinned",
-                    hint="declare every dependency in pyproject.toml and re-lock",
-                    path=extra[0].path,
-                )
-            )
-            install.sources.append(
-                DependencySource(path=extra[0].path, kind="requirements", install="added on top of the lock")
-            )
-    else:
-        for kind, path, reqs in declared_sets:
-            for req in reqs:
-                install.add(req)
-            words = "as declared"
-            if kind == "requirements" and requirements is not None and len(requirements.files) > 1:
-                words += f", with {', '.join(requirements.files[1:])}"
-            if len(declared_sets) > 1:
-                words += f"; union with {declared_sets[0][1] if kind == 'pyproject' else declared_sets[1][1]}"
-            install.sources.append(
-                DependencySource(path=path, kind=kind, install=words)  # type: ignore[arg-type]
-            )
-        if len(declared_sets) > 1:
-            install.findings.append(
-                Finding(
-                    code="SP201",
-                    severity="info",
-                    message=f"{declared_sets[0][1]} and {declared_sets[1][1]} each declare dependencies; "
-                    "spacepack installs the union of both",
-                    hint="keep one list of dependencies (pyproject [project].dependencies) to avoid drift",
-                    path=declared_sets[1][1],
-                )
-            )
-        if not declared_sets:
-            pipfile_path = _join(directory, "Pipfile")
-            pipfile_text = tree.read_text(pipfile_path)
-            if pipfile_text is not None:
-                reqs, _, pipfile_findings = parse_pipfile(pipfile_text, pipfile_path)
-                install.findings.extend(pipfile_findings)
-                for req in reqs:
-                    install.add(req)
-                install.sources.append(
-                    DependencySource(path=pipfile_path, kind="pipfile", install="[packages], as declared")
-                )
-        install.available |= expand_known((name, req.extras) for name, req in install.direct.items())
-    if requirements is not None and requirements.dropped_hashes:
-        install.sources.append(
-            DependencySource(
-                path=requirements.files[0],
-                kind="requirements",
-                install="--hash options dropped (pip's hash mode)",
-            )
-        )
-    install.manifest = (
-        requirements.files[0]
-        if requirements is not None and requirements.files
-        else (pyproject.path if pyproject is not None else _join(directory, "requirements.txt"))
     )
+    kind = next((d.kind for d in chosen if extra[0] in d.requirements), chosen[0].kind)
+    install.sources.append(DependencySource(path=extra[0].path, kind=kind, install="added on top of the lock"))
+
+
+def _add_declared(install: _Install, chosen: list[Declaration]) -> None:
+    """No lock: install the union of the chosen declarations, as declared."""
+    for declaration in chosen:
+        for req in declaration.requirements:
+            install.add(req)
+        words = declaration.words
+        if len(declaration.files) > 1:
+            words += f", with {', '.join(declaration.files[1:])}"
+        others = [d.path for d in chosen if d is not declaration]
+        if others:
+            words += f"; union with {', '.join(others)}"
+        install.sources.append(DependencySource(path=declaration.path, kind=declaration.kind, install=words))
+    if len(chosen) > 1:
+        install.findings.append(
+            finding(
+                "SP201",
+                f"{chosen[0].path} and {chosen[1].path} each declare dependencies; "
+                "spacepack installs the union of both",
+                hint="keep one list of dependencies (pyproject [project].dependencies) to avoid drift",
+                path=chosen[1].path,
+            )
+        )
+    install.available |= expand_known((name, req.extras) for name, req in install.direct.items())
+
+
+def _from_manifests(files: ManifestFiles, directory: str) -> _Install:
+    install = _Install()
+    declared: dict[str, Declaration] = {}
+    for reader in declaration_readers():
+        declaration = reader.declare(files, directory)
+        if declaration is not None:
+            declared[reader.kind] = declaration
+            install.findings.extend(declaration.findings)
+            install.options.extend(declaration.options)
+    _apply_lock(install, files, directory, declared)
+    chosen = _chosen_declarations(declared)
+    if install.locked:
+        _add_unlocked(install, [d for d in chosen if not d.fallback])
+    else:
+        _add_declared(install, chosen)
+    for declaration in declared.values():
+        if declaration.dropped_hashes:
+            install.sources.append(
+                DependencySource(
+                    path=declaration.path, kind=declaration.kind, install="--hash options dropped (pip's hash mode)"
+                )
+            )
+    where = next(iter(declared.values()), None)
+    install.manifest = where.path if where is not None else join(directory, "requirements.txt")
     return install
 
 
@@ -582,26 +427,29 @@ def _system_packages(install: _Install) -> tuple[str, ...]:
     return tuple(_unique(packages))
 
 
-def read_dependencies(tree: ProjectTree, backend_dir: str, working_dir: str) -> DependencyReport:
+def read_dependencies(
+    tree: ProjectTree, backend_dir: str, working_dir: str, files: ManifestFiles | None = None
+) -> DependencyReport:
     """Decide what the image installs, and check the backend's imports against it.
 
     Args:
         tree: the project as `load_tree` read it.
         backend_dir: the backend folder, posix, relative to the root ("." allowed).
         working_dir: where uvicorn runs, posix, relative to the root.
+        files: the check's manifests (read and parsed once); made here when not given.
 
     Returns:
         The dependencies (sources, canonical package names, the exact requirement
         lines to pip-install, deterministic order), system packages and findings.
     """
     backend_dir, working_dir = _norm(backend_dir), _norm(working_dir)
-    directory = _manifest_dir(tree, backend_dir, working_dir)
+    files = files if files is not None else ManifestFiles(tree)
+    directory = _manifest_dir(files, backend_dir, working_dir)
     project_name: str | None = None
     if directory is not None:
-        install = _from_manifests(tree, directory)
-        text = tree.read_text(_join(directory, "pyproject.toml"))
-        if text is not None:
-            project_name = parse_pyproject(text, "pyproject.toml").name
+        install = _from_manifests(files, directory)
+        project = PYPROJECT.read(files, directory)
+        project_name = project.name if project is not None else None
     else:
         install = _Install()
     sites = _third_party_imports(tree, backend_dir, working_dir, project_name)

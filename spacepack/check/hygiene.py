@@ -18,6 +18,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from spacepack.check.envvars import find_env_reads
+from spacepack.check.formats import lock_names
 from spacepack.check.secrets_scan import holds_secret_value, is_placeholder, looks_random, scan_text
 from spacepack.check.tree import ProjectTree
 from spacepack.ignore import is_env_file
@@ -49,7 +50,8 @@ _BINARY_SUFFIXES = frozenset(
         ".mp3", ".mp4", ".wav", ".ogg", ".webm", ".mov", ".avi", ".pyc", ".jar", ".class",
     }
 )  # fmt: skip
-_LOCK_FILES = frozenset({"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "uv.lock"})
+# Lock files hold hashes and URLs, never secrets: Python ones come from the manifest readers.
+_LOCK_FILES = frozenset({"package-lock.json", "yarn.lock", "pnpm-lock.yaml"}) | lock_names()
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _SHELL_PORT = re.compile(r"(?:--port[=\s]+|--bind[=\s]+\S*:|\s-b\s+\S*:|\s-p\s+)(\d{2,5})\b")
 _SHELL_LOOPBACK = re.compile(r"--host[=\s]+(?:127\.0\.0\.1|localhost)\b|--bind[=\s]+(?:127\.0\.0\.1|localhost):")

@@ -15,6 +15,7 @@ import ast
 import keyword as py_keyword
 from dataclasses import dataclass
 
+from spacepack.check.formats import manifest_names
 from spacepack.check.pyast import ProjectIndex, const_str, dotted, keyword
 from spacepack.plan import Finding
 
@@ -26,15 +27,8 @@ FINDING_CODES: dict[str, str] = {
     "SP124": "the app's module cannot be imported: a folder name is not a valid Python package name",
 }
 
-MANIFESTS: tuple[str, ...] = (
-    "pyproject.toml",
-    "requirements.txt",
-    "uv.lock",
-    "poetry.lock",
-    "Pipfile",
-    "setup.py",
-    "setup.cfg",
-)
+# What marks a backend's folder: any file a manifest reader reads, or a setuptools script.
+MANIFESTS: tuple[str, ...] = (*manifest_names(), "setup.py", "setup.cfg")
 # Folders holding this many Python files are not read further for import hints.
 _MAX_MODULES = 300
 _RESOURCE_CALLS = {"StaticFiles": "directory", "Jinja2Templates": "directory"}

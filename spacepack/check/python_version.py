@@ -12,10 +12,11 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from spacepack.check.manifests import load_toml, parse_pipfile, parse_pyproject, poetry_constraint
+from spacepack.check.formats import READERS
+from spacepack.check.manifests import ManifestFiles
 from spacepack.check.tree import ProjectTree
 from spacepack.plan import Finding
 
@@ -90,74 +91,50 @@ def _bad(path: str, what: str) -> Finding:
     )
 
 
-def _collect(tree: ProjectTree, backend_dir: str) -> tuple[list[_Pin], list[_Constraint], list[Finding]]:
+def _pin(tree: ProjectTree, rel: str, pattern: re.Pattern[str], what: str) -> _Pin | Finding | None:
+    """A pin file's version: a `_Pin`, a finding when unreadable, None when the file is absent."""
+    text = tree.read_text(rel)
+    if text is None:
+        return None
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    match = pattern.match(lines[0]) if lines else None
+    return _Pin(match.group(1), rel, rel) if match else _bad(rel, what)
+
+
+def _collect(
+    tree: ProjectTree, backend_dir: str, files: ManifestFiles
+) -> tuple[list[_Pin], list[_Constraint], list[Finding]]:
+    """Pins (nearest folder first) and each format's constraints (reader order, nearest declaration per format)."""
     pins: list[_Pin] = []
     constraints: list[_Constraint] = []
     findings: list[Finding] = []
-    seen_kinds: set[str] = set()
-
-    def constraint(text: str, source: str, path: str, poetry: bool = False) -> None:
-        try:
-            alternatives = tuple(poetry_constraint(text)) if poetry else (SpecifierSet(text.strip()),)
-        except (InvalidSpecifier, ValueError):
-            findings.append(_bad(path, f"the Python constraint {text!r}"))
-            return
-        constraints.append(_Constraint(alternatives, text.strip(), source, path))
-
+    seen: set[str] = set()
+    pin_files = (
+        (".python-version", _PYTHON_VERSION_LINE, "the Python version"),
+        ("runtime.txt", _RUNTIME_TXT, "the Python version (expected python-3.11.9)"),
+    )
     for directory in _search_dirs(backend_dir):
-        pyproject_path = _join(directory, "pyproject.toml")
-        text = tree.read_text(pyproject_path)
-        if text is not None and "pyproject" not in seen_kinds:
-            project = parse_pyproject(text, pyproject_path)
-            if project.requires_python or project.poetry_python:
-                seen_kinds.add("pyproject")
-            if project.requires_python:
-                constraint(project.requires_python, f"requires-python in {pyproject_path}", pyproject_path)
-            if project.poetry_python:
-                constraint(project.poetry_python, f"Poetry's python in {pyproject_path}", pyproject_path, True)
-
-        version_path = _join(directory, ".python-version")
-        text = tree.read_text(version_path)
-        if text is not None and ".python-version" not in seen_kinds:
-            seen_kinds.add(".python-version")
-            lines = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-            match = _PYTHON_VERSION_LINE.match(lines[0]) if lines else None
-            if match:
-                pins.append(_Pin(match.group(1), version_path, version_path))
-            else:
-                findings.append(_bad(version_path, "the Python version"))
-
-        runtime_path = _join(directory, "runtime.txt")
-        text = tree.read_text(runtime_path)
-        if text is not None and "runtime.txt" not in seen_kinds:
-            seen_kinds.add("runtime.txt")
-            match = _RUNTIME_TXT.match(text.strip().splitlines()[0] if text.strip() else "")
-            if match:
-                pins.append(_Pin(match.group(1), runtime_path, runtime_path))
-            else:
-                findings.append(_bad(runtime_path, "the Python version (expected python-3.11.9)"))
-
-        pipfile_path = _join(directory, "Pipfile")
-        text = tree.read_text(pipfile_path)
-        if text is not None and "Pipfile" not in seen_kinds:
-            seen_kinds.add("Pipfile")
-            _, python, _ = parse_pipfile(text, pipfile_path)
-            if python:
-                constraint(f"=={python}.*", f"python_version in {pipfile_path}", pipfile_path)
-
-        for lock_name, key in (("uv.lock", "requires-python"), ("poetry.lock", "python-versions")):
-            lock_path = _join(directory, lock_name)
-            if lock_name in seen_kinds:
+        for reader in READERS:
+            if reader.kind in seen:
                 continue
-            text = tree.read_text(lock_path)
-            if text is None:
+            declared = reader.python(files, directory)
+            if declared:
+                seen.add(reader.kind)
+            for item in declared:
+                if item.alternatives is None:
+                    findings.append(_bad(item.path, f"the Python constraint {item.text!r}"))
+                else:
+                    constraints.append(_Constraint(item.alternatives, item.text, item.source, item.path))
+        for name, pattern, what in pin_files:
+            if name in seen:
                 continue
-            seen_kinds.add(lock_name)
-            data, _ = load_toml(text, lock_path)
-            table = data if lock_name == "uv.lock" else (data or {}).get("metadata")
-            value = table.get(key) if isinstance(table, dict) else None
-            if isinstance(value, str) and value.strip() not in {"", "*"}:
-                constraint(value, f"{key} in {lock_path}", lock_path, poetry=lock_name == "poetry.lock")
+            pin = _pin(tree, _join(directory, name), pattern, what)
+            if pin is not None:
+                seen.add(name)
+                if isinstance(pin, _Pin):
+                    pins.append(pin)
+                else:
+                    findings.append(pin)
     return pins, constraints, findings
 
 
@@ -168,18 +145,19 @@ def _pick(constraints: list[_Constraint]) -> str | None:
     return PREFERRED if PREFERRED in allowed else allowed[-1]
 
 
-def detect_python(tree: ProjectTree, backend_dir: str) -> PythonChoice:
+def detect_python(tree: ProjectTree, backend_dir: str, files: ManifestFiles | None = None) -> PythonChoice:
     """Choose the Python version of the image from what the project declares.
 
     Args:
         tree: the project as `load_tree` read it.
         backend_dir: the backend folder, posix, relative to the root.
+        files: the check's manifests (read and parsed once); made here when not given.
 
     Returns:
         The version ("3.11"), where it comes from, and findings for conflicts
         and declarations spacepack cannot honour.
     """
-    pins, constraints, findings = _collect(tree, backend_dir)
+    pins, constraints, findings = _collect(tree, backend_dir, files or ManifestFiles(tree))
     supported_pins = [p for p in pins if p.version in SUPPORTED]
     for pin in pins:
         if pin.version not in SUPPORTED:

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import tokenize
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from spacepack.errors import UsageError
-from spacepack.ignore import IgnoreRules, is_env_file, walk_with_skipped
+from spacepack.findings import finding
+from spacepack.ignore import IgnoreRules, is_env_file, is_secret_file, walk_with_skipped
 from spacepack.plan import Finding
-
-FINDING_CODES: dict[str, str] = {
-    "SP101": "a Python file has a syntax error; it is skipped by every check",
-    "SP102": "a Python file cannot be decoded (bad encoding or binary content); it is skipped",
-}
+from spacepack.safe_read import MAX_TEXT_BYTES, read_project_bytes, read_project_text
 
 # Manifests and templates are small; anything bigger is not a text file we need to read.
-_MAX_TEXT_BYTES = 2 * 1024 * 1024
+_MAX_TEXT_BYTES = MAX_TEXT_BYTES
 
 
 @dataclass(frozen=True)
@@ -87,6 +85,9 @@ def _one_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
+_MAX_PYTHON_BYTES = 10 * 1024 * 1024
+
+
 class _LazyModules(Mapping[str, PythonModule]):
     """Python files by path, each read and parsed the first time it is looked up."""
 
@@ -101,19 +102,21 @@ class _LazyModules(Mapping[str, PythonModule]):
             raise KeyError(key)
         module = self._parsed.get(key)
         if module is None:
-            try:
-                data = (self._root / key).read_bytes()
-            except OSError as error:
+            # The walk vetted the path; the read is still bounded (a big generated module is not code to check).
+            result = read_project_bytes(
+                self._root, key, max_bytes=_MAX_PYTHON_BYTES, may_follow=self._known.__contains__
+            )
+            if result.data is None:
                 finding = Finding(
                     code="SP102",
                     severity="warning",
-                    message=f"cannot read {key}: {error.strerror or error}",
-                    hint="check the file's permissions",
+                    message=f"cannot read {key}: {result.refused}",
+                    hint="check the file (spacepack reads regular files up to 10 MB)",
                     path=key,
                 )
                 module = PythonModule(path=key, tree=None, source=None, error=finding)
             else:
-                module = parse_module(key, data)
+                module = parse_module(key, result.data)
             self._parsed[key] = module
         return module
 
@@ -136,14 +139,18 @@ class ProjectTree:
     sizes: Mapping[str, int]
     python: Mapping[str, PythonModule]  # every kept *.py file, parsed once on first access
     env_files: tuple[str, ...] = ()  # dotenv files with real values: seen, never shipped (sorted)
+    notes: tuple[str, ...] = ()  # files left out or not read for safety, one line each
     _text_cache: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
+    _refused: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def read_text(self, rel: str) -> str | None:
         """The text of a small file below the root (shipped or not, e.g. `.env`).
 
-        Returns None when it is missing, outside the root, unreadable, over
-        2 MB or binary. A UTF-8 BOM is stripped; UTF-16 with a BOM (what
-        PowerShell writes for `pip freeze > requirements.txt`) is decoded.
+        Returns None when it is missing, outside the root, a link whose target
+        does not ship, a FIFO or device, unreadable, over 2 MB or binary. A
+        UTF-8 BOM is stripped; UTF-16 with a BOM (what PowerShell writes for
+        `pip freeze > requirements.txt`) is decoded. Why an existing file was
+        not read is kept for `read_findings`.
         """
         if rel in self._text_cache:
             return self._text_cache[rel]
@@ -152,26 +159,41 @@ class ProjectTree:
         return text
 
     def _read_text(self, rel: str) -> str | None:
-        path = (self.root / rel).resolve()
-        if not path.is_relative_to(self.root):
-            return None
         try:
-            if not path.is_file() or path.stat().st_size > _MAX_TEXT_BYTES:
+            path = self.root / rel
+            if not os.path.lexists(path):
                 return None
-            data = path.read_bytes()
-        except OSError:
+        except (ValueError, OSError):
             return None
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            try:
-                return data.decode("utf-16")
-            except UnicodeDecodeError:
-                return None
-        if b"\x00" in data:
-            return None
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return None
+        text, refused = read_project_text(self.root, rel, may_follow=self._may_follow)
+        if text is None:
+            self._refused[rel] = refused
+        return text
+
+    def _may_follow(self, target_rel: str) -> bool:
+        # A link is read only when its target ships: never `.env` or a credential file through a link.
+        return target_rel in self.sizes and not is_secret_file(target_rel)
+
+    def read_findings(self) -> tuple[Finding, ...]:
+        """SP108 for every existing file a check asked for and could not read; SP109 for files left out."""
+        findings = [
+            finding(
+                "SP108",
+                f"{rel} was not read: {reason}; spacepack ignores it",
+                hint=f"save {rel} as a regular UTF-8 file inside the project (under 2 MB)",
+                path=rel,
+            )
+            for rel, reason in sorted(self._refused.items())
+        ]
+        findings.extend(
+            finding(
+                "SP109",
+                note,
+                hint="nothing to do unless the app needs it: then make it a regular file inside the project",
+            )
+            for note in self.notes
+        )
+        return tuple(findings)
 
     def under(self, directory: str) -> tuple[str, ...]:
         """Kept files below a relative folder ("." or "" = all of them)."""
@@ -219,7 +241,8 @@ def load_tree(root: Path, rules: IgnoreRules | None = None) -> ProjectTree:
         raise UsageError(f"{root.name or root} is not a folder", hint="pass the path of your project or backend folder")
     if rules is None:
         rules = IgnoreRules.for_project(root)
-    kept, skipped = walk_with_skipped(root, rules)
+    notes: list[str] = list(rules.notes)
+    kept, skipped = walk_with_skipped(root, rules, notes)
     files = tuple(rel for rel, _ in kept)
     sizes = dict(kept)
     python_paths = tuple(rel for rel in files if rel.endswith(".py"))
@@ -230,4 +253,5 @@ def load_tree(root: Path, rules: IgnoreRules | None = None) -> ProjectTree:
         sizes=sizes,
         python=_LazyModules(root, python_paths),
         env_files=env_files,
+        notes=tuple(notes),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +11,14 @@ from packaging.utils import canonicalize_name
 
 from spacepack.config import DEFAULT_APP_PORT, Settings
 from spacepack.errors import RenderError
+from spacepack.ignore import IgnoreRules
+from spacepack.names import DEBIAN_PACKAGE, ENTRY, IMAGE_REFERENCE, display_name, is_relative_dir, matches
+from spacepack.paths import inside_project
 from spacepack.plan import Plan
 from spacepack.render.templates import DOCKERFILE_TEMPLATE, default_template_path, render_template
 
 # Named so it never collides with a requirements.txt of the user's that ships beside it.
 REQUIREMENTS_FILE = "spacepack-requirements.txt"
-
-# "module.sub:attr" or "module:attr.sub": nothing a shell could read as syntax.
-_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-# Debian package names (policy 5.6.1), optionally with an apt version pin ("pkg=1.2-3").
-_DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+:~-]+)?$")
-_IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 
 
 def app_port(settings: Settings) -> int:
@@ -46,7 +42,7 @@ def requirements_text(plan: Plan) -> str:
 
 def uvicorn_command(plan: Plan) -> str:
     """The shell command the container runs (PORT is read when the container starts)."""
-    if not _ENTRY.match(plan.entry):
+    if not matches(ENTRY, plan.entry):
         raise RenderError(
             f"entry {plan.entry!r} is not a 'module:attribute' uvicorn can load",
             hint='set entry = "package.module:app" in [tool.spacepack]',
@@ -63,7 +59,7 @@ def _writable_dirs(plan: Plan) -> list[str]:
         normal = posixpath.normpath(raw.replace("\\", "/")).strip("/")
         if normal in {"", "."}:
             continue  # the app dir itself is already owned by uid 1000
-        if normal.startswith("..") or not re.fullmatch(r"[\w.@+/-]+", normal):
+        if not is_relative_dir(normal):
             raise RenderError(
                 f"writable folder {raw!r} must be a plain path inside the app folder",
                 hint="use a relative path such as data or .cache/huggingface",
@@ -75,7 +71,7 @@ def _writable_dirs(plan: Plan) -> list[str]:
 def _system_packages(plan: Plan, settings: Settings) -> list[str]:
     packages = sorted({*plan.system_packages, *settings.system_packages})
     for package in packages:
-        if not _DEBIAN_PACKAGE.match(package):
+        if not matches(DEBIAN_PACKAGE, package):
             raise RenderError(
                 f"system package {package!r} is not a Debian package name",
                 hint='use names such as "libpq-dev" in system_packages',
@@ -85,7 +81,7 @@ def _system_packages(plan: Plan, settings: Settings) -> list[str]:
 
 def _base_image(plan: Plan, settings: Settings) -> str:
     image = settings.base_image or f"python:{plan.python}-slim"
-    if not _IMAGE.match(image):
+    if not matches(IMAGE_REFERENCE, image):
         raise RenderError(f"base image {image!r} is not an image reference", hint="e.g. python:3.11-slim")
     return image
 
@@ -106,7 +102,7 @@ def dockerfile_variables(plan: Plan, settings: Settings) -> dict[str, Any]:
         "entry": plan.entry,
         "factory": plan.factory,
         "cmd": json.dumps(["sh", "-c", uvicorn_command(plan)]),
-        "project_name": plan.project_name,
+        "project_name": display_name(plan.project_name),
         "installer": settings.installer or "pip",
         "uv_version": UV_VERSION,
     }
@@ -115,18 +111,23 @@ def dockerfile_variables(plan: Plan, settings: Settings) -> dict[str, Any]:
 def dockerfile_template(settings: Settings) -> Path:
     """The template to render: `template` setting > the project's Dockerfile.template > the default."""
     if settings.template:
-        chosen = Path(settings.template).expanduser()
-        chosen = chosen if chosen.is_absolute() else settings.project_dir / chosen
+        source = settings.sources.get("template", "the config")
+        # Inside the project only, and never a file that does not ship: the template's text becomes the Dockerfile.
+        chosen = inside_project(settings.project_dir, settings.template, f"template (from {source})")
+        if IgnoreRules().is_ignored(chosen.relative_to(settings.project_dir.resolve()).as_posix()):
+            raise RenderError(
+                f"template {settings.template} (from {source}) is a file that never ships (a secret or build output)",
+                hint="point `template` at a Dockerfile template inside the project",
+            )
         if not chosen.is_file():
-            source = settings.sources.get("template", "the config")
             raise RenderError(
                 f"template {settings.template} (from {source}) does not exist",
                 hint="fix the path, or run `spacepack eject` to create Dockerfile.template",
             )
         return chosen
     ejected = settings.project_dir / DOCKERFILE_TEMPLATE
-    if ejected.is_file():
-        return ejected
+    if ejected.is_file() or ejected.is_symlink():
+        return inside_project(settings.project_dir, DOCKERFILE_TEMPLATE, DOCKERFILE_TEMPLATE)
     return default_template_path(DOCKERFILE_TEMPLATE)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from spacepack.config import Settings
 from spacepack.errors import RenderError
 from spacepack.ignore import IgnoreRules, walk
+from spacepack.paths import safe_output_dir
 from spacepack.plan import Plan
 from spacepack.render.context import Context, write_context
 from spacepack.render.dockerfile import REQUIREMENTS_FILE, render_dockerfile, requirements_text
@@ -20,7 +21,8 @@ GENERATED = ("Dockerfile", "README.md", ".dockerignore", REQUIREMENTS_FILE)
 
 def default_out_dir(settings: Settings) -> Path:
     """Where the context goes unless --out says otherwise: `<project>/.spacepack/context`."""
-    return settings.project_dir / STATE_DIR / "context"
+    # Never through a link the repository committed (`.spacepack -> ~/.ssh`).
+    return safe_output_dir(settings.project_dir, Path(STATE_DIR) / "context")
 
 
 def _working_path(plan: Plan) -> Path:
@@ -83,7 +85,7 @@ def _dockerignore(working: Path, extra: list[str]) -> str:
 
 def _ignore_state_dir(settings: Settings, out_dir: Path) -> None:
     """Keep `.spacepack/` out of git without touching the user's .gitignore."""
-    state = settings.project_dir / STATE_DIR
+    state = safe_output_dir(settings.project_dir, Path(STATE_DIR))
     if not out_dir.is_relative_to(state):
         return
     marker = state / ".gitignore"

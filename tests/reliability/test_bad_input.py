@@ -66,8 +66,8 @@ PROJECT_CASES: list[tuple[str, Tree, int, str]] = [
     (
         "malformed-poetry-lock",
         {**BASE, "pyproject.toml": "[tool.poetry]\nname='x'\n", "poetry.lock": "[[package]\n"},
-        3,
-        "poetry.lock is not valid TOML",
+        0,
+        "poetry.lock cannot be read",
     ),
     ("malformed-spacepack-toml", {**BASE, "spacepack.toml": "space = [\n"}, 2, "spacepack.toml is not valid TOML"),
     ("invalid-color-metadata", {**BASE, "spacepack.toml": "[metadata]\ncolorFrom = 'mauve'\n"}, 2, "colorFrom"),

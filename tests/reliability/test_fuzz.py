@@ -17,7 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spacepack.check import check_project
-from spacepack.check.manifests import parse_pipfile, parse_poetry_lock, parse_pyproject, parse_uv_lock, resolve_closure
+from spacepack.check.formats.pipfile import parse_pipfile
+from spacepack.check.formats.poetry_lock import parse_poetry_lock
+from spacepack.check.formats.pyproject import parse_pyproject
+from spacepack.check.formats.uv_lock import parse_uv_lock
+from spacepack.check.manifests import resolve_closure
 from spacepack.config import load_settings
 from spacepack.errors import SpacepackError, UsageError
 from spacepack.push import collect_secrets

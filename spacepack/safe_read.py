@@ -1,0 +1,150 @@
+"""The one way spacepack reads a file of the user's project: link-safe, size-bounded, never blocking.
+
+Every file of a project is hostile input (see RELIABILITY.md). A project file is
+read only when it is a regular file inside the project: a link is followed only
+when its target is a regular file inside the project that may ship, FIFOs,
+sockets and devices are refused without being opened for reading (a FIFO
+named `.gitignore` would otherwise hang the read), and at most `max_bytes` are
+read (a link to `/dev/zero` cannot exhaust memory). A refused file gets a
+one-line reason instead of an exception, so callers can skip it with a note.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+# Manifests, templates, ignore files and READMEs are small; anything bigger is not a text file we need.
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """The bytes of a project file, or why they were not read (never both)."""
+
+    data: bytes | None
+    refused: str = ""  # one line: "a symlink to a file outside the project", "a FIFO", "over 2 MB"...
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def _target(root: Path, path: Path, may_follow: Callable[[str], bool] | None) -> tuple[Path | None, str]:
+    """The file to open for `path`: itself, or the in-project target of a link that may be followed."""
+    try:
+        lexical = Path(os.path.abspath(path))  # noqa: PTH100 - lexical on purpose: resolve() would follow the link
+        if not lexical.is_relative_to(root):
+            return None, "outside the project"
+        resolved = lexical.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None, "unreadable (a link loop or a bad name)"
+    if resolved == lexical:
+        return lexical, ""
+    if not resolved.is_relative_to(root):
+        return None, "a link to a file outside the project"
+    if may_follow is None:
+        return None, "a link (spacepack does not follow it)"
+    if not may_follow(resolved.relative_to(root).as_posix()):
+        return None, "a link to a file that never ships"
+    return resolved, ""
+
+
+def read_project_bytes(
+    root: Path,
+    path: Path | str,
+    *,
+    max_bytes: int = MAX_TEXT_BYTES,
+    may_follow: Callable[[str], bool] | None = None,
+) -> ReadResult:
+    """Read one file of the project, safely.
+
+    Args:
+        root: the project folder (resolved, absolute).
+        path: the file, absolute or relative to `root`.
+        max_bytes: a larger file is refused (nothing is read).
+        may_follow: given the posix path (relative to `root`) of a link's target,
+            whether that target may be read; None follows no link at all.
+    """
+    try:
+        root = Path(root).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return ReadResult(None, "the project folder is unreadable")
+    candidate = Path(path)
+    candidate = candidate if candidate.is_absolute() else root / candidate
+    target, refused = _target(root, candidate, may_follow)
+    if target is None:
+        return ReadResult(None, refused)
+    try:
+        descriptor = os.open(target, _OPEN_FLAGS)
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "a bad name"
+        return ReadResult(None, f"unreadable ({reason.lower()})")
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return ReadResult(None, _kind(info.st_mode))
+        if info.st_size > max_bytes:
+            return ReadResult(None, f"over {max_bytes // (1024 * 1024) or 1} MB")
+        os.set_blocking(descriptor, True)
+        chunks: list[bytes] = []
+        remaining = max_bytes + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except OSError as error:
+        return ReadResult(None, f"unreadable ({(error.strerror or 'error').lower()})")
+    finally:
+        os.close(descriptor)
+    data = b"".join(chunks)
+    if len(data) > max_bytes:  # grew while we read it
+        return ReadResult(None, f"over {max_bytes // (1024 * 1024) or 1} MB")
+    return ReadResult(data)
+
+
+def decode_text(data: bytes) -> str | None:
+    """Text from bytes: UTF-8 (a BOM stripped) or UTF-16 with a BOM; None for binary or another encoding."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def read_project_text(
+    root: Path,
+    path: Path | str,
+    *,
+    max_bytes: int = MAX_TEXT_BYTES,
+    may_follow: Callable[[str], bool] | None = None,
+) -> tuple[str | None, str]:
+    """Like `read_project_bytes`, decoded by `decode_text`: (text, "") or (None, why not)."""
+    result = read_project_bytes(root, path, max_bytes=max_bytes, may_follow=may_follow)
+    if result.data is None:
+        return None, result.refused
+    text = decode_text(result.data)
+    if text is None:
+        return None, "not UTF-8 text"
+    return text, ""
