@@ -197,6 +197,7 @@ def build_and_smoke(
     progress.say(
         f"built {built.id[7:19]} ({built.size / 1e6:.0f} MB) in {built.seconds:.1f} s as {', '.join(built.tags)}"
     )
+    _prove_imports(client, plan, built.tags[0], results, progress)
     if smoke is None:
         return built, None
     env = container_env(smoke.env_pairs, smoke.env_file, default_dotenv(plan), base=secrets)
@@ -228,6 +229,27 @@ def build_and_smoke(
     results["smoke"] = report.to_json()
     progress.smoke_report(report)
     return built, report
+
+
+def _prove_imports(client: DockerClient, plan: Plan, image: str, results: dict[str, Any], progress: Progress) -> None:
+    """The image, not check's guess, says whether the app's imports resolve.
+
+    Raises:
+        ImportsMissing: a module the app imports at import time is not in the image (exit code 5).
+    """
+    from spacepack.import_probe import ImportsMissing, app_imports, missing_lines, probe_imports
+
+    report = probe_imports(client, image, app_imports(plan), on_event=progress.say)
+    results["imports"] = report.to_json()
+    if report.warning:
+        progress.say(f"warning: {report.warning}")
+    for line in missing_lines(tuple(use for use in report.missing if use.in_function)):
+        progress.say(f"warning: {line}")
+    if report.fatal:
+        sources = [source.path for source in plan.dependencies.sources if source.path]
+        raise ImportsMissing(report, sources[0] if sources else "requirements.txt")
+    if report.checked:
+        progress.say(f"the image has all {len(report.checked)} imported module(s) ({report.seconds:.1f} s)")
 
 
 # --- push, wait, probe -----------------------------------------------------------------------

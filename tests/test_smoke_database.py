@@ -106,3 +106,35 @@ def test_a_given_url_is_injected_and_no_sidecar_starts(docker_client, fault_imag
     assert report.verdict == "healthy"
     assert "pw-secret-123" not in str(report.to_json())
     assert ours(docker_client) == ([], [])
+
+
+def test_build_starts_postgres_for_an_app_that_needs_it(docker_client, docker_cleanup, tmp_path, capsys, monkeypatch):
+    import json
+    import uuid
+
+    from spacepack.cli import main
+    from tests.fault_apps import POSTGRES_APP
+    from tests.helpers import build_file_tree
+
+    project = build_file_tree(
+        tmp_path / "p",
+        {
+            "main.py": POSTGRES_APP,
+            "requirements.txt": "fastapi\nuvicorn\nsqlalchemy==2.0.36\nasyncpg==0.30.0\n",
+        },
+        dedent=False,
+    )
+    monkeypatch.chdir(tmp_path)
+    tag = f"spacepack-test/needs-postgres-{uuid.uuid4().hex[:8]}:test"
+    docker_cleanup["images"].append(tag)
+    with pytest.raises(SystemExit) as exited:
+        main(["build", str(project), "--tag", tag, "--json"])
+    captured = capsys.readouterr()
+    assert exited.value.code in (0, None), captured.err
+    assert "starting a throwaway Postgres (postgres:15-alpine) as 'db' for DATABASE_URL" in captured.err
+    assert "the image has all 2 imported module(s)" in captured.err
+    document = json.loads(captured.out)
+    assert document["smoke"]["verdict"] == "healthy"
+    assert document["smoke"]["database"]["scheme"] == "postgresql+asyncpg"
+    assert "spacepack:" not in captured.out + captured.err  # the URL's credentials never show
+    assert ours(docker_client) == ([], [])
