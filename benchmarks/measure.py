@@ -25,7 +25,7 @@ from docker import utils as docker_utils
 from docker.api.build import process_dockerfile
 
 import spacepack.smoke as smoke_module
-from spacepack.build import DEFAULT_PLATFORM, build_image
+from spacepack.build import DEFAULT_PLATFORM, BuildOptions, build_image
 from spacepack.smoke import SmokeOptions, run_smoke
 
 BENCH_LABEL = "dev.spacepack.bench"
@@ -171,7 +171,9 @@ def build_spacepack(
 ) -> tuple[float, str, int]:
     """Build a rendered context with spacepack's build_image; seconds, image id, size."""
     started = time.perf_counter()
-    built = build_image(client, context_dir, tags=(tag,), labels=LABELS, nocache=nocache, log_path=log_path)
+    built = build_image(
+        client, context_dir, tags=(tag,), labels=LABELS, options=BuildOptions(no_cache=nocache), log_path=log_path
+    )
     seconds = time.perf_counter() - started
     ledger.add_image(client, built.id)
     return seconds, built.id, built.size

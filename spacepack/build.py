@@ -27,6 +27,7 @@ from spacepack import __version__, engine
 from spacepack.envfile import parse_pairs
 from spacepack.errors import BuildFailed, EngineUnavailable
 from spacepack.git import git
+from spacepack.interrupts import deferred_interrupts
 from spacepack.masking import Masker
 from spacepack.paths import safe_output_dir, shown
 from spacepack.plan import image_repository
@@ -282,16 +283,42 @@ def new_log_path(project_dir: Path, now: datetime | None = None) -> Path:
 # --- the build --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: the build flags of `build` and `release`.
+
+    Attributes:
+        tag: the image's name:tag (None: `spacepack/<project>:<version>` and `:latest`).
+        no_cache: do not reuse cached layers.
+        pull: try to pull a newer base image first.
+        build_args: `--build-arg` values; they are masked in the log file.
+        platform: the target platform; Spaces run `linux/amd64`.
+    """
+
+    tag: str | None = None
+    no_cache: bool = False
+    pull: bool = False
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    platform: str | None = DEFAULT_PLATFORM
+
+
+@dataclass(frozen=True)
+class _Stream:
+    """Where one build's events go: the parser, the log file (masked) and the display."""
+
+    parser: BuildLogParser
+    log_path: Path
+    mask: Masker
+    emit: Callable[[BuildProgress], None]
+
+
 def build_image(
     client: engine.DockerClient,
     context_dir: Path,
     *,
     tags: Iterable[str],
     labels: Mapping[str, str] | None = None,
-    nocache: bool = False,
-    pull: bool = False,
-    buildargs: Mapping[str, str] | None = None,
-    platform: str | None = DEFAULT_PLATFORM,
+    options: BuildOptions | None = None,
     log_path: Path,
     on_event: Callable[[BuildProgress], None] | None = None,
     masker: Masker | None = None,
@@ -303,10 +330,7 @@ def build_image(
         context_dir: the rendered build context.
         tags: every `repository:tag` the image gets; the first is built, the rest tagged.
         labels: image labels (see `oci_labels`).
-        nocache: do not reuse cached layers.
-        pull: try to pull a newer base image first.
-        buildargs: `--build-arg` values; they are masked in the log file.
-        platform: the target platform; Spaces run `linux/amd64`.
+        options: no-cache, pull, build args and platform (`tag` is read by `image_names`, not here).
         log_path: where the full (masked) build log is written.
         on_event: called with each `BuildProgress`, for a live display.
         masker: masks secret values in the log and the failure report.
@@ -319,41 +343,41 @@ def build_image(
         EngineUnavailable: when the engine refuses the build request.
     """
     tags = tuple(tags)
+    options = options or BuildOptions()
     if not tags:
         raise BuildFailed("no tag to give the image", hint="pass --tag or let spacepack name it")
     if not (context_dir / "Dockerfile").is_file():
         raise BuildFailed(f"no Dockerfile in {context_dir}", hint="run `spacepack render` first")
-    if not pull:
+    if not options.pull:
         _require_base_images(client, (context_dir / "Dockerfile").read_text(encoding="utf-8", errors="replace"))
     mask = masker or Masker()
-    mask.add((buildargs or {}).values())
-    parser = BuildLogParser()
-    emit = on_event or (lambda _progress: None)
+    mask.add(options.build_args.values())
+    stream = _Stream(BuildLogParser(), log_path, mask, on_event or (lambda _progress: None))
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     replaced = {engine.image_id(client, tag) for tag in tags} - {None}
     try:
-        image_id = _build(
-            client, context_dir, tags, labels, nocache, pull, buildargs, platform, log_path, parser, mask, emit
-        )
+        image_id = _build(client, context_dir, tags, labels or {}, options, stream)
     except BaseException:
         # A failed, interrupted or cut-off build leaves the images of its finished steps
-        # (legacy builder cache) untagged: remove them, so nothing dangles.
-        engine.remove_untagged(client, reversed(parser.layers), retry_seconds=5.0)
+        # (legacy builder cache) untagged: remove them, so nothing dangles. A second
+        # Ctrl-C waits for this cleanup instead of cutting it short.
+        with deferred_interrupts():
+            engine.remove_untagged(client, reversed(stream.parser.layers), retry_seconds=5.0)
         raise
     # Tags that moved to the new image leave their old image dangling: remove it if unused.
     engine.remove_untagged(client, (old for old in replaced if old and old != engine.image_id(client, image_id)))
     attrs = engine.image_attrs(client, image_id)
     if attrs is None:
         raise EngineUnavailable(f"the engine built {image_id} but does not find it", hint="retry the build")
-    emit(parser.done())
+    stream.emit(stream.parser.done())
     return BuiltImage(
         id=str(attrs.get("Id", image_id)),
         tags=tags,
         size=int(attrs.get("Size", 0)),
         seconds=time.monotonic() - started,
         log_path=log_path,
-        platform=platform,
+        platform=options.platform,
         labels=dict(labels or {}),
     )
 
@@ -362,30 +386,25 @@ def _build(
     client: engine.DockerClient,
     context_dir: Path,
     tags: tuple[str, ...],
-    labels: Mapping[str, str] | None,
-    nocache: bool,
-    pull: bool,
-    buildargs: Mapping[str, str] | None,
-    platform: str | None,
-    log_path: Path,
-    parser: BuildLogParser,
-    mask: Masker,
-    emit: Callable[[BuildProgress], None],
+    labels: Mapping[str, str],
+    options: BuildOptions,
+    stream: _Stream,
 ) -> str:
     """Run the build, log it, tag the image; its id."""
-    with log_path.open("w", encoding="utf-8") as log:
+    parser, mask = stream.parser, stream.mask
+    with stream.log_path.open("w", encoding="utf-8") as log:
         log.write(f"# spacepack {__version__} build of {context_dir.name} as {', '.join(tags)}\n")
         events = engine.stream_build(
             client,
             str(context_dir),
             tag=tags[0],
-            labels=labels or {},
-            nocache=nocache,
-            pull=pull,
-            buildargs=buildargs or {},
-            platform=platform,
+            labels=labels,
+            nocache=options.no_cache,
+            pull=options.pull,
+            buildargs=options.build_args,
+            platform=options.platform,
         )
-        _consume(events, parser, log, mask, emit)
+        _consume(events, parser, log, mask, stream.emit)
     if parser.error is not None or parser.image_id is None:
         raise BuildStepFailed(
             BuildFailure(
@@ -394,7 +413,7 @@ def _build(
                 command=mask(parser.command),
                 error=mask(parser.error or "the engine ended the build without an image"),
                 output_tail=tuple(mask(line) for line in parser.tail),
-                log_path=log_path,
+                log_path=stream.log_path,
             )
         )
     image_id = parser.image_id

@@ -84,10 +84,12 @@ class DatabaseNeed:
 
     @property
     def wants_sidecar(self) -> bool:
-        """The guess: start Postgres when the app needs a database URL and Postgres is its database."""
-        if not self.names:
+        """The guess: start Postgres when the app cannot start without a database value it was not given."""
+        # A variable with a default (a SQLite file, say) means the app starts without one: a wrong guess
+        # must never stop a working app, so Postgres is only started for a value the app cannot do without.
+        if not self.names or not self.required:
             return False
-        return self.postgres or (self.required and bool(self.url_vars) and not self.other_driver)
+        return self.postgres or (bool(self.url_vars) and not self.other_driver)
 
 
 DatabaseMode = Literal["auto", "postgres", "none", "url"]
@@ -150,6 +152,9 @@ def _scheme(packages: set[str]) -> str:
         return "postgresql+psycopg"
     if "pg8000" in packages and orm:
         return "postgresql+pg8000"
+    # SQLAlchemy 2.1 made psycopg 3 the default of postgresql://: name psycopg2 when it is the driver.
+    if packages & {"psycopg2", "psycopg2-binary"} and orm:
+        return "postgresql+psycopg2"
     return "postgresql"
 
 

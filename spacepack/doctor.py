@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from spacepack.check.secrets_scan import redact_url_credentials
 from spacepack.config import Settings
 from spacepack.errors import SpacepackError
 
@@ -113,7 +114,7 @@ def run_doctor(
             needed_for_build=False,
         )
     )
-    endpoint = hub.hub_endpoint(environ)
+    endpoint = redact_url_credentials(hub.hub_endpoint(environ))  # HF_ENDPOINT may carry user:password@
     checks.append(DoctorCheck("hub endpoint", True, endpoint, needed_for_build=False))
     return DoctorReport(
         checks=tuple(checks),

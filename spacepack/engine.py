@@ -18,7 +18,7 @@ import docker.errors
 import requests
 import urllib3
 
-from spacepack.errors import EngineUnavailable, UsageError
+from spacepack.errors import BuildFailed, EngineUnavailable, SpacepackError, UsageError
 
 # The SDK ships no type hints, so the alias is Any to mypy; it still names the intent.
 DockerClient: TypeAlias = docker.DockerClient
@@ -133,12 +133,18 @@ def stream_build(
             forcerm=True,
             decode=True,
         )
+    except docker.errors.APIError as error:
+        raise _refused_build(error) from error
     except docker.errors.DockerException as error:
         raise EngineUnavailable(
             f"the engine refused the build: {error}", hint="check the engine with `spacepack doctor`"
         ) from error
     try:
         yield from events
+    except docker.errors.APIError as error:
+        # The engine answered: it refused the build itself (a Dockerfile syntax error, a bad
+        # context), which is a build failure (exit 5), not a broken connection (exit 4).
+        raise _refused_build(error) from error
     except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
         raise EngineUnavailable(
             f"the connection to the Docker engine broke during the build ({type(error).__name__})",
@@ -150,6 +156,16 @@ def stream_build(
         close = getattr(events, "close", None)
         if close is not None:
             close()
+
+
+def _refused_build(error: docker.errors.APIError) -> SpacepackError:
+    if error.response is None or error.status_code is None or error.status_code >= 500 and not error.explanation:
+        return EngineUnavailable(
+            f"the engine failed the build request ({type(error).__name__})",
+            hint="check the engine with `spacepack doctor`, then build again",
+        )
+    reason = " ".join(str(error.explanation or error).split())[:300]
+    return BuildFailed(f"the engine refused the build: {reason}", hint="fix the Dockerfile (or its template)")
 
 
 def tag_image(client: DockerClient, image_id: str, reference: str) -> None:

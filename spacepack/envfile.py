@@ -6,10 +6,13 @@ more than the first 4 characters of what the user typed.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from spacepack.errors import UsageError
+from spacepack.paths import printable, shown
+from spacepack.safe_read import read_regular_file
 
 
 def _start(text: str) -> str:
@@ -51,13 +54,19 @@ def read_env_file(path: Path, flag: str, *, strict: bool = False) -> dict[str, s
     from dotenv import dotenv_values
 
     if not path.is_file():
-        raise UsageError(f"{flag} {path}: no such file", hint="give the path of a NAME=VALUE file")
+        raise UsageError(f"{flag} {shown(path)}: no such file", hint="give the path of a NAME=VALUE file")
+    # Bounded, and never a FIFO or a device: a project's `.env` is hostile input too.
+    result = read_regular_file(path)
     try:
+        if result.data is None:
+            raise OSError(result.refused)
+        text = result.data.decode("utf-8-sig")
         # No ${VAR} interpolation: the file's values are passed on as written, like `docker run --env-file`.
-        values = dotenv_values(path, encoding="utf-8", interpolate=False)
+        values = dotenv_values(stream=io.StringIO(text), interpolate=False)
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(
-            f"{flag} {path.name}: cannot read it ({type(error).__name__})", hint="save it as UTF-8 NAME=VALUE lines"
+            f"{flag} {printable(path.name)}: cannot read it ({type(error).__name__})",
+            hint="save it as a UTF-8 file of NAME=VALUE lines (under 2 MB)",
         ) from None
     if strict:
         for name, value in values.items():

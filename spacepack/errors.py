@@ -8,6 +8,7 @@ wrong; `hint` says how to fix it. Neither ever holds a secret's value.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any, Protocol, runtime_checkable
 
 
 class ExitCode(IntEnum):
@@ -34,7 +35,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.INTERNAL: "a bug in spacepack (re-run with --debug and report the traceback)",
     ExitCode.USAGE: "bad input: a flag, a path, the config file or Space metadata is invalid",
-    ExitCode.CHECK_FAILED: "`check` found error findings (hardcoded secret, undeclared import, no app...)",
+    ExitCode.CHECK_FAILED: "`check` found error findings (hardcoded secret, undeclared import, no app...), "
+    "or the dependencies do not resolve",
     ExitCode.ENGINE_UNAVAILABLE: "no Docker engine answers, or the base image is missing",
     ExitCode.BUILD_FAILED: "the image build failed",
     ExitCode.SMOKE_FAILED: "the container did not start, answer on $PORT, or pass its checks",
@@ -49,6 +51,13 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
 }
 
 
+@runtime_checkable
+class Result(Protocol):
+    """A command's result value: what `--json` prints (never a secret)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 class SpacepackError(Exception):
     """Base class of every error spacepack reports to a user."""
 
@@ -60,6 +69,17 @@ class SpacepackError(Exception):
         self.hint = hint
         # Lines shown before the message (e.g. each error finding and its fix); never secret values.
         self.details = details
+        # What the stopped command had done when this was raised (its --json document says it).
+        self.result: Result | None = None
+
+    def with_result(self, result: Result) -> SpacepackError:
+        """Attach the partial result of the command this error stops; returns self, to re-raise."""
+        self.result = result
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        """The failure fields of a --json document (never a secret)."""
+        return {"status": "failed", "error": self.message, "hint": self.hint, "exit_code": int(self.exit_code)}
 
     def __str__(self) -> str:
         return self.message
@@ -87,6 +107,12 @@ class RenderError(SpacepackError):
 
 class CheckFailed(SpacepackError):
     """`check` produced error findings; the pipeline stops before building."""
+
+    exit_code = ExitCode.CHECK_FAILED
+
+
+class ResolveFailed(SpacepackError):
+    """The dependencies do not resolve for the target Python and platform (a conflict in the project)."""
 
     exit_code = ExitCode.CHECK_FAILED
 

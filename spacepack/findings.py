@@ -112,7 +112,7 @@ CODES: tuple[Code, ...] = (
         "a local-path or editable requirement is skipped",
         "publish it, or vendor it into the backend",
     ),
-    Code("SP208", "error", "a manifest or lock file cannot be read", "fix its syntax"),
+    Code("SP208", "error", "a manifest (requirements file, pyproject.toml, Pipfile) cannot be read", "fix its syntax"),
     Code("SP209", "error", "a `-r`/`-c` include names a missing file", "fix the path"),
     Code("SP210", "warning", "an unknown pip option is ignored", "remove it"),
     Code(
@@ -157,6 +157,13 @@ CODES: tuple[Code, ...] = (
         "warning",
         "a `.env` file exists; it never ships",
         "set its names as Space secrets (`push --secret`, `--secrets-from`)",
+    ),
+    Code(
+        "SP314",
+        "error",
+        "a dependency manifest carries credentials (an index or package URL with `user:password` or a token); "
+        "the line is left out and never printed",
+        "remove them and rotate them; see [Private package indexes](#private-package-indexes)",
     ),
     Code(
         "SP320",

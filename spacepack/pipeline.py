@@ -2,34 +2,36 @@
 
 Each stage is a function of its own module (`check`, `render`, `build`,
 `smoke`, `hub`); this module strings them together for the `build`, `push`
-and `release` commands. It never prints: progress goes to a `Progress`
-object the caller passes in, and results go into a `results` dict as they
-come, so a caller can report one JSON document whether a stage succeeded or
-raised.
+and `release` commands, and for a library user. It never prints: progress
+goes to a `Progress` object the caller passes in. Each composed step returns
+a typed result value; when a stage fails, its error is raised carrying the
+partial result (`SpacepackError.result`), so a caller can report what was done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from spacepack.build import BuildFailure, BuildOptions, BuiltImage
 from spacepack.check import check_project
-from spacepack.config import Settings
-from spacepack.envfile import container_env
-from spacepack.errors import CheckFailed, ExitCode, SpaceFailed
+from spacepack.config import Settings, load_settings
+from spacepack.errors import CheckFailed, ExitCode, SpaceFailed, SpacepackError, UsageError
+from spacepack.import_probe import ImportReport, ImportsMissing
 from spacepack.masking import Masker
 from spacepack.paths import shown
 from spacepack.plan import Plan
+from spacepack.push import PushReport
 from spacepack.render import Context, render_context
 from spacepack.render.dockerfile import app_port
+from spacepack.smoke import HEALTH_PATH_LABEL, SmokeOptions, SmokeReport
 
 if TYPE_CHECKING:
-    from spacepack.build import BuildProgress, BuiltImage
+    from spacepack.build import BuildProgress
     from spacepack.engine import DockerClient
-    from spacepack.push import PushReport
-    from spacepack.smoke import SmokeReport
+    from spacepack.push import SpaceReport
 
 
 class Progress(Protocol):
@@ -49,25 +51,6 @@ class Progress(Protocol):
 
     def space_stage(self, stage: str, elapsed: float) -> None:
         """The Space's runtime stage changed."""
-
-
-class QuietProgress:
-    """A `Progress` that reports nothing."""
-
-    def say(self, line: str) -> None:
-        """Ignore the line."""
-
-    def build_event(self, event: BuildProgress) -> None:
-        """Ignore the event."""
-
-    def smoke_report(self, report: SmokeReport) -> None:
-        """Ignore the report."""
-
-    def push_report(self, report: PushReport) -> None:
-        """Ignore the report."""
-
-    def space_stage(self, stage: str, elapsed: float) -> None:
-        """Ignore the stage."""
 
 
 # --- check and render ------------------------------------------------------------------------
@@ -108,30 +91,6 @@ def check_and_render(
 # --- build and smoke -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BuildOptions:
-    """How to build: `build` and `release` flags."""
-
-    tag: str | None = None
-    no_cache: bool = False
-    pull: bool = False
-    build_args: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SmokeChoices:
-    """How to smoke-test the image: `build` and `release` flags (None health = the detected path)."""
-
-    port: int | None = None
-    health: str | None = None
-    env_pairs: tuple[str, ...] = ()
-    env_file: Path | None = None
-    timeout: float = 60.0
-    expect_status: int | None = None
-    expect_json: Mapping[str, str] = field(default_factory=dict)
-    checks: tuple[str, ...] = ()
-
-
 def default_dotenv(plan: Plan) -> Path | None:
     """The project's `.env` (at its root, else in the backend folder): the local stand-in for Space secrets."""
     for folder in (plan.root, plan.backend_path):
@@ -141,40 +100,89 @@ def default_dotenv(plan: Plan) -> Path | None:
     return None
 
 
+@dataclass(frozen=True)
+class ImageOptions:
+    """How to build and smoke-test the image: the `build` and `release` flags, as one value.
+
+    `smoke` None skips the smoke test (`--no-smoke`).
+    """
+
+    build: BuildOptions = field(default_factory=BuildOptions)
+    smoke: SmokeOptions | None = field(default_factory=SmokeOptions)
+
+    def resolve(self, plan: Plan, settings: Settings, secrets: Mapping[str, str] | None = None) -> ImageOptions:
+        """Fill in what the plan decides: the health path, app_port, the container env, the required variables.
+
+        `secrets` (what the Space will inject) reach the smoke container below `.env`,
+        `--env-file` and `--env`. Every other option passes through as given.
+
+        Raises:
+            UsageError: a malformed --env, an unreadable env file.
+        """
+        if self.smoke is None:
+            return self
+        smoke = replace(
+            self.smoke.with_env(default_dotenv(plan), base=secrets),
+            health_path=self.smoke.health_path or plan.health_path,
+            app_port=app_port(settings),
+            required_env=(*self.smoke.required_env, *(e.name for e in plan.env if e.required and e.at_import)),
+        )
+        return replace(self, smoke=smoke)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What `build_and_smoke` made: the image, the smoke report, or where the build failed."""
+
+    image: BuiltImage | None = None
+    smoke: SmokeReport | None = None
+    build_failure: BuildFailure | None = None
+    imports: ImportReport | None = None  # the image's answer on the app's imports
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "image": self.image.to_json() if self.image else None,
+            "smoke": self.smoke.to_json() if self.smoke else None,
+        }
+        if self.imports is not None:
+            document["imports"] = self.imports.to_json()
+        if self.build_failure is not None:
+            document["build_failure"] = self.build_failure.to_json()
+        return document
+
+
 def build_and_smoke(
     client: DockerClient,
     settings: Settings,
     plan: Plan,
     context: Context,
-    build: BuildOptions,
-    smoke: SmokeChoices | None,
+    options: ImageOptions,
     *,
-    results: dict[str, Any],
     progress: Progress,
     secrets: Mapping[str, str] | None = None,
-) -> tuple[BuiltImage, SmokeReport | None]:
-    """Build the rendered context, then (unless `smoke` is None) smoke-test the image.
+) -> BuildResult:
+    """Build the rendered context, then (unless `options.smoke` is None) smoke-test the image.
 
     Args:
         client: from `engine.get_docker_client()`.
         settings: the project's settings.
         plan: from `check_project`.
         context: from `render_context`.
-        build: build flags.
-        smoke: smoke flags, or None to skip the smoke test.
-        results: filled with `image` and `smoke` (or `build_failure`) as they come.
+        options: build and smoke options, as given (resolved here against the plan).
         progress: where progress goes.
         secrets: values the Space will inject at run time; the smoke container gets them
             too (below `.env`, `--env-file` and `--env`), and they are masked everywhere.
 
     Raises:
-        BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, after `results` got what was seen.
+        BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, carrying the `BuildResult` so far.
     """
     from spacepack.build import BuildStepFailed, build_image, image_names, new_log_path
-    from spacepack.database import DatabaseChoice, choose_database, guess_database
-    from spacepack.smoke import SmokeOptions, SmokeTestFailed, run_smoke
+    from spacepack.database import choose_database, guess_database
+    from spacepack.smoke import SmokeTestFailed, run_smoke
 
-    tags, labels = image_names(plan.project_name, settings.project_dir, context.path, build.tag, settings.space)
+    resolved = options.resolve(plan, settings, secrets)
+    tags, labels = image_names(plan.project_name, settings.project_dir, context.path, options.build.tag, settings.space)
+    labels[HEALTH_PATH_LABEL] = plan.health_path
     log_path = new_log_path(settings.project_dir)
     progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
     try:
@@ -183,64 +191,55 @@ def build_and_smoke(
             context.path,
             tags=tags,
             labels=labels,
-            nocache=build.no_cache,
-            pull=build.pull,
-            buildargs=build.build_args,
+            options=options.build,
             log_path=log_path,
             on_event=progress.build_event,
-            masker=Masker([*build.build_args.values(), *(secrets or {}).values()]),
+            masker=Masker([*options.build.build_args.values(), *(secrets or {}).values()]),
         )
     except BuildStepFailed as failed:
-        results["build_failure"] = failed.failure.to_json()
-        raise
-    results["image"] = built.to_json()
+        raise failed.with_result(BuildResult(build_failure=failed.failure)) from None
+    result = BuildResult(image=built)
     progress.say(
         f"built {built.id[7:19]} ({built.size / 1e6:.0f} MB) in {built.seconds:.1f} s as {', '.join(built.tags)}"
     )
-    _prove_imports(client, plan, built.tags[0], results, progress)
-    if smoke is None:
-        return built, None
-    env = container_env(smoke.env_pairs, smoke.env_file, default_dotenv(plan), base=secrets)
-    database = choose_database(guess_database(plan), DatabaseChoice(), env, settings.postgres_image)
-    options = SmokeOptions(
-        health_path=smoke.health or plan.health_path,
-        port=smoke.port,
-        app_port=app_port(settings),
-        env=env,
-        timeout=smoke.timeout,
-        expect_status=smoke.expect_status,
-        expect_json=smoke.expect_json,
-        checks=smoke.checks,
-        required_env=tuple(e.name for e in plan.env if e.required and e.at_import),
-    )
+    try:
+        imports = _prove_imports(client, plan, built.tags[0], progress)
+    except ImportsMissing as missing:
+        raise missing.with_result(replace(result, imports=missing.report)) from None
+    result = replace(result, imports=imports)
+    if resolved.smoke is None:
+        return result
+    smoke = resolved.smoke
+    need = guess_database(plan)
+    given = any(name in smoke.env for name in need.names)
+    database = choose_database(need, smoke.database, smoke.env, settings.postgres_image)
+    if database is None and need.postgres and need.names and smoke.database.mode == "auto" and not given:
+        progress.say(
+            f"{need.names[0]} has a default, so no throwaway Postgres is started "
+            "(pass --database postgres to smoke-test against Postgres)"
+        )
+    # A health path nobody gave is check's guess: a 404 on it is confirmed against the app's routes.
+    guessed = options.smoke is not None and options.smoke.health_path is None and settings.health_path is None
     try:
         report = run_smoke(
-            client,
-            built.tags[0],
-            options,
-            on_event=progress.say,
-            database=database,
-            health_guessed=smoke.health is None and settings.health_path is None,
+            client, built.tags[0], smoke, on_event=progress.say, database=database, health_guessed=guessed
         )
     except SmokeTestFailed as failed:
-        results["smoke"] = failed.report.to_json()
         progress.smoke_report(failed.report)
-        raise
-    results["smoke"] = report.to_json()
+        raise failed.with_result(replace(result, smoke=failed.report)) from None
     progress.smoke_report(report)
-    return built, report
+    return replace(result, smoke=report)
 
 
-def _prove_imports(client: DockerClient, plan: Plan, image: str, results: dict[str, Any], progress: Progress) -> None:
+def _prove_imports(client: DockerClient, plan: Plan, image: str, progress: Progress) -> ImportReport:
     """The image, not check's guess, says whether the app's imports resolve.
 
     Raises:
         ImportsMissing: a module the app imports at import time is not in the image (exit code 5).
     """
-    from spacepack.import_probe import ImportsMissing, app_imports, missing_lines, probe_imports
+    from spacepack.import_probe import app_imports, missing_lines, probe_imports
 
     report = probe_imports(client, image, app_imports(plan), on_event=progress.say)
-    results["imports"] = report.to_json()
     if report.warning:
         progress.say(f"warning: {report.warning}")
     for line in missing_lines(tuple(use for use in report.missing if use.in_function)):
@@ -248,8 +247,9 @@ def _prove_imports(client: DockerClient, plan: Plan, image: str, results: dict[s
     if report.fatal:
         sources = [source.path for source in plan.dependencies.sources if source.path]
         raise ImportsMissing(report, sources[0] if sources else "requirements.txt")
-    if report.checked:
+    if report.checked and not report.missing:
         progress.say(f"the image has all {len(report.checked)} imported module(s) ({report.seconds:.1f} s)")
+    return report
 
 
 # --- push, wait, probe -----------------------------------------------------------------------
@@ -264,6 +264,17 @@ class PushTarget:
     token_source: str | None
     secrets: Mapping[str, str]
     variables: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class PushChoices:
+    """The push flags that name a token, secrets, variables and the commit message (values never shown)."""
+
+    token: str | None = None
+    secret_names: tuple[str, ...] = ()
+    secrets_from: Path | None = None
+    var_pairs: tuple[str, ...] = ()
+    message: str | None = None
 
 
 def resolve_push_target(
@@ -283,7 +294,6 @@ def resolve_push_target(
         AuthError: no token (unless `need_token` is False, for an offline dry run).
     """
     from spacepack import hub
-    from spacepack.errors import UsageError
     from spacepack.push import collect_secrets, parse_variables
 
     if not settings.space:
@@ -308,6 +318,27 @@ class WaitOptions:
     probe_base_url: str | None = None  # default: the Space's own https://<owner>-<name>.hf.space
 
 
+@dataclass(frozen=True)
+class PushResult:
+    """What a push did, and (when the Space failed after it) the stage it ended in, with its log tail."""
+
+    report: PushReport
+    failed_space_stage: str | None = None
+    space_error: str = ""
+    log_tail: tuple[str, ...] = ()
+
+    @property
+    def space(self) -> SpaceReport | None:
+        return self.report.space
+
+    def to_json(self) -> dict[str, Any]:
+        document = self.report.to_json()
+        if self.failed_space_stage is not None:
+            # `stage` is the Space's runtime stage, as in the report's own `stage`.
+            document.update(stage=self.failed_space_stage, error=self.space_error, log_tail=list(self.log_tail))
+        return document
+
+
 def push_and_wait(
     target: PushTarget,
     settings: Settings,
@@ -317,23 +348,19 @@ def push_and_wait(
     message: str | None,
     dry_run: bool,
     wait: WaitOptions,
-    results: dict[str, Any],
     progress: Progress,
-    api_factory: Callable[[str], Any] | None = None,
-) -> PushReport:
+) -> PushResult:
     """Push the rendered context, then (with `wait.wait`) follow the Space to RUNNING and probe it.
 
     Raises:
         UsageError, AuthError, PlanOrQuotaError, HubError: from the push.
         SpaceFailed: the Space ended in an error stage, or RUNNING but the probe failed.
         WaitTimeout: not RUNNING in time.
+        Errors after the commit carry the `PushResult` so far.
     """
-    from dataclasses import replace
-
     from spacepack import hub
 
-    make_api = api_factory or hub.get_hf_api
-    api = make_api(target.token) if target.token else None
+    api = hub.get_hf_api(target.token) if target.token else None
     report = hub.push_context(
         api,
         target.space_id,
@@ -346,10 +373,9 @@ def push_and_wait(
         secrets=target.secrets,
         variables=target.variables,
     )
-    results.update(report.to_json())
     progress.push_report(report)
     if not wait.wait or dry_run or api is None:
-        return report
+        return PushResult(report)
     progress.say(f"waiting for {target.space_id} to be RUNNING (up to {wait.timeout:g} s)")
     try:
         space_report = hub.wait_for_space(
@@ -363,10 +389,10 @@ def push_and_wait(
             mask=Masker(target.secrets.values()),
         )
     except hub.SpaceStageError as error:
-        results.update({"stage": error.stage, "error": error.message, "log_tail": list(error.log_tail)})
-        raise
-    report = replace(report, space=space_report)
-    results.update(report.to_json())
+        raise error.with_result(PushResult(report, error.stage, error.message, error.log_tail)) from None
+    except SpacepackError as error:
+        raise error.with_result(PushResult(report)) from None
+    result = PushResult(replace(report, space=space_report))
     probe = space_report.probe
     progress.say(f"RUNNING after {space_report.seconds:.1f} s: {space_report.app_url}")
     if probe is not None:
@@ -376,72 +402,233 @@ def push_and_wait(
                 f"the Space is RUNNING but GET {plan.health_path} answered {probe.status or probe.error}",
                 hint="check the run logs on the Space page; reproduce locally with `spacepack smoke`",
                 exit_code=ExitCode.SPACE_RUNTIME_ERROR,
-            )
-    return report
+            ).with_result(result)
+    return result
 
 
 # --- release -----------------------------------------------------------------------------------
+
+ReleaseStage = Literal["check", "render", "build", "push"]
+ReleaseStatus = Literal["released", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class ReleaseOptions:
+    """How to release: the image options, the push choices, the wait, and `--force`."""
+
+    image: ImageOptions = field(default_factory=ImageOptions)
+    push: PushChoices = field(default_factory=PushChoices)
+    wait: WaitOptions = field(default_factory=lambda: WaitOptions(wait=True))
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    """One target's release: each stage's result as far as it got, and the stage that failed.
+
+    `failed_stage` is None when released, skipped, or stopped before `check`
+    (bad settings or Space id); `error` is the error that stopped it.
+    """
+
+    target: str | None
+    space_id: str | None
+    status: ReleaseStatus
+    failed_stage: ReleaseStage | None = None
+    check: Plan | None = None
+    image: BuiltImage | None = None
+    build_failure: BuildFailure | None = None
+    smoke: SmokeReport | None = None
+    push: PushResult | None = None
+    error: SpacepackError | None = None
+
+    @property
+    def space(self) -> SpaceReport | None:
+        """The running Space as the wait saw it (None without a wait)."""
+        return self.push.space if self.push else None
+
+    def to_json(self) -> dict[str, Any]:
+        report = self.push.report if self.push else None
+        space = self.space
+        document: dict[str, Any] = {
+            "target": self.target,
+            "status": self.status,
+            "space": self.space_id,
+            "failed_stage": self.failed_stage,
+            "entry": self.check.entry if self.check else None,
+            "image": self.image.to_json() if self.image else None,
+            "image_ref": self.image.tags[0] if self.image else None,
+            "smoke": self.smoke.to_json() if self.smoke else None,
+            "push": self.push.to_json() if self.push else None,
+            "commit_url": report.commit_url if report else None,
+            "probe": space.probe.to_json() if space and space.probe else None,
+        }
+        if self.build_failure is not None:
+            document["build_failure"] = self.build_failure.to_json()
+        if self.error is not None:
+            document.update(self.error.to_json())
+        elif self.status == "released":
+            document["exit_code"] = 0
+        return document
 
 
 def release(
     settings: Settings,
     target: PushTarget,
+    options: ReleaseOptions,
     *,
-    build: BuildOptions,
-    smoke: SmokeChoices | None,
-    wait: WaitOptions,
-    message: str | None,
-    force: bool,
+    name: str | None = None,
     connect_docker: Callable[[], DockerClient],
-    results: dict[str, Any],
     progress: Progress,
-) -> None:
+) -> ReleaseResult:
     """Release one Space: check, render, build, smoke, push, wait for RUNNING, probe; stop at the first failure.
 
-    `results["stage"]` says where it got to (`check`, `render`, `build`, `push`,
-    then `done`); the other keys hold each stage's result as it comes.
+    Args:
+        settings: the project's settings (for target `name`, if any).
+        target: from `resolve_push_target`.
+        options: image, push, wait and force options.
+        name: the config target released, for the result.
+        connect_docker: makes a Docker client (`engine.get_docker_client`).
+        progress: where progress goes.
 
     Raises:
-        SpacepackError: the first stage's error, with its exit code.
+        SpacepackError: the first stage's error, with its exit code, carrying the failed `ReleaseResult`.
     """
     from spacepack import hub
 
-    results.update(stage="check", space=target.space_id)
-    # A bad or read-only token fails here, before minutes of building.
-    if target.token is not None:
-        hub.check_write_access(hub.get_hf_api(target.token), target.space_id)
-    plan = check_project(settings)
-    results["entry"] = plan.entry
-    stop_on_errors(plan, force, progress)
-    results["stage"] = "render"
-    context = render_context(plan, settings)
-    progress.say(f"[{target.space_id}] rendered {len(context.files)} files into {shown(context.path)}")
-    results["stage"] = "build"
-    client = connect_docker()
+    result = ReleaseResult(name, target.space_id, "released")
+    stage: ReleaseStage = "check"
     try:
-        built, _ = build_and_smoke(
-            client, settings, plan, context, build, smoke, results=results, progress=progress, secrets=target.secrets
-        )
-    finally:
-        client.close()
-    results["image_ref"] = built.tags[0]
-    results["stage"] = "push"
-    pushed: dict[str, Any] = {}
-    results["push"] = pushed
-    try:
-        push_and_wait(
+        # A bad or read-only token fails here, before minutes of building.
+        if target.token is not None:
+            hub.check_write_access(hub.get_hf_api(target.token), target.space_id)
+        plan = check_project(settings)
+        result = replace(result, check=plan)
+        stop_on_errors(plan, options.force, progress)
+        stage = "render"
+        context = render_context(plan, settings)
+        progress.say(f"[{target.space_id}] rendered {len(context.files)} files into {shown(context.path)}")
+        stage = "build"
+        client = connect_docker()
+        try:
+            built = build_and_smoke(
+                client, settings, plan, context, options.image, progress=progress, secrets=target.secrets
+            )
+        finally:
+            client.close()
+        result = replace(result, image=built.image, smoke=built.smoke)
+        stage = "push"
+        pushed = push_and_wait(
             target,
             settings,
             plan,
             context,
-            message=message,
+            message=options.push.message,
             dry_run=False,
-            wait=wait,
-            results=pushed,
+            wait=options.wait,
             progress=progress,
         )
-    finally:
-        commit = pushed.get("commit") or {}
-        results["commit_url"] = commit.get("url")
-        results["probe"] = pushed.get("probe")
-    results["stage"] = "done"
+    except SpacepackError as error:
+        partial = error.result
+        if isinstance(partial, BuildResult):
+            result = replace(result, image=partial.image, smoke=partial.smoke, build_failure=partial.build_failure)
+        elif isinstance(partial, PushResult):
+            result = replace(result, push=partial)
+        raise error.with_result(replace(result, status="failed", failed_stage=stage, error=error)) from None
+    return replace(result, push=pushed)
+
+
+@dataclass(frozen=True)
+class ReleaseRun:
+    """The releases of several targets, in order; after a failure the rest are skipped."""
+
+    results: tuple[ReleaseResult, ...]
+
+    @property
+    def error(self) -> SpacepackError | None:
+        """The error that stopped the run, if one did."""
+        return next((r.error for r in self.results if r.error is not None), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": "failed" if self.error else "released",
+            "targets": [result.to_json() for result in self.results],
+        }
+
+
+def release_target_names(
+    project_dir: Path, *, target: str | None, all_targets: bool, space: str | None, environ: Mapping[str, str]
+) -> list[str | None]:
+    """The config targets to release: `target` (None: the top level), or with `all_targets` every one.
+
+    Raises:
+        UsageError: both given, `all_targets` without targets, or a `space` with `all_targets`.
+    """
+    if all_targets and target:
+        raise UsageError("--target and --all-targets exclude each other", hint="pass one of them")
+    if not all_targets:
+        return [target]
+    configured = list(load_settings(project_dir, environ=environ).targets)
+    if not configured:
+        raise UsageError(
+            "--all-targets but the config defines no targets",
+            hint="add [tool.spacepack.targets.NAME] tables, or drop --all-targets",
+        )
+    if space:
+        raise UsageError("--space cannot be combined with --all-targets", hint="set `space` in each target")
+    return list(configured)
+
+
+def release_targets(
+    project_dir: Path,
+    names: Sequence[str | None],
+    options: ReleaseOptions,
+    *,
+    flags: Mapping[str, Any],
+    environ: Mapping[str, str],
+    connect_docker: Callable[[], DockerClient],
+    progress: Progress,
+) -> ReleaseRun:
+    """Release each target in turn (None: the config's top level); stop at the first failure.
+
+    Args:
+        project_dir: the project folder.
+        names: the targets, e.g. from `release_target_names`.
+        options: how to release each.
+        flags: settings given on the command line (`space`, `hardware`, `private`...).
+        environ: the environment (settings, token, `--secret` values).
+        connect_docker: makes a Docker client.
+        progress: where progress goes.
+
+    Returns:
+        One result per target; after a failed one the rest are `skipped`. Never raises a
+        `SpacepackError`: `ReleaseRun.error` is the one that stopped the run.
+    """
+    results: list[ReleaseResult] = []
+    failed = False
+    for name in names:
+        if failed:
+            results.append(ReleaseResult(name, flags.get("space"), "skipped"))
+            continue
+        try:
+            settings = load_settings(project_dir, flags=flags, environ=environ, target=name)
+            target = resolve_push_target(
+                settings,
+                environ,
+                token=options.push.token,
+                secret_names=options.push.secret_names,
+                secrets_from=options.push.secrets_from,
+                var_pairs=options.push.var_pairs,
+            )
+            result = release(settings, target, options, name=name, connect_docker=connect_docker, progress=progress)
+        except SpacepackError as error:
+            failed = True
+            partial = error.result
+            if not isinstance(partial, ReleaseResult):
+                partial = ReleaseResult(name, flags.get("space"), "failed", error=error)
+            results.append(partial)
+            continue
+        label = f"{name}: " if name else ""
+        commit_url = result.push.report.commit_url if result.push else None
+        progress.say(f"{label}released {result.space_id}: {commit_url or 'no change'}")
+        results.append(result)
+    return ReleaseRun(tuple(results))

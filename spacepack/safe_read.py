@@ -88,8 +88,17 @@ def read_project_bytes(
     target, refused = _target(root, candidate, may_follow)
     if target is None:
         return ReadResult(None, refused)
+    return _read_regular(target, max_bytes, _OPEN_FLAGS)
+
+
+def read_regular_file(path: Path, *, max_bytes: int = MAX_TEXT_BYTES) -> ReadResult:
+    """Read a file the user named (a flag: trusted, links followed), still only a bounded regular file."""
+    return _read_regular(path, max_bytes, _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+
+
+def _read_regular(target: Path, max_bytes: int, flags: int) -> ReadResult:
     try:
-        descriptor = os.open(target, _OPEN_FLAGS)
+        descriptor = os.open(target, flags)
     except (OSError, ValueError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else "a bad name"
         return ReadResult(None, f"unreadable ({reason.lower()})")

@@ -19,16 +19,20 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from spacepack import engine
 from spacepack.config import DEFAULT_APP_PORT
-from spacepack.database import DatabasePlan, postgres_sidecar
-from spacepack.envfile import parse_pairs
+from spacepack.database import DatabaseChoice, DatabasePlan, postgres_sidecar
+from spacepack.envfile import container_env, parse_pairs
 from spacepack.errors import SmokeFailed, UsageError
 from spacepack.masking import Masker
 
 SMOKE_LABEL = "dev.spacepack.smoke"
+# The image label `build` writes with the detected health path, so `smoke IMAGE` probes the same path.
+HEALTH_PATH_LABEL = "dev.spacepack.health-path"
+DEFAULT_HEALTH_PATH = "/health"
 SPACE_UID = "1000"
 DEFAULT_TIMEOUT = 60.0
 LOG_TAIL_LINES = 30
@@ -43,19 +47,27 @@ _HEALTH_WORDS = re.compile(
 _ALL_INTERFACES = ("0.0.0.0", "::")
 # Docker's embedded DNS server listens here in every container on a user-defined network.
 _ENGINE_DNS = "127.0.0.11"
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,200}$")
 
 Verdict = Literal["healthy", "failed"]
 
 
 @dataclass(frozen=True)
 class SmokeOptions:
-    """How to run and judge the container.
+    """How to run and judge the container: the smoke flags of `build`, `smoke` and `release`, resolved.
+
+    `spacepack.pipeline.ImageOptions.resolve` fills the plan's values in (the
+    health path, app_port, the environment, the required variables); the
+    other fields pass through as given.
 
     Attributes:
-        health_path: the path that must answer 2xx (or `expect_status`).
+        health_path: the path that must answer 2xx (or `expect_status`); None: the image's
+            `HEALTH_PATH_LABEL` (which `build` writes), else `DEFAULT_HEALTH_PATH`.
         port: the container-side PORT to inject; None picks one that differs from `app_port`,
             so an app that ignores PORT fails here and not on the Space.
         app_port: the Space's `app_port`.
+        env_pairs: `--env` KEY=VALUE strings, not yet parsed (see `with_env`).
+        env_file: `--env-file`; None: the default dotenv `with_env` is given.
         env: environment for the container; values never appear in any output.
         timeout: seconds to wait for the health path.
         expect_status: the exact status the health path must answer (default: any 2xx).
@@ -64,11 +76,15 @@ class SmokeOptions:
         required_env: names that must be in `env` (or the image) before the container starts.
         labels: more labels for the container (tests use them to find what they started).
         interval: seconds between readiness polls.
+        database: `--database`: the guess (auto), a throwaway Postgres, none, or a URL to inject;
+            `database.choose_database` turns it into the `database` argument of `run_smoke`.
     """
 
-    health_path: str = "/health"
+    health_path: str | None = None
     port: int | None = None
     app_port: int = DEFAULT_APP_PORT
+    env_pairs: tuple[str, ...] = ()
+    env_file: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT
     expect_status: int | None = None
@@ -77,6 +93,16 @@ class SmokeOptions:
     required_env: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     interval: float = 0.05
+    database: DatabaseChoice = field(default_factory=DatabaseChoice)
+
+    def with_env(self, default_dotenv: Path | None, base: Mapping[str, str] | None = None) -> SmokeOptions:
+        """`env` from `base`, `env`, the default dotenv (unless `env_file`), `env_file`, then `env_pairs`.
+
+        Raises:
+            UsageError: a malformed pair, an unreadable env file.
+        """
+        merged = {**(base or {}), **self.env}
+        return replace(self, env=container_env(self.env_pairs, self.env_file, default_dotenv, base=merged))
 
 
 @dataclass(frozen=True)
@@ -204,6 +230,18 @@ def pick_port(app_port: int) -> int:
             return port
 
 
+def labelled_health_path(image_attrs: Mapping[str, Any]) -> str:
+    """The health path `build` wrote into the image's labels, else `DEFAULT_HEALTH_PATH`.
+
+    The image may come from anywhere: a label that is not a plain URL path is ignored.
+    """
+    labels = (image_attrs.get("Config") or {}).get("Labels") or {}
+    value = labels.get(HEALTH_PATH_LABEL) if isinstance(labels, Mapping) else None
+    if isinstance(value, str) and _URL_PATH.match(value):
+        return value
+    return DEFAULT_HEALTH_PATH
+
+
 def parse_expectations(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     """`KEY=VALUE` strings into a mapping.
 
@@ -278,7 +316,7 @@ def run_smoke(
     on_event: Callable[[str], None] | None = None,
     *,
     database: DatabasePlan | None = None,
-    health_guessed: bool = False,
+    health_guessed: bool | None = None,
 ) -> SmokeReport:
     """Run `image` like a Space would and check that it answers on the injected PORT.
 
@@ -291,6 +329,7 @@ def run_smoke(
             start beside the container on a network of its own (removed afterwards).
         health_guessed: the health path is check's guess, not the user's: when it answers 404
             while the app is up, a route confirmed from the app's /openapi.json is probed instead.
+            None: guessed when `options.health_path` is None (the image label's, or the default).
 
     Returns:
         The report of a healthy run (warnings may say the Space could stay "Starting").
@@ -303,6 +342,13 @@ def run_smoke(
     """
     say = on_event or (lambda _line: None)
     port = options.port or pick_port(options.app_port)
+    attrs = engine.image_attrs(client, image)
+    if attrs is None:
+        raise UsageError(f"image '{image}' does not exist in the engine", hint="build it with `spacepack build`")
+    if health_guessed is None:
+        health_guessed = options.health_path is None
+    if options.health_path is None:
+        options = replace(options, health_path=labelled_health_path(attrs))
     base = SmokeReport(
         verdict="failed",
         image=image,
@@ -312,9 +358,6 @@ def run_smoke(
         health_path=options.health_path,
         database=database.to_json() if database else None,
     )
-    attrs = engine.image_attrs(client, image)
-    if attrs is None:
-        raise UsageError(f"image '{image}' does not exist in the engine", hint="build it with `spacepack build`")
     image_env = {str(item).split("=", 1)[0] for item in (attrs.get("Config") or {}).get("Env") or []}
     injected = set(database.need.names) if database and database.sidecar else set(database.env if database else ())
     unset = tuple(
@@ -388,7 +431,7 @@ def _judge(session: _Session, base: SmokeReport, options: SmokeOptions, say: Cal
     deadline = started + options.timeout
     next_listener_check = started + _LISTENER_CHECK_EVERY
     suspicious: str | None = None
-    health_path = options.health_path
+    health_path = options.health_path or DEFAULT_HEALTH_PATH
 
     def fail(reason: str, hint: str) -> SmokeTestFailed:
         return SmokeTestFailed(
@@ -411,7 +454,7 @@ def _judge(session: _Session, base: SmokeReport, options: SmokeOptions, say: Cal
             if status == 404 and session.health_guessed:
                 # The app is up; only the guessed path is wrong. Its own route list says where to look.
                 options, base = _moved_health(session, base, options, say)
-                health_path = options.health_path
+                health_path = options.health_path or DEFAULT_HEALTH_PATH
                 continue
             # 503 means "starting" to most apps and proxies: keep waiting for it.
             if status != 503:
@@ -541,7 +584,7 @@ def _moved_health(
     When the app publishes no route list, or lists no route that answers, the app is
     still up (it answered HTTP): that is judged healthy with a warning, never a failure.
     """
-    guessed = options.health_path
+    guessed = options.health_path or DEFAULT_HEALTH_PATH
     session.health_guessed = False  # once: a confirmed path that 404s later is a real answer
     for path in _openapi_candidates(session, guessed):
         answer = session.request("GET", path, timeout=_REQUEST_TIMEOUT)

@@ -1,13 +1,20 @@
-"""Shared fixtures: a real Docker engine (or a skip with a reason), and cleanup of what tests start."""
+"""Shared fixtures: a real Docker engine (or a skip with a reason), cleanup of what tests start, the Hub double.
+
+Plain helpers (the sample app, the in-process CLI runner, bounded waits on a child's output) live in
+tests/helpers.py.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.hub_double import HubDouble
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_BACKEND = REPO_ROOT / "examples" / "todo-backend"
@@ -61,6 +68,25 @@ def docker_cleanup(docker_client: object) -> Iterator[dict[str, list[str]]]:
 def unique_tag() -> str:
     """An image tag no other test (or concurrent run) uses."""
     return f"spacepack-test/{uuid.uuid4().hex[:12]}:test"
+
+
+@pytest.fixture
+def double(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubDouble]:
+    """A started Hub double that huggingface_hub (through HF_ENDPOINT) talks to; no token or login of this machine."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "SPACEPACK_SPACE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with HubDouble() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        yield hub
+
+
+@pytest.fixture
+def sigint_raises_keyboard_interrupt() -> Iterator[None]:
+    """Python's own SIGINT handler for a test that interrupts this process, even when the parent ignored SIGINT."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

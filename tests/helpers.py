@@ -1,14 +1,33 @@
-"""Test helpers: fixture trees from dict specs, bounded polling."""
+"""Test helpers: fixture trees from dict specs, the sample app, the in-process CLI, bounded waits."""
 
 from __future__ import annotations
 
+import queue
+import signal
+import subprocess
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
+
+import pytest
 
 T = TypeVar("T")
+
+# The smallest real backend: FastAPI with a /health route. Tests that need more append to it.
+SAMPLE_APP = """\
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+"""
+SAMPLE_REQUIREMENTS = "fastapi\nuvicorn\n"
 
 
 def build_file_tree(root: Path, spec: Mapping[str, str | bytes], dedent: bool = True) -> Path:
@@ -33,3 +52,69 @@ def wait_until(condition: Callable[[], T | None], timeout: float = 30.0, interva
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the real CLI entry point in this process; (exit code, stdout, stderr)."""
+    from spacepack.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
+def default_sigint() -> None:
+    """`preexec_fn` of a child the test will send SIGINT: a CI parent may ignore SIGINT, and children inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class ChildLines:
+    """The lines a child writes to one pipe, read on a thread so that every wait for them has a deadline."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.seen: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def until(self, marker: str, timeout: float) -> str:
+        """Wait for the first line holding `marker`; fail the test after `timeout` seconds or at end of stream."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"{marker!r} not seen within {timeout} s:\n{self.text}") from None
+            if line is None:
+                raise AssertionError(f"the stream ended before {marker!r}:\n{self.text}")
+            self.seen.append(line)
+            if marker in line:
+                return line
+
+    def rest(self, timeout: float) -> str:
+        """Everything up to the end of the stream (all of it, within `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"the stream did not end within {timeout} s:\n{self.text}") from None
+            if line is None:
+                return self.text
+            self.seen.append(line)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.seen)
+
+
+def stop_child(process: subprocess.Popen[str], timeout: float = 30) -> None:
+    """Kill a child the test has not seen exit, and reap it (bounded)."""
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=timeout)

@@ -13,32 +13,11 @@ from spacepack import engine
 from spacepack.errors import ExitCode
 from spacepack.smoke import SMOKE_LABEL
 from tests.conftest import EXAMPLE_BACKEND
-from tests.helpers import build_file_tree
+from tests.helpers import SAMPLE_APP, build_file_tree, run_cli
 
 SECRET = "better-auth-secret-for-tests-0123456789"
 
-APP_NEEDING_API_KEY = """
-    import os
-
-    from fastapi import FastAPI
-
-    API_KEY = os.environ["API_KEY"]
-    app = FastAPI()
-
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-"""
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from spacepack.cli import main
-
-    with pytest.raises(SystemExit) as exited:
-        main(args)
-    captured = capsys.readouterr()
-    return int(exited.value.code or 0), captured.out, captured.err
+APP_NEEDING_API_KEY = 'import os\n\nAPI_KEY = os.environ["API_KEY"]\n' + SAMPLE_APP
 
 
 def no_smoke_containers(client: engine.DockerClient, image: str) -> bool:
@@ -128,4 +107,31 @@ def test_missing_required_env_is_named_then_passes_with_env(docker_client, docke
     assert code == 0, err
     assert "smoke: healthy in" in err
     assert SECRET not in err
+    assert no_smoke_containers(docker_client, tag)
+
+
+@pytest.mark.docker
+def test_smoke_image_probes_the_health_path_build_recorded(docker_client, docker_cleanup, tmp_path, capsys):
+    app = """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+
+        @app.get("/healthz")
+        def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+    """
+    project = build_file_tree(tmp_path / "p", {"main.py": app, "requirements.txt": "fastapi\nuvicorn\n"})
+    tag = f"spacepack-test/healthz-{uuid.uuid4().hex[:8]}:test"
+    docker_cleanup["images"].append(tag)
+    code, _, err = run_cli(["build", str(project), "--tag", tag, "--no-smoke"], capsys)
+    assert code == 0, err
+    labels = engine.image_attrs(docker_client, tag)["Config"]["Labels"]
+    assert labels["dev.spacepack.health-path"] == "/healthz"
+    code, out, err = run_cli(["smoke", tag, "--json"], capsys)
+    assert code == 0, err
+    report = json.loads(out)["smoke"]
+    assert report["verdict"] == "healthy"
+    assert report["probes"][0]["path"] == "/healthz" and report["probes"][0]["status"] == 200
     assert no_smoke_containers(docker_client, tag)

@@ -128,10 +128,12 @@ def test_image_names_outside_and_inside_git(tmp_path: Path):
     assert image_names("todo", project, context, tag="mine:1")[0] == ("mine:1",)
 
     git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
-    short = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    subprocess.run([*git, "init", "-q"], check=True, timeout=60)
+    subprocess.run([*git, "add", "."], check=True, timeout=60)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True, timeout=60)
+    short = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=60
+    ).stdout.strip()
     tags, labels = image_names("todo", project, context, space="me/todo")
     assert tags[0] == f"spacepack/todo:{short}"
     assert labels["org.opencontainers.image.source"] == "https://huggingface.co/spaces/me/todo"

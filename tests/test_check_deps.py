@@ -437,7 +437,7 @@ def test_native_builds_add_system_packages(tmp_path: Path) -> None:
             "main.py": APP,
         },
     )
-    assert report.system_packages == ("gcc", "default-libmysqlclient-dev", "pkg-config", "libpq-dev", "git")
+    assert report.system_packages == ("build-essential", "default-libmysqlclient-dev", "pkg-config", "libpq-dev", "git")
     assert [f.severity for f in report.findings if f.code == "SP206"] == ["info"] * 3
 
 

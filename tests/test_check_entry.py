@@ -15,7 +15,7 @@ from spacepack.check import EntryDecision, decide_entry
 from spacepack.check.tree import load_tree
 from spacepack.config import Settings
 from spacepack.errors import SpacepackError, UsageError
-from tests.helpers import build_file_tree
+from tests.helpers import SAMPLE_APP, build_file_tree
 
 FULL_APP = dedent("""
     from fastapi import FastAPI
@@ -49,16 +49,7 @@ ROUTER = dedent("""
     def create():
         return {}
 """)
-MINIMAL = dedent("""
-    from fastapi import FastAPI
-
-    app = FastAPI()
-
-
-    @app.get("/health")
-    def health():
-        return {"status": "ok"}
-""")
+MINIMAL = SAMPLE_APP
 
 
 def decide(root: Path, spec: Mapping[str, str | bytes], **explicit: Any) -> EntryDecision:

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from spacepack.check import FINDING_CODES, check_project, layout, routes, tree
-from spacepack.check import apps as apps_module
+from spacepack.check import check_project
 from spacepack.cli import app as cli_app
 from spacepack.config import Settings, load_settings
 from spacepack.errors import CheckFailed, UsageError
 from tests.conftest import EXAMPLE_BACKEND
-from tests.helpers import build_file_tree
+from tests.helpers import SAMPLE_APP, build_file_tree
 
 SIMPLE = {
     "pyproject.toml": """
@@ -25,16 +24,7 @@ SIMPLE = {
         dependencies = ["fastapi", "uvicorn"]
     """,
     "app/__init__.py": "",
-    "app/main.py": """
-        from fastapi import FastAPI
-
-        app = FastAPI()
-
-
-        @app.get("/health")
-        def health():
-            return {"ok": True}
-    """,
+    "app/main.py": SAMPLE_APP,
 }
 
 
@@ -108,17 +98,6 @@ def test_example_backend() -> None:
     root_app = next(c for c in plan.candidates if c.path == "main.py")
     assert not root_app.chosen
     assert any(f.code == "SP104" and f.path == "main.py" for f in plan.findings)
-
-
-def test_finding_codes_are_documented_and_unique() -> None:
-    tables = [FINDING_CODES, tree.FINDING_CODES, layout.FINDING_CODES, routes.FINDING_CODES, apps_module.FINDING_CODES]
-    seen: set[str] = set()
-    for table in tables:
-        for code, meaning in table.items():
-            assert code.startswith("SP1") and len(code) == 5 and meaning
-            assert code not in seen
-            seen.add(code)
-    assert {"SP100", "SP101", "SP104", "SP120", "SP130"} <= seen
 
 
 runner = CliRunner()

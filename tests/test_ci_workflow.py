@@ -7,28 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
-from spacepack.cli import main
-from tests.helpers import build_file_tree
+from tests.helpers import SAMPLE_APP, build_file_tree
+from tests.helpers import run_cli as run
 
-APP = """
-    from fastapi import FastAPI
-
-    app = FastAPI()
-    """
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
+APP = SAMPLE_APP
 
 
 def git_repo(root: Path, branch: str = "trunk") -> Path:
-    subprocess.run(["git", "init", "-q", "-b", branch, str(root)], check=True)
+    subprocess.run(["git", "init", "-q", "-b", branch, str(root)], check=True, timeout=60)
     return root
 
 
@@ -90,7 +78,7 @@ def test_secrets_the_app_needs_to_start_come_from_repository_secrets(tmp_path, c
     build_file_tree(
         repo,
         {
-            "main.py": APP + "\n    import os\n\n    SIGNING_KEY = os.environ['SIGNING_KEY']\n",
+            "main.py": APP + "\nimport os\n\nSIGNING_KEY = os.environ['SIGNING_KEY']\n",
             "requirements.txt": "fastapi\n",
         },
     )

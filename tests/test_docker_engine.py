@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import build_file_tree, wait_until
+from tests.helpers import SAMPLE_APP, build_file_tree, wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -25,15 +25,7 @@ def test_fastapi_image_from_the_default_base_answers_on_a_loopback_port(
     build_file_tree(
         tmp_path,
         {
-            "app.py": """
-                from fastapi import FastAPI
-
-                app = FastAPI()
-
-                @app.get("/health")
-                def health() -> dict[str, str]:
-                    return {"status": "ok"}
-            """,
+            "app.py": SAMPLE_APP,
             "Dockerfile": """
                 FROM python:3.11-slim
                 RUN pip install --no-cache-dir fastapi uvicorn

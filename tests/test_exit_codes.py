@@ -11,35 +11,20 @@ import json
 
 import pytest
 
-import spacepack.doctor
+import spacepack.cli.doctor
 from spacepack.cli import main
 from spacepack.errors import ExitCode
-from tests.helpers import build_file_tree
+from tests.helpers import SAMPLE_APP, build_file_tree
+from tests.helpers import run_cli as run
 
-APP = """
-    from fastapi import FastAPI
-
-    app = FastAPI()
-
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-    """
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
+APP = SAMPLE_APP
 
 
 def test_a_bug_is_exit_1_with_one_line_and_no_traceback(capsys, monkeypatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("something spacepack did not expect")
 
-    monkeypatch.setattr(spacepack.doctor, "run_doctor", broken)
+    monkeypatch.setattr(spacepack.cli.doctor, "run_doctor", broken)
     code, _, err = run(["doctor"], capsys)
     assert code == ExitCode.INTERNAL == 1
     assert "internal error: RuntimeError: something spacepack did not expect" in err
@@ -51,7 +36,7 @@ def test_debug_shows_the_traceback_of_a_bug(monkeypatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(spacepack.doctor, "run_doctor", broken)
+    monkeypatch.setattr(spacepack.cli.doctor, "run_doctor", broken)
     with pytest.raises(RuntimeError, match="boom"):
         main(["--debug", "doctor"])
 
@@ -70,7 +55,7 @@ def test_a_bad_config_key_is_exit_2_with_did_you_mean(tmp_path, capsys) -> None:
 
 
 def test_check_errors_are_exit_3(tmp_path, capsys) -> None:
-    build_file_tree(tmp_path, {"main.py": APP + "\n    import numpy\n", "requirements.txt": "fastapi\nuvicorn\n"})
+    build_file_tree(tmp_path, {"main.py": APP + "\nimport numpy\n", "requirements.txt": "fastapi\nuvicorn\n"})
     code, out, _ = run(["check", str(tmp_path), "--json"], capsys)
     assert code == ExitCode.CHECK_FAILED == 3
     errors = [f for f in json.loads(out)["findings"] if f["severity"] == "error"]
@@ -101,7 +86,7 @@ def test_ctrl_c_is_exit_130(capsys, monkeypatch) -> None:
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(spacepack.doctor, "run_doctor", interrupted)
+    monkeypatch.setattr(spacepack.cli.doctor, "run_doctor", interrupted)
     code, _, err = run(["doctor"], capsys)
     assert code == ExitCode.INTERRUPTED == 130
     assert "interrupted" in err

@@ -31,16 +31,6 @@ BASE_FILES: dict[str, str | bytes] = {
 
 
 @pytest.fixture
-def double(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubDouble]:
-    # No token or login of this machine may leak into a test.
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_ENDPOINT", "HF_TOKEN_PATH"):
-        monkeypatch.delenv(name, raising=False)
-    with HubDouble() as hub:
-        yield hub
-
-
-@pytest.fixture
 def api(double: HubDouble):  # type: ignore[no-untyped-def]
     return get_hf_api(double.WRITE_TOKEN, endpoint=double.url)
 

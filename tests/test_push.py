@@ -52,7 +52,7 @@ def test_file_ids_are_git_blob_ids(tmp_path: Path) -> None:
     build_file_tree(tmp_path, {"a.txt": b"hello\n"})
     blob, _ = file_ids(tmp_path / "a.txt")
     expected = subprocess.run(
-        ["git", "hash-object", str(tmp_path / "a.txt")], capture_output=True, text=True, check=True
+        ["git", "hash-object", str(tmp_path / "a.txt")], capture_output=True, text=True, check=True, timeout=60
     ).stdout.strip()
     assert blob == expected
 
@@ -80,7 +80,7 @@ def test_commit_message_prefers_flag_then_git_then_default(tmp_path: Path) -> No
     env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@b"}
     build_file_tree(tmp_path, {"x.txt": "x"})
     for args in (["init", "-q"], ["add", "x.txt"], ["commit", "-q", "-m", "Add the todo API"]):
-        subprocess.run(["git", *args], cwd=tmp_path, check=True, env={**env, "PATH": "/usr/bin:/bin"})
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, env={**env, "PATH": "/usr/bin:/bin"}, timeout=60)
     message = commit_message(tmp_path)
     assert message.endswith(" Add the todo API")
     assert len(message.split(" ")[0]) >= 7

@@ -3,54 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from spacepack.cli import main
-from tests.helpers import build_file_tree
+from tests.helpers import SAMPLE_APP, build_file_tree
+from tests.helpers import run_cli as run
 from tests.hub_double import HubDouble
 
 pytestmark = pytest.mark.hub
 
-try:  # `check` is the first step of push; these tests need the whole pipeline importable.
-    from spacepack.check import check_project  # noqa: F401
-except ImportError as error:  # pragma: no cover - only while check is incomplete
-    pytest.skip(f"spacepack.check is not importable yet: {error}", allow_module_level=True)
-
 SPACE = "alice/todo-api"
 PROJECT = {
-    "main.py": """
-        from fastapi import FastAPI
-
-        app = FastAPI()
-
-
-        @app.get("/health")
-        def health() -> dict[str, str]:
-            return {"status": "ok"}
-        """,
+    "main.py": SAMPLE_APP,
     "requirements.txt": "fastapi\nuvicorn\n",
     ".env": "DB_PASSWORD=pw-local-987654\n",
 }
-
-
-@pytest.fixture
-def double(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubDouble]:
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "SPACEPACK_SPACE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    with HubDouble() as hub:
-        monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        yield hub
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def test_push_cli_publishes_sets_secrets_and_never_ships_dotenv(

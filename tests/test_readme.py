@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from spacepack.errors import ExitCode
-from spacepack.findings import all_finding_codes
+from spacepack.findings import all_finding_codes, readme_table
 from tests.conftest import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
@@ -14,6 +14,7 @@ README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 def test_every_finding_code_has_a_troubleshooting_row() -> None:
     codes = all_finding_codes()
     assert len(codes) > 30
+    assert readme_table() in README  # the table is rendered from the registry, row for row
     rows = set(re.findall(r"^\| (SP\d{3}) \|", README, flags=re.MULTILINE))
     assert sorted(set(codes) - rows) == []
     assert sorted(rows - set(codes)) == []  # no row for a code that no longer exists

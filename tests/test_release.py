@@ -6,27 +6,17 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from spacepack.cli import main
 from spacepack.errors import ExitCode
-from tests.helpers import build_file_tree
+from tests.helpers import SAMPLE_APP, build_file_tree
+from tests.helpers import run_cli as run
 from tests.hub_double import HubDouble
 
 pytestmark = [pytest.mark.docker, pytest.mark.hub]
 
-APP = """
-    from fastapi import FastAPI
-
-    app = FastAPI()
-
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-    """
+APP = SAMPLE_APP
 
 
 class _Healthy(http.server.BaseHTTPRequestHandler):
@@ -39,8 +29,11 @@ class _Healthy(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def space_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Stands in for https://<owner>-<name>.hf.space: a loopback server the probe reaches."""
+def space_app(double: HubDouble, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Stands in for https://<owner>-<name>.hf.space: a loopback server the probe reaches.
+
+    It asks for the Hub double so that it is set up after it: the double clears SPACEPACK_SPACE_URL.
+    """
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthy)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -52,14 +45,10 @@ def space_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
-def double(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubDouble]:
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH"):
-        monkeypatch.delenv(name, raising=False)
-    with HubDouble() as hub:
-        monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        monkeypatch.setenv("HF_TOKEN", hub.WRITE_TOKEN)
-        yield hub
+def double(double: HubDouble, monkeypatch: pytest.MonkeyPatch) -> HubDouble:
+    """The shared Hub double, with its write token in HF_TOKEN."""
+    monkeypatch.setenv("HF_TOKEN", double.WRITE_TOKEN)
+    return double
 
 
 @pytest.fixture
@@ -74,13 +63,6 @@ def remove_built_images(docker_client: object) -> Iterator[list[str]]:
             docker_client.images.remove(reference, force=True)
         except docker.errors.ImageNotFound:
             pass
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def _image_tags(document: dict[str, object]) -> list[str]:
@@ -102,7 +84,7 @@ def test_release_builds_smokes_pushes_waits_and_probes(
     remove_built_images.extend(_image_tags(document))
     assert code == 0, err
     assert document["status"] == "released"
-    assert document["stage"] == "done"
+    assert document["failed_stage"] is None
     assert document["smoke"]["verdict"] == "healthy"
     assert document["probe"]["ok"] is True
     assert document["commit_url"]
@@ -122,7 +104,7 @@ def test_release_stops_at_check_errors_before_building(tmp_path, double, capsys)
     assert code == ExitCode.CHECK_FAILED
     document = json.loads(out)
     assert document["status"] == "failed"
-    assert document["stage"] == "check"
+    assert document["failed_stage"] == "check"
     assert document.get("image") is None
     assert not double.exists("alice/leaky")
     assert token_like not in out + err
@@ -152,7 +134,7 @@ def test_release_reports_a_space_build_error_with_its_exit_code(
     document = json.loads(out)
     remove_built_images.extend(_image_tags(document))
     assert code == ExitCode.SPACE_BUILD_ERROR
-    assert document["status"] == "failed" and document["stage"] == "push"
+    assert document["status"] == "failed" and document["failed_stage"] == "push"
     assert document["push"]["stage"] == "BUILD_ERROR"
     assert "ERROR: boom" in document["push"]["log_tail"]
 

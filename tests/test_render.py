@@ -16,9 +16,21 @@ from spacepack.render import Context, eject_template, render_context, render_doc
 from spacepack.render import context as context_module
 from spacepack.render.dockerfile import requirements_text
 from tests.conftest import REPO_ROOT
-from tests.helpers import build_file_tree
+from tests.helpers import build_file_tree, run_cli
+from tests.package_index import make_index, use_index
 
 APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_index(tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(autouse=True)
+def _local_index(index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolve against a package index made for the tests: offline, and the same pins every time."""
+    use_index(monkeypatch, index_dir, tmp_path / "resolve-cache")
 
 
 def make_plan(root: Path, **overrides: object) -> Plan:
@@ -82,20 +94,25 @@ def test_template_dir_prefers_the_packaged_copy(tmp_path: Path, monkeypatch: pyt
 
 
 def test_dockerfile_follows_the_spaces_layout(project: Path) -> None:
-    text = render_dockerfile(make_plan(project, writable_dirs=("data",)), Settings(project_dir=project))
+    text = render_dockerfile(make_plan(project, writable_dirs=("data/db",)), Settings(project_dir=project))
     lines = text.splitlines()
     assert "FROM python:3.11-slim" in lines
     assert "RUN useradd -m -u 1000 user \\" in lines
+    # The app dir and the writable folders (each parent too) are made in the same step, owned by uid 1000.
+    made = "    && install -d -o user -g user /home/user/app /home/user/app/data /home/user/app/data/db"
+    assert lines[lines.index("RUN useradd -m -u 1000 user \\") + 1] == made
     assert "USER user" in lines
     assert "WORKDIR $HOME/app" in lines
     assert "    PORT=7860" in lines and "    PYTHONUNBUFFERED=1 \\" in lines
     assert "EXPOSE 7860" in lines
     # Requirements alone first, then the source: code-only changes keep the dependency layer.
     copy_requirements = lines.index("COPY --chown=user spacepack-requirements.txt ./")
-    pip = lines.index("RUN pip install --no-cache-dir --user -r spacepack-requirements.txt")
+    install = next(i for i, line in enumerate(lines) if "uv pip install" in line)
     copy_source = lines.index("COPY --chown=user . .")
-    # Writable folders come before both copies: a code-only change never re-runs that step.
-    assert lines.index("RUN mkdir -p data") < copy_requirements < pip < copy_source
+    # The source is the last step: a code-only rebuild re-runs it alone (EXPOSE and CMD stay cached).
+    assert copy_requirements < install < lines.index("EXPOSE 7860") < copy_source == len(lines) - 1
+    assert lines[install - 1].startswith("RUN pip install --no-cache-dir --target /tmp/uv uv==")
+    assert lines[install + 1] == "        -r spacepack-requirements.txt \\"  # not resolved here: no --no-deps
     assert all("--chown=user" in line for line in lines if line.startswith("COPY"))
     cmd = next(line for line in lines if line.startswith("CMD "))
     assert json.loads(cmd[4:]) == [
@@ -110,7 +127,8 @@ def test_dockerfile_settings_win(project: Path) -> None:
     settings = Settings(
         project_dir=project, base_image="python:3.12-bookworm", app_port=8000, system_packages=("curl",)
     )
-    text = render_dockerfile(make_plan(project, factory=True, entry="app:make", system_packages=("gcc",)), settings)
+    plan = make_plan(project, factory=True, entry="app:make", system_packages=("gcc",))
+    text = render_dockerfile(plan, settings)
     assert "FROM python:3.12-bookworm" in text
     assert "EXPOSE 8000" in text and "PORT=8000" in text
     assert "apt-get install -y --no-install-recommends \\\n        curl \\\n        gcc \\\n" in text
@@ -237,14 +255,9 @@ def test_failed_render_keeps_the_previous_context_and_leaves_no_temp_dir(
     first = render_context(make_plan(project), settings)
     before = {p.relative_to(first.path).as_posix(): p.read_bytes() for p in first.path.rglob("*") if p.is_file()}
     (project / "pkg" / "util.py").write_text("X = 'changed'\n", encoding="utf-8")
-    calls = {"n": 0}
-    real_copy = context_module.shutil.copy2
 
     def failing_copy(source: Path, destination: Path) -> object:
-        calls["n"] += 1
-        if calls["n"] >= 1:
-            raise OSError(28, "No space left on device", str(destination))
-        return real_copy(source, destination)
+        raise OSError(28, "No space left on device", str(destination))
 
     monkeypatch.setattr(context_module.shutil, "copy2", failing_copy)
     with pytest.raises(RenderError, match="No space left"):
@@ -273,15 +286,6 @@ def test_refuses_to_replace_a_folder_it_did_not_write(project: Path, tmp_path: P
 
 
 # --- CLI -------------------------------------------------------------------------------------
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from spacepack.cli import main
-
-    with pytest.raises(SystemExit) as caught:
-        main(args)
-    captured = capsys.readouterr()
-    return int(caught.value.code or 0), captured.out, captured.err
 
 
 def test_cli_eject_refuses_then_forces(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

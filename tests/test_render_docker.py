@@ -11,21 +11,12 @@ from spacepack.config import Settings, load_settings
 from spacepack.plan import Dependencies, Plan
 from spacepack.render import render_context
 from tests.conftest import EXAMPLE_BACKEND, TEST_LABEL
-from tests.helpers import build_file_tree, wait_until
+from tests.helpers import SAMPLE_APP, build_file_tree, wait_until
 
-APP = """
-import os
-from pathlib import Path
-
-from fastapi import FastAPI
-
-app = FastAPI()
-
-
-@app.get("/health")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
-
+APP = (
+    "import os\nfrom pathlib import Path\n\n"
+    + SAMPLE_APP
+    + """
 
 @app.post("/write")
 def write() -> dict[str, str]:
@@ -33,6 +24,7 @@ def write() -> dict[str, str]:
     target.write_text("ok", encoding="utf-8")
     return {"wrote": str(target.resolve()), "uid": str(os.getuid())}
 """
+)
 
 
 def build_context(client: Any, context_path: Path, tag: str, cleanup: dict[str, list[str]]) -> None:
@@ -157,3 +149,61 @@ def test_uv_installer_builds_an_image_that_serves_with_compiled_bytecode(
     assert code == 0
     assert lines and lines[0].endswith(".pyc")
     assert not any(line.endswith("/uv") for line in lines)
+
+
+def _simple_plan(root: Path, name: str, requirements: tuple[str, ...], **overrides: Any) -> Plan:
+    values: dict[str, Any] = {
+        "root": root,
+        "backend_dir": ".",
+        "entry": "main:app",
+        "factory": False,
+        "working_dir": ".",
+        "python": "3.11",
+        "python_source": "default",
+        "project_name": name,
+        "dependencies": Dependencies(packages=("fastapi", "uvicorn"), requirements=requirements),
+    }
+    values.update(overrides)
+    return Plan(**values)
+
+
+@pytest.mark.docker
+def test_pip_fallback_installs_exactly_the_resolved_set(
+    tmp_path: Path, docker_client: Any, docker_cleanup: dict[str, list[str]], unique_tag: str
+) -> None:
+    root = build_file_tree(tmp_path / "app", {"main.py": APP, "spacepack.toml": 'installer = "pip"\n'}, dedent=False)
+    # A loose requirement: resolved once at render time, installed with --no-deps in the image.
+    context = render_context(_simple_plan(root, "pip-app", ("fastapi>=0.110", "uvicorn")), load_settings(root))
+    assert "pip install --no-cache-dir --user --no-deps -r spacepack-requirements.txt" in context.dockerfile
+    pins = {line.lower() for line in (context.path / "spacepack-requirements.txt").read_text().split()}
+    assert any(line.startswith("starlette==") for line in pins)  # a transitive dependency, pinned
+    build_context(docker_client, context.path, unique_tag, docker_cleanup)
+    container, _ = run_and_probe(docker_client, unique_tag, docker_cleanup, {})
+    code, output = container.exec_run(["pip", "freeze", "--user"], user="1000")
+    installed = {line.lower().replace("_", "-") for line in output.decode().split()}
+    assert code == 0 and pins == installed
+
+
+@pytest.mark.docker
+def test_a_package_without_wheels_compiles_with_build_essential(
+    tmp_path: Path, docker_client: Any, docker_cleanup: dict[str, list[str]], unique_tag: str
+) -> None:
+    # psycopg2 has no Linux wheel: gcc alone without recommends lacks the C headers (stdlib.h).
+    root = build_file_tree(tmp_path / "app", {"main.py": APP}, dedent=False)
+    plan = _simple_plan(
+        root, "pg-app", ("fastapi", "uvicorn", "psycopg2==2.9.10"), system_packages=("build-essential", "libpq-dev")
+    )
+    # The official python:*-slim ships Python.h; the offline stand-in is Debian's python3, whose
+    # headers are a package of their own. Only then is it added, as a user would in system_packages.
+    probe = "import os, sysconfig; print(os.path.isfile(sysconfig.get_paths()['include'] + '/Python.h'))"
+    has_headers = docker_client.containers.run(
+        "python:3.11-slim", ["python", "-c", probe], remove=True, labels={TEST_LABEL: "1"}
+    )
+    extra = () if has_headers.decode().strip() == "True" else ("python3-dev",)
+    context = render_context(plan, Settings(project_dir=root, system_packages=extra))
+    assert "        build-essential \\\n        libpq-dev \\\n" in context.dockerfile
+    assert any("built from source in the image: psycopg2" in note for note in context.notes)
+    build_context(docker_client, context.path, unique_tag, docker_cleanup)
+    container, _ = run_and_probe(docker_client, unique_tag, docker_cleanup, {})
+    code, output = container.exec_run(["python", "-c", "import psycopg2; print(psycopg2.__version__)"], user="1000")
+    assert code == 0 and output.decode().startswith("2.9.10"), output.decode()

@@ -22,6 +22,7 @@ from spacepack.plan import Dependencies, DependencySource, EnvVar, Plan
 from spacepack.render import render_context
 from tests.conftest import REPO_ROOT
 from tests.helpers import build_file_tree
+from tests.package_index import make_index, use_index
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("SPACEPACK_UPDATE_GOLDEN", "").lower() in {"1", "true", "yes"}
@@ -29,6 +30,17 @@ HADOLINT = REPO_ROOT / ".venv" / "bin" / "hadolint"
 COMPARED = ("Dockerfile", "README.md", "spacepack-requirements.txt", ".dockerignore")
 
 APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_index(tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(autouse=True)
+def _local_index(index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolve against a package index made for the tests: offline, and the same pins every time."""
+    use_index(monkeypatch, index_dir, tmp_path / "resolve-cache")
 
 
 def _plan(root: Path, **overrides: object) -> Plan:
@@ -154,9 +166,9 @@ def _psycopg2(root: Path) -> Plan:
     )
 
 
-def _uv_installer(root: Path) -> Plan:
+def _pip_installer(root: Path) -> Plan:
     plan = _requirements_txt(root)
-    (root / "spacepack.toml").write_text('installer = "uv"\n')
+    (root / "spacepack.toml").write_text('installer = "pip"\n')
     return plan
 
 
@@ -168,7 +180,7 @@ SHAPES = {
     "factory": _factory,
     "subfolder": _subfolder,
     "psycopg2_from_source": _psycopg2,
-    "uv_installer": _uv_installer,
+    "pip_installer": _pip_installer,
 }
 
 

@@ -43,7 +43,8 @@ def var(name: str, required: bool = True) -> EnvVar:
     [
         (("fastapi", "sqlalchemy", "asyncpg"), "postgresql+asyncpg"),
         (("fastapi", "sqlmodel", "psycopg", "psycopg-binary"), "postgresql+psycopg"),
-        (("fastapi", "sqlalchemy", "psycopg2-binary"), "postgresql"),
+        (("fastapi", "sqlalchemy", "psycopg2-binary"), "postgresql+psycopg2"),
+        (("fastapi", "psycopg2-binary"), "postgresql"),  # psycopg2.connect takes libpq's URL form
         (("fastapi", "asyncpg"), "postgresql"),  # asyncpg on its own takes a plain postgresql:// DSN
         (("fastapi", "tortoise-orm", "asyncpg"), "postgres"),
         (("fastapi", "databases", "asyncpg"), "postgresql+asyncpg"),
@@ -85,7 +86,11 @@ def test_a_password_variable_alone_is_no_database():
     assert not need.wants_sidecar
 
 
-def test_an_optional_url_with_no_postgres_driver_needs_nothing():
+def test_an_optional_url_needs_nothing_even_with_a_postgres_driver():
+    # The example's shape: DATABASE_URL defaults to a SQLite file; psycopg2 is there for production.
+    need = guess_database(plan_with(("sqlmodel", "psycopg2-binary"), var("DATABASE_URL", required=False)))
+    assert need.postgres and not need.wants_sidecar
+    assert choose_database(need, DatabaseChoice(), {}) is None
     need = guess_database(plan_with(("sqlalchemy", "aiosqlite"), var("DATABASE_URL", required=False)))
     assert not need.wants_sidecar
     # Required, but the driver is SQLite's: Postgres would not help.

@@ -17,7 +17,7 @@ from spacepack.build import build_image
 from spacepack.errors import ExitCode
 from spacepack.smoke import SMOKE_LABEL, SmokeOptions, SmokeTestFailed, run_smoke
 from tests.fault_apps import FAULT_APPS
-from tests.helpers import build_file_tree
+from tests.helpers import build_file_tree, run_cli
 
 pytestmark = pytest.mark.docker
 
@@ -59,16 +59,6 @@ def fault_image(
     yield make
     for tag in built.values():
         engine.remove_image(docker_client, tag)
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the real CLI entry point; (exit code, stdout, stderr)."""
-    from spacepack.cli import main
-
-    with pytest.raises(SystemExit) as exited:
-        main(args)
-    captured = capsys.readouterr()
-    return int(exited.value.code or 0), captured.out, captured.err
 
 
 def smoke_containers(client: engine.DockerClient, image: str) -> list[object]:
@@ -235,7 +225,7 @@ def test_a_404_on_the_users_own_health_path_is_a_failure(docker_client, fault_im
     assert "GET /health answered 404" in failed.value.message
 
 
-def test_ctrl_c_while_waiting_removes_the_container(docker_client, fault_image):
+def test_ctrl_c_while_waiting_removes_the_container(docker_client, fault_image, sigint_raises_keyboard_interrupt):
     image = fault_image("never_listens")
     seen: list[str] = []
 
@@ -252,8 +242,13 @@ def test_ctrl_c_while_waiting_removes_the_container(docker_client, fault_image):
 
 def test_two_smoke_runs_at_once_do_not_collide(docker_client, fault_image):
     image = fault_image("root_route")
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        reports = list(pool.map(lambda _: run_smoke(docker_client, image, SmokeOptions(timeout=30)), range(2)))
+    pool = concurrent.futures.ThreadPoolExecutor(2)
+    try:
+        reports = list(
+            pool.map(lambda _: run_smoke(docker_client, image, SmokeOptions(timeout=30)), range(2), timeout=120)
+        )
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     assert [r.verdict for r in reports] == ["healthy", "healthy"]
     assert reports[0].host_port != reports[1].host_port
     assert smoke_containers(docker_client, image) == []

@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from spacepack.cli import main
 from spacepack.errors import ExitCode
-from tests.helpers import build_file_tree
-from tests.hub_double import HubDouble
+from tests.helpers import SAMPLE_APP, build_file_tree
+from tests.helpers import run_cli as run
 
 pytestmark = pytest.mark.hub
 
-APP = """
-    from fastapi import FastAPI
-
-    app = FastAPI()
-
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-    """
-
-
-@pytest.fixture
-def double(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubDouble]:
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH"):
-        monkeypatch.delenv(name, raising=False)
-    with HubDouble() as hub:
-        monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        yield hub
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
+APP = SAMPLE_APP
 
 
 def test_trusted_publishing_exchanges_the_ci_token_and_pushes(tmp_path, double, capsys, monkeypatch) -> None:

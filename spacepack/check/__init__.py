@@ -12,31 +12,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite, decoy_reason
+from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite
 from spacepack.check.deps import read_dependencies
 from spacepack.check.envvars import scan_env
 from spacepack.check.formats import PYPROJECT
 from spacepack.check.hygiene import scan_hygiene
 from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
 from spacepack.check.manifests import ManifestFiles
-from spacepack.check.pyast import ProjectIndex
+from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reason
 from spacepack.check.python_version import detect_python
 from spacepack.check.routes import choose_health_path
+from spacepack.check.secrets_scan import redact_url_credentials
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
 from spacepack.errors import UsageError
+from spacepack.findings import finding
 from spacepack.names import display_name
 from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
-
-FINDING_CODES: dict[str, str] = {
-    "SP100": "no ASGI app was found (no `app = FastAPI()` or similar outside tests/docs/examples)",
-    "SP103": "two apps rank the same; spacepack picked one by path, pass --entry to be sure",
-    "SP104": "a separate, smaller app sits next to the full one (e.g. a root main.py with only /health)",
-    "SP105": "an explicit setting (flag, env or config file) replaced what check would have detected",
-    "SP106": "the module of the configured entry is not in the project",
-    "SP107": "the configured entry's module has no such attribute (as far as the AST shows)",
-    "SP110": "app candidates were found in several backend folders; the others are listed",
-}
 
 DEFAULT_PYTHON = "3.11"
 _ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
@@ -92,10 +84,12 @@ def check_project(settings: Settings) -> Plan:
     if not root.is_dir():
         raise UsageError(f"{settings.project_dir} is not a folder", hint="pass the path of your project or backend")
     tree = load_tree(root)
-    decision = decide_entry(tree, settings)
+    index = ProjectIndex(tree)
+    decision = decide_entry(tree, settings, index)
     findings = list(decision.findings)
     files = ManifestFiles(tree)
-    parts = _dependency_env_and_hygiene_checks(tree, files, decision.backend_dir, decision.working_dir)
+    code = app_code(index, decision.backend_dir)
+    parts = _dependency_env_and_hygiene_checks(files, code, decision.working_dir)
     findings.extend(parts.findings)
 
     python, python_source = parts.python, parts.python_source
@@ -129,18 +123,19 @@ def check_project(settings: Settings) -> Plan:
     )
 
 
-def decide_entry(tree: ProjectTree, settings: Settings) -> EntryDecision:
+def decide_entry(tree: ProjectTree, settings: Settings, index: ProjectIndex | None = None) -> EntryDecision:
     """Find the app, its working dir, backend folder and health path (explicit settings win).
 
     Args:
         tree: the project, as loaded by `load_tree`.
         settings: the explicit settings (backend_dir, entry, factory, health_path are used).
+        index: the check's module index (scopes and imports parsed once); made here when not given.
 
     Raises:
         UsageError: when `backend_dir` is not a folder of the project or `entry` is malformed.
     """
     search_dir = _search_dir(tree, settings)
-    index = ProjectIndex(tree)
+    index = index if index is not None else ProjectIndex(tree)
     finder = AppFinder(index)
     findings: list[Finding] = []
     ranked = [_layout(index, app, search_dir) for app in finder.find(search_dir)]
@@ -178,9 +173,19 @@ def decide_entry(tree: ProjectTree, settings: Settings) -> EntryDecision:
     )
 
 
+def _without_url_credentials(finding: Finding) -> Finding:
+    message, hint = redact_url_credentials(finding.message), redact_url_credentials(finding.hint)
+    if (message, hint) == (finding.message, finding.hint):
+        return finding
+    return replace(finding, message=message, hint=hint)
+
+
 def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
-    """Errors first, then warnings, then infos; by code, path and line within each; duplicates dropped."""
-    unique = list(dict.fromkeys(findings))
+    """Errors first, then warnings, then infos; by code, path and line within each; duplicates dropped.
+
+    Credentials inside URLs (an index URL from a manifest) are masked in every message and hint.
+    """
+    unique = list(dict.fromkeys(_without_url_credentials(f) for f in findings))
     return tuple(
         sorted(
             unique,
@@ -234,10 +239,9 @@ def _choose(
             reasons[(item.app.path, item.app.attr)] = f"never chosen: {item.app.decoy}"
     if not eligible:
         findings.append(
-            Finding(
-                code="SP100",
-                severity="error",
-                message="no ASGI app found"
+            finding(
+                "SP100",
+                "no ASGI app found"
                 + (f" in {search_dir}" if search_dir else "")
                 + " (looked for `app = FastAPI()`, Starlette and other ASGI apps, shims and factories)",
                 hint="add `app = FastAPI()` to your main module, or pass --entry module:attr (and --backend-dir)",
@@ -275,10 +279,9 @@ def _ranking_findings(chosen: _Ranked, eligible: list[_Ranked], findings: list[F
     if tied:
         names = ", ".join(f"{r.entry} ({r.app.path})" for r in tied)
         findings.append(
-            Finding(
-                code="SP103",
-                severity="warning",
-                message=f"{chosen.entry} and {names} rank the same; spacepack picked {chosen.entry}",
+            finding(
+                "SP103",
+                f"{chosen.entry} and {names} rank the same; spacepack picked {chosen.entry}",
                 hint=f"pass --entry {chosen.entry} (or the one you mean) to make the choice explicit",
                 path=chosen.app.path,
                 line=chosen.app.line,
@@ -295,17 +298,12 @@ def _ranking_findings(chosen: _Ranked, eligible: list[_Ranked], findings: list[F
             "" if other.layout.working_dir == "." else other.layout.working_dir, chosen.app.site.path
         )
         findings.append(
-            Finding(
-                code="SP104",
-                severity="info",
-                message=(
-                    f"{other.app.path} defines a separate, smaller app ({other.app.features.describe()}); "
-                    f"spacepack runs the full one, {chosen.entry}"
-                ),
-                hint=(
-                    f"make {other.app.path} import the full app instead: "
-                    f"`from {target_module} import {chosen.app.site.name or chosen.app.attr}`"
-                ),
+            finding(
+                "SP104",
+                f"{other.app.path} defines a separate, smaller app ({other.app.features.describe()}); "
+                f"spacepack runs the full one, {chosen.entry}",
+                hint=f"make {other.app.path} import the full app instead: "
+                f"`from {target_module} import {chosen.app.site.name or chosen.app.attr}`",
                 path=other.app.path,
                 line=other.app.line,
             )
@@ -313,13 +311,10 @@ def _ranking_findings(chosen: _Ranked, eligible: list[_Ranked], findings: list[F
     elsewhere = sorted({r.backend_dir for r in others if r.backend_dir != chosen.backend_dir})
     if elsewhere:
         findings.append(
-            Finding(
-                code="SP110",
-                severity="info",
-                message=(
-                    f"apps found in several backend folders; chose {chosen.backend_dir}, "
-                    f"also found: {', '.join(elsewhere)}"
-                ),
+            finding(
+                "SP110",
+                f"apps found in several backend folders; chose {chosen.backend_dir}, "
+                f"also found: {', '.join(elsewhere)}",
                 hint="pass --backend-dir to pick another one",
             )
         )
@@ -351,14 +346,13 @@ def _explicit_entry(
         for suffix in (f"{stem}.py", f"{stem}/__init__.py"):
             if rest == suffix or rest.endswith("/" + suffix):
                 matches.append((path, path[: -len(suffix)].rstrip("/")))
-    matches.sort(key=lambda m: (decoy_reason(m[0], prefix) is not None, m[0].count("/"), m[0]))
+    matches.sort(key=lambda m: (non_app_reason(m[0], prefix) is not None, m[0].count("/"), m[0]))
     findings.append(_explicit("entry", entry, settings, matches[0][0] if matches else None))
     if not matches:
         findings.append(
-            Finding(
-                code="SP106",
-                severity="error",
-                message=f"entry {entry} (from {source}): there is no module {module} in {as_dir(search_dir)}",
+            finding(
+                "SP106",
+                f"entry {entry} (from {source}): there is no module {module} in {as_dir(search_dir)}",
                 hint=f"check the module path: uvicorn imports it from the working dir, as {stem}.py",
             )
         )
@@ -375,10 +369,9 @@ def _explicit_entry(
     )
     if not defined:
         findings.append(
-            Finding(
-                code="SP107",
-                severity="warning",
-                message=f"entry {entry}: {path} defines no `{attr}` that spacepack can see",
+            finding(
+                "SP107",
+                f"entry {entry}: {path} defines no `{attr}` that spacepack can see",
                 hint="check the attribute name: uvicorn fails if it does not exist once the module is imported",
                 path=path,
             )
@@ -399,12 +392,7 @@ def _explicit_entry(
 
 def _explicit(key: str, value: str, settings: Settings, path: str | None) -> Finding:
     source = settings.sources.get(key, "settings")
-    return Finding(
-        code="SP105",
-        severity="info",
-        message=f"{key} = {value} from {source} (explicit settings win over detection)",
-        path=path,
-    )
+    return finding("SP105", f"{key} = {value} from {source} (explicit settings win over detection)", path=path)
 
 
 @dataclass(frozen=True)
@@ -421,13 +409,13 @@ class _Parts:
     findings: tuple[Finding, ...]
 
 
-def _dependency_env_and_hygiene_checks(
-    tree: ProjectTree, files: ManifestFiles, backend_dir: str, working_dir: str
-) -> _Parts:
-    deps = read_dependencies(tree, backend_dir, working_dir, files)
+def _dependency_env_and_hygiene_checks(files: ManifestFiles, code: AppCode, working_dir: str) -> _Parts:
+    """The checks that read the app's code and manifests, sharing one parse of each."""
+    tree, backend_dir = files.tree, code.backend_dir
+    deps = read_dependencies(tree, backend_dir, working_dir, files, code)
     python = detect_python(tree, backend_dir, files)
-    env = scan_env(tree, backend_dir)
-    hygiene = scan_hygiene(tree, backend_dir)
+    env = scan_env(tree, backend_dir, code)
+    hygiene = scan_hygiene(tree, backend_dir, code, env.reads)
     return _Parts(
         dependencies=deps.dependencies,
         system_packages=tuple(deps.system_packages),

@@ -22,32 +22,10 @@ from spacepack.check.pyast import (
     app_framework,
     build_scope,
     keyword,
+    non_app_reason,
 )
 from spacepack.plan import CandidateKind
 
-FINDING_CODES: dict[str, str] = {}  # this module finds; the orchestrator turns results into findings
-
-# Folders whose apps are never the one to ship (relative to the backend folder being searched).
-DECOY_DIRS = frozenset(
-    {
-        "tests",
-        "test",
-        "testing",
-        "docs",
-        "doc",
-        "examples",
-        "example",
-        "samples",
-        "sample",
-        "scripts",
-        "benchmarks",
-        "migrations",
-        "alembic",
-        "notebooks",
-        "demo",
-        "demos",
-    }
-)
 _MIDDLEWARE_METHODS = {"add_middleware", "middleware"}
 _MOUNT_METHODS = {"mount", "host"}
 _OTHER_METHODS = {"exception_handler", "add_exception_handler", "on_event", "add_event_handler", "state"}
@@ -184,7 +162,7 @@ class AppFinder:
                     found[(candidate.path, candidate.attr)] = candidate
         result = []
         for candidate in found.values():
-            decoy = decoy_reason(candidate.path, prefix)
+            decoy = non_app_reason(candidate.path, prefix)
             if decoy:
                 candidate = _with_decoy(candidate, decoy)
             result.append(candidate)
@@ -392,19 +370,6 @@ class AppFinder:
             elif use.method == "include_router" and use.call is not None and use.call.args:
                 count += self.router_route_count(symbol.path, use.call.args[0], depth + 1)
         return count
-
-
-def decoy_reason(path: str, prefix: str = "") -> str | None:
-    """Why an app in this file can never be the one to ship, or None."""
-    rel = path[len(prefix) :] if prefix and path.startswith(prefix) else path
-    parts = rel.split("/")
-    for part in parts[:-1]:
-        if part.lower() in DECOY_DIRS:
-            return f"under {part}/"
-    name = parts[-1]
-    if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
-        return "a test module"
-    return None
 
 
 def _shim(path: str, name: str, line: int, target: AppCandidate, how: str) -> AppCandidate:

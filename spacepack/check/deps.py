@@ -35,33 +35,31 @@ from spacepack.check.manifests import (
     join,
     resolve_closure,
 )
+from spacepack.check.pyast import AppCode, ProjectIndex, app_code
+from spacepack.check.secrets_scan import redact_url_credentials, url_credentials
 from spacepack.check.tree import ProjectTree
 from spacepack.findings import finding
 from spacepack.plan import Dependencies, DependencySource, Finding
 
-_SKIPPED_DIRS = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks"})
-_SKIPPED_FILES = frozenset({"conftest.py", "setup.py", "noxfile.py"})
-_MAX_OUTSIDE_LOCK_BYTES = 8 * 1024 * 1024
-
 # distribution -> (system packages, why); only for what a slim Debian image lacks.
 NATIVE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
     "psycopg2": (
-        ("gcc", "libpq-dev"),
+        ("build-essential", "libpq-dev"),
         "psycopg2 builds from source: it needs a C compiler and the libpq headers",
     ),
     "mysqlclient": (
-        ("gcc", "default-libmysqlclient-dev", "pkg-config"),
+        ("build-essential", "default-libmysqlclient-dev", "pkg-config"),
         "mysqlclient builds from source: it needs a C compiler, the MySQL client headers and pkg-config",
     ),
     "python-ldap": (
-        ("gcc", "libldap2-dev", "libsasl2-dev"),
+        ("build-essential", "libldap2-dev", "libsasl2-dev"),
         "python-ldap builds against the OpenLDAP headers",
     ),
-    "pycairo": (("gcc", "libcairo2-dev", "pkg-config"), "pycairo builds against the cairo headers"),
-    "pygraphviz": (("gcc", "graphviz-dev"), "pygraphviz builds against the graphviz headers"),
-    "mariadb": (("gcc", "libmariadb-dev"), "the mariadb connector builds against MariaDB Connector/C"),
-    "dlib": (("g++", "cmake"), "dlib compiles C++ with CMake at install time"),
-    "uwsgi": (("gcc",), "uWSGI compiles C at install time"),
+    "pycairo": (("build-essential", "libcairo2-dev", "pkg-config"), "pycairo builds against the cairo headers"),
+    "pygraphviz": (("build-essential", "graphviz-dev"), "pygraphviz builds against the graphviz headers"),
+    "mariadb": (("build-essential", "libmariadb-dev"), "the mariadb connector builds against MariaDB Connector/C"),
+    "dlib": (("build-essential", "cmake"), "dlib compiles C++ with CMake at install time"),
+    "uwsgi": (("build-essential",), "uWSGI compiles C at install time"),
     "opencv-python": (("libgl1", "libglib2.0-0"), "opencv-python loads libGL and GLib at import"),
     "opencv-contrib-python": (
         ("libgl1", "libglib2.0-0"),
@@ -73,6 +71,24 @@ _NATIVE_HINTS: dict[str, str] = {
     "opencv-python": "or depend on opencv-python-headless (no GUI libraries needed)",
     "opencv-contrib-python": "or depend on opencv-contrib-python-headless (no GUI libraries needed)",
 }
+
+
+def _without_credentials(lines: list[str], install: _Install) -> list[str]:
+    """Drop requirement lines carrying credentials: they would ship in the image and print in --json (SP314)."""
+    kept: list[str] = []
+    for line in lines:
+        if not url_credentials(line):
+            kept.append(line)
+            continue
+        install.findings.append(
+            finding(
+                "SP314",
+                f"{install.manifest or 'a manifest'} has credentials in a URL "
+                f"({redact_url_credentials(line)}); spacepack leaves that line out",
+                path=install.manifest or None,
+            )
+        )
+    return kept
 
 
 @dataclass(frozen=True)
@@ -298,16 +314,6 @@ def _from_manifests(files: ManifestFiles, directory: str) -> _Install:
     return install
 
 
-def _is_app_module(path: str, backend_dir: str) -> bool:
-    prefix = "" if backend_dir == "." else backend_dir + "/"
-    rest = path[len(prefix) :]
-    parts = rest.split("/")
-    name = parts[-1]
-    if name in _SKIPPED_FILES or name.startswith("test_") or name.endswith("_test.py"):
-        return False
-    return not any(part in _SKIPPED_DIRS for part in parts[:-1])
-
-
 def _local_names(tree: ProjectTree, directories: Iterable[str], project_name: str | None) -> set[str]:
     """Module names the project itself provides (files and folders holding Python)."""
     names: set[str] = set()
@@ -329,19 +335,12 @@ def _provided(module: str, available: set[str]) -> bool:
     return bool(candidates & available)
 
 
-def _third_party_imports(
-    tree: ProjectTree, backend_dir: str, working_dir: str, project_name: str | None
-) -> list[tuple[str, ImportSite]]:
+def _third_party_imports(code: AppCode, working_dir: str, project_name: str | None) -> list[tuple[str, ImportSite]]:
     stdlib = stdlib_names()
-    local = _local_names(tree, _unique([backend_dir, working_dir]), project_name)
+    local = _local_names(code.index.tree, _unique([code.backend_dir, working_dir]), project_name)
     sites: list[tuple[str, ImportSite]] = []
-    for path in tree.python_under(backend_dir):
-        if not _is_app_module(path, backend_dir):
-            continue
-        module = tree.python[path]
-        if module.tree is None:
-            continue
-        for site in iter_imports(module.tree):
+    for path, module in code.parsed():
+        for site in iter_imports(module):
             top = site.module.split(".", 1)[0]
             if top in stdlib or top in local or top in BUNDLED_IMPORTS or not top.isidentifier():
                 continue
@@ -361,10 +360,9 @@ def _check_imports(install: _Install, sites: list[tuple[str, ImportSite]]) -> No
         path, site = places[0]
         more = f" (and {len(places) - 1} more place{'s' if len(places) > 2 else ''})" if len(places) > 1 else ""
         install.findings.append(
-            Finding(
-                code="SP203",
-                severity="error",
-                message=f"{path}:{site.line} imports {site.module}, but no dependency provides it{more}",
+            finding(
+                "SP203",
+                f"{path}:{site.line} imports {site.module}, but no dependency provides it{more}",
                 hint=f"add {dist} to {install.manifest or 'requirements.txt'}"
                 + (" and re-lock" if install.locked else ""),
                 path=path,
@@ -385,10 +383,9 @@ def _infer_from_imports(install: _Install, sites: list[tuple[str, ImportSite]]) 
     install.available |= expand_known((name, frozenset()) for name in wanted)
     install.sources.append(DependencySource(path="", kind="imports", install="inferred from imports, unpinned"))
     install.findings.append(
-        Finding(
-            code="SP202",
-            severity="warning",
-            message="no requirements.txt or pyproject.toml declares the dependencies; inferred from imports: "
+        finding(
+            "SP202",
+            "no requirements.txt or pyproject.toml declares the dependencies; inferred from imports: "
             + (", ".join(wanted[n] for n in sorted(wanted)) or "none"),
             hint="add a requirements.txt (or pyproject [project].dependencies) with pinned versions",
         )
@@ -406,21 +403,13 @@ def _system_packages(install: _Install) -> tuple[str, ...]:
         hint = "spacepack installs them in the image"
         if name in _NATIVE_HINTS:
             hint += "; " + _NATIVE_HINTS[name]
-        install.findings.append(
-            Finding(
-                code="SP206",
-                severity="info",
-                message=f"{why}: adding {', '.join(system)}",
-                hint=hint,
-            )
-        )
+        install.findings.append(finding("SP206", f"{why}: adding {', '.join(system)}", hint=hint))
     if install.vcs:
         packages.append("git")
         install.findings.append(
-            Finding(
-                code="SP206",
-                severity="info",
-                message="a dependency installs from a git URL: adding git",
+            finding(
+                "SP206",
+                "a dependency installs from a git URL: adding git",
                 hint="spacepack installs it in the image; a release on an index builds faster",
             )
         )
@@ -428,7 +417,11 @@ def _system_packages(install: _Install) -> tuple[str, ...]:
 
 
 def read_dependencies(
-    tree: ProjectTree, backend_dir: str, working_dir: str, files: ManifestFiles | None = None
+    tree: ProjectTree,
+    backend_dir: str,
+    working_dir: str,
+    files: ManifestFiles | None = None,
+    code: AppCode | None = None,
 ) -> DependencyReport:
     """Decide what the image installs, and check the backend's imports against it.
 
@@ -437,6 +430,7 @@ def read_dependencies(
         backend_dir: the backend folder, posix, relative to the root ("." allowed).
         working_dir: where uvicorn runs, posix, relative to the root.
         files: the check's manifests (read and parsed once); made here when not given.
+        code: the check's app modules (computed once per check); made here when not given.
 
     Returns:
         The dependencies (sources, canonical package names, the exact requirement
@@ -452,7 +446,8 @@ def read_dependencies(
         project_name = project.name if project is not None else None
     else:
         install = _Install()
-    sites = _third_party_imports(tree, backend_dir, working_dir, project_name)
+    code = code if code is not None else app_code(ProjectIndex(tree), backend_dir)
+    sites = _third_party_imports(code, working_dir, project_name)
     if directory is None:
         _infer_from_imports(install, sites)
     else:
@@ -462,10 +457,9 @@ def read_dependencies(
         install.lines.append("uvicorn")
         install.available.add("uvicorn")
         install.findings.append(
-            Finding(
-                code="SP204",
-                severity="info",
-                message="uvicorn is not declared; spacepack adds it to the install to serve the app",
+            finding(
+                "SP204",
+                "uvicorn is not declared; spacepack adds it to the install to serve the app",
                 hint=f"declare uvicorn in {install.manifest or 'requirements.txt'} to pin its version",
                 path=install.manifest or None,
             )
@@ -475,10 +469,9 @@ def read_dependencies(
     if tools:
         first = install.direct[tools[0]]
         install.findings.append(
-            Finding(
-                code="SP205",
-                severity="warning",
-                message=f"test and lint tools are declared as runtime dependencies: {', '.join(tools)}",
+            finding(
+                "SP205",
+                f"test and lint tools are declared as runtime dependencies: {', '.join(tools)}",
                 hint="move them to a dev group ([dependency-groups] or optional-dependencies) "
                 "or requirements-dev.txt; they make the image bigger",
                 path=first.path or None,
@@ -490,9 +483,10 @@ def read_dependencies(
         packages = sorted(install.available - install.local)
     else:
         packages = sorted(set(install.direct) | ({"uvicorn"} & install.available))
+    requirements = _without_credentials(_unique([*install.options, *install.lines]), install)
     dependencies = Dependencies(
         sources=tuple(install.sources),
         packages=tuple(packages),
-        requirements=tuple(_unique([*install.options, *install.lines])),
+        requirements=tuple(requirements),
     )
     return DependencyReport(dependencies=dependencies, system_packages=system, findings=tuple(install.findings))

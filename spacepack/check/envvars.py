@@ -13,18 +13,24 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from spacepack.check.pyast import iter_statements
+from spacepack.check.pyast import (
+    AppCode,
+    ImportRef,
+    Place,
+    ProjectIndex,
+    app_code,
+    iter_statements,
+    module_imports,
+    qualify,
+    walk_runtime,
+)
 from spacepack.check.secrets_scan import is_secret_name
 from spacepack.check.tree import ProjectTree
+from spacepack.findings import finding
 from spacepack.ignore import is_env_file
 from spacepack.plan import EnvVar, Finding
-
-FINDING_CODES: dict[str, str] = {
-    "SP301": "required env vars are read while the app is imported; the smoke test needs a value for each",
-}
 
 # Env vars spacepack (or the Space runtime) sets itself: never ask the user for them.
 PROVIDED = frozenset({"PORT", "HOST", "SPACE_ID", "SPACE_HOST", "SPACE_AUTHOR_NAME", "SPACE_REPO_NAME", "SYSTEM"})
@@ -44,7 +50,6 @@ CACHE_VARS = frozenset(
 )
 _SQLITE_URL = re.compile(r"^sqlite(?:\+[a-z0-9_]+)?:///(?P<path>.+?)(?:\?.*)?$")
 _TEMPLATE_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
-_SKIPPED_DIRS = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks"})
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class EnvReport:
     env: tuple[EnvVar, ...] = ()
     writable_dirs: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
+    reads: tuple[EnvRead, ...] = ()  # every read, for the checks that look at defaults (hygiene)
 
 
 @dataclass
@@ -93,15 +99,6 @@ def _name_of(node: ast.expr) -> str | None:
     return None
 
 
-def _is_main_guard(node: ast.stmt) -> bool:
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
-        return False
-    parts = [node.test.left, *node.test.comparators]
-    return any(isinstance(p, ast.Name) and p.id == "__name__" for p in parts) and any(
-        _const_str(p) == "__main__" for p in parts
-    )
-
-
 def _normalise_dir(raw: str) -> str | None:
     raw = raw.strip()
     if not raw or any(c in raw for c in "{}%$*?<>|\n") or raw.startswith("~"):
@@ -123,115 +120,37 @@ def _sqlite_dir(value: str) -> str | None:
 
 
 class _Scanner:
-    """Walks one module, tracking aliases of `os`, `os.environ` and `os.getenv`."""
+    """Walks one module once, with when each node runs, resolving `os`/`environ`/`getenv` through its imports."""
 
-    def __init__(self, path: str, module: ast.Module) -> None:
+    def __init__(self, path: str, module: ast.Module, imports: dict[str, ImportRef] | None = None) -> None:
         self.path = path
         self.module = module
-        self.os_names: set[str] = set()
-        self.environ_names: set[str] = set()
-        self.getenv_names: set[str] = set()
-        self.path_names: set[str] = {"Path"}
-        self.settings_bases: set[str] = {"BaseSettings"}
+        self.imports = imports if imports is not None else module_imports(module)
         self.result = _ModuleScan()
-        self._function: str | None = None
 
     def run(self) -> _ModuleScan:
-        for node in iter_statements(self.module):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.name == "os":
-                        self.os_names.add(alias.asname or "os")
-                    if alias.name == "pathlib":
-                        self.path_names.add(f"{alias.asname or 'pathlib'}.Path")
-            elif isinstance(node, ast.ImportFrom) and node.module == "os":
-                for alias in node.names:
-                    if alias.name == "environ":
-                        self.environ_names.add(alias.asname or "environ")
-                    elif alias.name == "getenv":
-                        self.getenv_names.add(alias.asname or "getenv")
-            elif isinstance(node, ast.ImportFrom) and node.module == "pathlib":
-                for alias in node.names:
-                    if alias.name == "Path":
-                        self.path_names.add(alias.asname or "Path")
         self._find_settings_classes()
-        self._body(self.module.body, at_import=True)
+        for node, place in walk_runtime(self.module, opaque=frozenset(self.result.settings)):
+            self._visit(node, place)
         return self.result
 
-    # --- aliases
+    # --- what a name stands for
+
+    def _qualified(self, node: ast.expr) -> str | None:
+        return qualify(node, self.imports)
 
     def _is_environ(self, node: ast.expr) -> bool:
-        if isinstance(node, ast.Name):
-            return node.id in self.environ_names
-        return (
-            isinstance(node, ast.Attribute)
-            and node.attr == "environ"
-            and isinstance(node.value, ast.Name)
-            and node.value.id in self.os_names
-        )
-
-    def _is_getenv(self, func: ast.expr) -> bool:
-        if isinstance(func, ast.Name):
-            return func.id in self.getenv_names
-        return (
-            isinstance(func, ast.Attribute)
-            and func.attr == "getenv"
-            and isinstance(func.value, ast.Name)
-            and func.value.id in self.os_names
-        )
-
-    def _is_os_call(self, func: ast.expr, names: set[str]) -> bool:
-        return (
-            isinstance(func, ast.Attribute)
-            and func.attr in names
-            and isinstance(func.value, ast.Name)
-            and func.value.id in self.os_names
-        )
+        return self._qualified(node) == "os.environ"
 
     def _is_path_call(self, node: ast.expr) -> bool:
-        if not isinstance(node, ast.Call):
-            return False
-        func = node.func
-        if isinstance(func, ast.Name):
-            return func.id in self.path_names
-        return (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and (f"{func.value.id}.{func.attr}" in self.path_names)
-        )
+        return isinstance(node, ast.Call) and self._qualified(node.func) in {"pathlib.Path", "Path"}
 
-    # --- walking with the at-import flag
+    # --- one node, knowing when it runs
 
-    def _body(self, body: Iterable[ast.stmt], at_import: bool) -> None:
-        for statement in body:
-            if at_import and _is_main_guard(statement):
-                assert isinstance(statement, ast.If)
-                self._visit(statement.test, at_import)
-                self._body(statement.body, at_import=False)
-                self._body(statement.orelse, at_import)
-            else:
-                self._visit(statement, at_import)
-
-    def _visit(self, node: ast.AST, at_import: bool) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for expr in [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
-                self._visit(expr, at_import)
-            outer = self._function
-            self._function = node.name if outer is None else outer
-            self._body(node.body, at_import=False)
-            self._function = outer
-            return
-        if isinstance(node, ast.Lambda):
-            for expr in [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
-                self._visit(expr, at_import)
-            self._visit(node.body, False)
-            return
-        if isinstance(node, ast.ClassDef) and node.name in self.result.settings:
-            for expr in [*node.decorator_list, *node.bases]:
-                self._visit(expr, at_import)
-            return  # its fields were read by _find_settings_classes
+    def _visit(self, node: ast.AST, place: Place) -> None:
+        at_import = place.runs == "import"
         if isinstance(node, ast.Call):
-            self._call(node, at_import)
+            self._call(node, place)
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and self._is_environ(node.value):
             name = _const_str(node.slice)
             if name:
@@ -247,47 +166,47 @@ class _Scanner:
             folder = _sqlite_dir(node.value)
             if folder:
                 self.result.writable.append(folder)
-        for child in ast.iter_child_nodes(node):
-            self._visit(child, at_import)
 
     def _writable(self, raw: str) -> None:
         folder = _normalise_dir(raw)
         if folder:
             self.result.writable.append(folder)
 
-    def _call(self, call: ast.Call, at_import: bool) -> None:
-        func = call.func
-        callee = _name_of(func)
+    def _call(self, call: ast.Call, place: Place) -> None:
+        callee = _name_of(call.func)
         if callee:
-            if at_import:
+            if place.runs == "import":
                 self.result.calls_at_import.add(callee)
-            elif self._function:
-                self.result.factories.setdefault(self._function, set()).add(callee)
-        default: ast.expr | None = None
-        has_default = False
-        name: str | None = None
-        if self._is_getenv(func):
-            name = _const_str(call.args[0]) if call.args else _const_str(_keyword(call, "key"))
-            default = call.args[1] if len(call.args) > 1 else _keyword(call, "default")
-            has_default = default is not None and not (isinstance(default, ast.Constant) and default.value is None)
-        elif isinstance(func, ast.Attribute) and func.attr in {"get", "setdefault"} and self._is_environ(func.value):
-            name = _const_str(call.args[0]) if call.args else None
-            default = call.args[1] if len(call.args) > 1 else None
-            has_default = default is not None and not (isinstance(default, ast.Constant) and default.value is None)
-        elif self._is_os_call(func, {"makedirs", "mkdir"}) and call.args:
+            elif place.runs == "call" and place.function:
+                self.result.factories.setdefault(place.function, set()).add(callee)
+        qualified = self._qualified(call.func)
+        if qualified in {"os.getenv", "os.environ.get", "os.environ.setdefault"}:
+            self._env_call(call, qualified, place.runs == "import")
+        elif qualified in {"os.makedirs", "os.mkdir"} and call.args:
             raw = _const_str(call.args[0])
             if raw:
                 self._writable(raw)
-        elif isinstance(func, ast.Attribute) and func.attr == "mkdir" and self._is_path_call(func.value):
-            assert isinstance(func.value, ast.Call)
-            raw = _const_str(func.value.args[0]) if func.value.args else None
+        elif isinstance(call.func, ast.Attribute) and call.func.attr == "mkdir" and self._is_path_call(call.func.value):
+            assert isinstance(call.func.value, ast.Call)
+            raw = _const_str(call.func.value.args[0]) if call.func.value.args else None
             if raw:
                 self._writable(raw)
-        if name:
-            literal = _const_str(default)
-            self._read(name, call.lineno, required=not has_default, at_import=at_import, default=literal)
-            if name in CACHE_VARS and literal:
-                self._writable(literal)
+
+    def _env_call(self, call: ast.Call, qualified: str, at_import: bool) -> None:
+        """`os.getenv(NAME, default)`, `os.environ.get(NAME, default)` or `.setdefault(...)`."""
+        if qualified == "os.getenv":
+            name = _const_str(call.args[0]) if call.args else _const_str(_keyword(call, "key"))
+            default = call.args[1] if len(call.args) > 1 else _keyword(call, "default")
+        else:
+            name = _const_str(call.args[0]) if call.args else None
+            default = call.args[1] if len(call.args) > 1 else None
+        if not name:
+            return
+        has_default = default is not None and not (isinstance(default, ast.Constant) and default.value is None)
+        literal = _const_str(default)
+        self._read(name, call.lineno, required=not has_default, at_import=at_import, default=literal)
+        if name in CACHE_VARS and literal:
+            self._writable(literal)
 
     def _read(self, name: str, line: int, required: bool, at_import: bool, default: str | None = None) -> None:
         self.result.reads.append(EnvRead(name, self.path, line, required, at_import, default))
@@ -303,7 +222,7 @@ class _Scanner:
                 if node.name in self.result.settings:
                     continue
                 bases = {_name_of(b) for b in node.bases}
-                if bases & (self.settings_bases | set(self.result.settings)):
+                if bases & ({"BaseSettings"} | set(self.result.settings)):
                     self.result.settings[node.name] = []
                     changed = True
         by_name = {n.name: n for n in classes}
@@ -415,38 +334,13 @@ def _is_classvar(annotation: ast.expr) -> bool:
 # --------------------------------------------------------------------------- project level
 
 
-def _app_modules(tree: ProjectTree, backend_dir: str) -> Iterator[tuple[str, ast.Module]]:
-    prefix = "" if backend_dir in {"", "."} else backend_dir.strip("/") + "/"
-    for path in tree.python_under(backend_dir):
-        parts = path[len(prefix) :].split("/")
-        if any(p in _SKIPPED_DIRS for p in parts[:-1]) or parts[-1].startswith("test_") or parts[-1] == "conftest.py":
-            continue
-        module = tree.python[path]
-        if module.tree is not None:
-            yield path, module.tree
-
-
-def find_env_reads(tree: ProjectTree, backend_dir: str) -> tuple[list[EnvRead], list[str]]:
-    """Every env read of the backend's modules (settings fields resolved) and the folders it writes.
+def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
+    """Every env read of the app's modules (settings fields resolved) and the folders it writes.
 
     Settings fields are at import when their class, or a function returning
-    one, is called at module level anywhere in the backend.
+    one, is called at import time anywhere in the app.
     """
-    cached = _CACHE.get((id(tree), backend_dir))
-    if cached is not None and cached[0] is tree:
-        return list(cached[1]), list(cached[2])
-    reads, writable = _find_env_reads(tree, backend_dir)
-    _CACHE[(id(tree), backend_dir)] = (tree, tuple(reads), tuple(writable))
-    while len(_CACHE) > 4:  # only the last few trees: scan_env and scan_hygiene share one walk
-        del _CACHE[next(iter(_CACHE))]
-    return reads, writable
-
-
-_CACHE: dict[tuple[int, str], tuple[ProjectTree, tuple[EnvRead, ...], tuple[str, ...]]] = {}
-
-
-def _find_env_reads(tree: ProjectTree, backend_dir: str) -> tuple[list[EnvRead], list[str]]:
-    scans = [_Scanner(path, module).run() for path, module in _app_modules(tree, backend_dir)]
+    scans = [_Scanner(path, module, code.index.imports(path)).run() for path, module in code.parsed()]
     called_at_import = set().union(*(s.calls_at_import for s in scans)) if scans else set()
     factories: dict[str, set[str]] = {}
     for scan in scans:
@@ -464,15 +358,23 @@ def _find_env_reads(tree: ProjectTree, backend_dir: str) -> tuple[list[EnvRead],
             instantiated = class_name in called_at_import
             for f in fields:
                 reads.append(EnvRead(f.name, f.path, f.line, f.required, instantiated, f.default, settings_field=True))
-                if f.name in CACHE_VARS and f.default:
-                    folder = _normalise_dir(f.default)
-                    if folder:
-                        writable.append(folder)
-                if f.default and f.default.startswith("sqlite"):
-                    folder = _sqlite_dir(f.default)
-                    if folder:
-                        writable.append(folder)
+                writable.extend(_field_folders(f))
     return reads, writable
+
+
+def _field_folders(field_read: EnvRead) -> list[str]:
+    """Folders a settings field's literal default names (a cache folder, a SQLite file's folder)."""
+    folders: list[str] = []
+    default = field_read.default
+    if field_read.name in CACHE_VARS and default:
+        folder = _normalise_dir(default)
+        if folder:
+            folders.append(folder)
+    if default and default.startswith("sqlite"):
+        folder = _sqlite_dir(default)
+        if folder:
+            folders.append(folder)
+    return folders
 
 
 def _template_files(tree: ProjectTree, backend_dir: str) -> list[str]:
@@ -497,19 +399,21 @@ def template_names(text: str) -> list[tuple[str, int]]:
     return names
 
 
-def scan_env(tree: ProjectTree, backend_dir: str) -> EnvReport:
+def scan_env(tree: ProjectTree, backend_dir: str, code: AppCode | None = None) -> EnvReport:
     """The env vars the backend reads, merged by name, and the folders it writes.
 
     Args:
         tree: the project as `load_tree` read it.
         backend_dir: the backend folder, posix, relative to the root.
+        code: the check's app modules (computed once per check); made here when not given.
 
     Returns:
         Env vars sorted by name (where = sorted "path:line" places), writable
         folders relative to the working dir, and an SP301 finding naming the
         required vars read at import.
     """
-    reads, writable = find_env_reads(tree, backend_dir)
+    code = code if code is not None else app_code(ProjectIndex(tree), backend_dir)
+    reads, writable = find_env_reads(code)
     merged: dict[str, dict[str, object]] = {}
     for read in reads:
         entry = merged.setdefault(read.name, {"required": False, "at_import": False, "where": set()})
@@ -540,10 +444,9 @@ def scan_env(tree: ProjectTree, backend_dir: str) -> EnvReport:
     if needed:
         first = next(r for r in reads if r.name == needed[0] and r.required and r.at_import)
         findings.append(
-            Finding(
-                code="SP301",
-                severity="warning",
-                message=f"the app reads {', '.join(needed)} while it is imported, with no default; "
+            finding(
+                "SP301",
+                f"the app reads {', '.join(needed)} while it is imported, with no default; "
                 "it crashes at start-up without them",
                 hint="give them defaults, or set them as Space secrets (push --secret NAME) and give the smoke "
                 "test a value (--env NAME=..., --env-file, or the project .env)",
@@ -552,7 +455,7 @@ def scan_env(tree: ProjectTree, backend_dir: str) -> EnvReport:
             )
         )
     folders = sorted({w for w in writable if w}, key=lambda w: (w.startswith("/"), w))
-    return EnvReport(env=env, writable_dirs=tuple(folders), findings=tuple(findings))
+    return EnvReport(env=env, writable_dirs=tuple(folders), findings=tuple(findings), reads=tuple(reads))
 
 
 def _place_key(place: str) -> tuple[str, int]:

@@ -17,15 +17,8 @@ from dataclasses import dataclass
 
 from spacepack.check.formats import manifest_names
 from spacepack.check.pyast import ProjectIndex, const_str, dotted, keyword
+from spacepack.findings import finding
 from spacepack.plan import Finding
-
-FINDING_CODES: dict[str, str] = {
-    "SP120": "the working dir is set by package-relative or project imports (why `src.main:app`, not `main:app`)",
-    "SP121": "a CWD-relative resource (static files, templates, env_file) pins the working dir",
-    "SP122": "a CWD-relative resource is not found from the working dir the imports need",
-    "SP123": "a CWD-relative resource folder exists but never ships (ignored by .gitignore or a built-in rule)",
-    "SP124": "the app's module cannot be imported: a folder name is not a valid Python package name",
-}
 
 # What marks a backend's folder: any file a manifest reader reads, or a setuptools script.
 MANIFESTS: tuple[str, ...] = (*manifest_names(), "setup.py", "setup.cfg")
@@ -225,10 +218,9 @@ def entry_layout(index: ProjectIndex, rel_file: str, limit: str = "") -> Layout:
     if not valid or not relative_ok:
         bad = next((p for p in _parts_from("", rel_file)[:-1] if not _valid_module([p])), directory)
         findings.append(
-            Finding(
-                code="SP124",
-                severity="error",
-                message=f"{rel_file} cannot be imported as a module: folder '{bad}' is not a valid package name",
+            finding(
+                "SP124",
+                f"{rel_file} cannot be imported as a module: folder '{bad}' is not a valid package name",
                 hint="rename the folder to a valid Python identifier (letters, digits, underscores)",
                 path=rel_file,
                 line=level_line,
@@ -245,13 +237,7 @@ def entry_layout(index: ProjectIndex, rel_file: str, limit: str = "") -> Layout:
         reason = f"its imports of project modules ({names}) resolve from {as_dir(base)}"
     if reason:
         findings.append(
-            Finding(
-                code="SP120",
-                severity="info",
-                message=f"working dir {as_dir(base)}: {reason}",
-                path=rel_file,
-                line=level_line if level else None,
-            )
+            finding("SP120", f"working dir {as_dir(base)}: {reason}", path=rel_file, line=level_line if level else None)
         )
     findings.extend(_resource_findings(index, base, resources, [b for _, b, _, _ in scored]))
     return Layout(working_dir=as_dir(base), module=module, findings=tuple(findings), reason=reason)
@@ -267,10 +253,9 @@ def _resource_findings(index: ProjectIndex, base: str, resources: list[Resource]
         if resource.kind == "env_file":
             if state != "missing":
                 findings.append(
-                    Finding(
-                        code="SP121",
-                        severity="info",
-                        message=f"{shown} is read relative to the working dir {as_dir(base)}",
+                    finding(
+                        "SP121",
+                        f"{shown} is read relative to the working dir {as_dir(base)}",
                         hint="the file never ships; on the Space set these values as secrets/variables",
                         path=resource.file,
                         line=resource.line,
@@ -279,10 +264,9 @@ def _resource_findings(index: ProjectIndex, base: str, resources: list[Resource]
             continue
         if state == "shipped":
             findings.append(
-                Finding(
-                    code="SP121",
-                    severity="info",
-                    message=f"{shown} is relative to the working dir: it pins it to {as_dir(base)}",
+                finding(
+                    "SP121",
+                    f"{shown} is relative to the working dir: it pins it to {as_dir(base)}",
                     hint="use a path built from __file__ to make the app start from any folder",
                     path=resource.file,
                     line=resource.line,
@@ -290,10 +274,9 @@ def _resource_findings(index: ProjectIndex, base: str, resources: list[Resource]
             )
         elif state == "ignored":
             findings.append(
-                Finding(
-                    code="SP123",
-                    severity="warning",
-                    message=f"{shown} points at a folder that never ships (ignored by .gitignore or a built-in rule)",
+                finding(
+                    "SP123",
+                    f"{shown} points at a folder that never ships (ignored by .gitignore or a built-in rule)",
                     hint="commit the folder (remove it from .gitignore), or build it inside the image",
                     path=resource.file,
                     line=resource.line,
@@ -303,10 +286,9 @@ def _resource_findings(index: ProjectIndex, base: str, resources: list[Resource]
             elsewhere = [o for o in options if o != base and _resource_state(index, o, resource) == "shipped"]
             where = f"; it exists from {as_dir(elsewhere[0])}" if elsewhere else ""
             findings.append(
-                Finding(
-                    code="SP122",
-                    severity="warning",
-                    message=f"{shown} is not found from the working dir {as_dir(base)}{where}",
+                finding(
+                    "SP122",
+                    f"{shown} is not found from the working dir {as_dir(base)}{where}",
                     hint='build the path from the module: Path(__file__).parent / "static"',
                     path=resource.file,
                     line=resource.line,

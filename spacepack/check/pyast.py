@@ -4,13 +4,23 @@ The app finder, the route collector and the working-dir logic all ask the
 same questions ("what is `router` in this module?", "which file does
 `from .api import users` load?"); `ProjectIndex` answers them from the AST,
 caching per module.
+
+Three ideas every analysis shares live here, once:
+- which files are app code (`non_app_reason`, `AppCode`): not tests, test
+  helpers, tool scripts, migrations or example folders;
+- what runs at import (`walk_runtime`): module level, class bodies, decorators
+  and defaults run at import; function bodies when called; the main guard's
+  body only as a script;
+- what an imported name stands for (`module_imports`, `qualify`):
+  `environ.get` is `os.environ.get` after `from os import environ`.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
 
 from spacepack.check.tree import ProjectTree
 
@@ -105,6 +115,141 @@ def is_main_guard(node: ast.stmt) -> bool:
     )
 
 
+# Folders whose files are never app code (relative to the backend folder): tests, docs, examples, tooling.
+NON_APP_DIRS = frozenset(
+    {
+        "tests",
+        "test",
+        "testing",
+        "docs",
+        "doc",
+        "examples",
+        "example",
+        "samples",
+        "sample",
+        "scripts",
+        "benchmarks",
+        "migrations",
+        "alembic",
+        "notebooks",
+        "demo",
+        "demos",
+    }
+)
+# Files that configure tools or tests; they never run under uvicorn.
+NON_APP_FILES = frozenset({"conftest.py", "noxfile.py", "setup.py"})
+
+
+def non_app_reason(path: str, prefix: str = "") -> str | None:
+    """Why a Python file is not app code (a test, a tool script, a decoy folder), or None when it is.
+
+    Args:
+        path: the file, relative to the project root.
+        prefix: the backend folder with a trailing slash; folder names above it do not count.
+    """
+    rel = path[len(prefix) :] if prefix and path.startswith(prefix) else path
+    parts = rel.split("/")
+    for part in parts[:-1]:
+        if part.lower() in NON_APP_DIRS:
+            return f"under {part}/"
+    name = parts[-1]
+    if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+        return "a test module"
+    if name in NON_APP_FILES:
+        return f"a tool script ({name})"
+    return None
+
+
+Runs = Literal["import", "main", "call"]
+
+
+class Place(NamedTuple):
+    """When a node runs: at import, under the main guard (as a script only), or when its function is called."""
+
+    runs: Runs
+    function: str | None = None  # the outermost function around it
+
+
+def walk_runtime(module: ast.Module, opaque: frozenset[str] = frozenset()) -> Iterator[tuple[ast.AST, Place]]:
+    """Every node of a module with when it runs.
+
+    Decorators, default values and class bodies run at import; function and
+    lambda bodies when called; the body of a module-level
+    `if __name__ == "__main__":` only when the file runs as a script.
+
+    Args:
+        module: the parsed module.
+        opaque: class names whose bodies are not walked (their decorators and bases are).
+    """
+    stack: list[tuple[ast.AST, Place]] = [(module, Place("import"))]
+    while stack:
+        node, place = stack.pop()
+        yield node, place
+        stack.extend(reversed(list(_runtime_children(node, place, opaque))))
+
+
+def _runtime_children(node: ast.AST, place: Place, opaque: frozenset[str]) -> Iterator[tuple[ast.AST, Place]]:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        args = node.args
+        for expr in [*getattr(node, "decorator_list", ()), *args.defaults, *(d for d in args.kw_defaults if d)]:
+            yield expr, place
+        inner = Place("call", place.function or getattr(node, "name", None))
+        body = node.body if isinstance(node.body, list) else [node.body]
+        for child in body:
+            yield child, inner
+        return
+    if isinstance(node, ast.ClassDef) and node.name in opaque:
+        for expr in [*node.decorator_list, *node.bases, *(kw.value for kw in node.keywords)]:
+            yield expr, place
+        return
+    if place.runs == "import" and isinstance(node, ast.stmt) and is_main_guard(node):
+        assert isinstance(node, ast.If)
+        yield node.test, place
+        for child in node.body:
+            yield child, Place("main")
+        for child in node.orelse:
+            yield child, place
+        return
+    for nested in ast.iter_child_nodes(node):
+        yield nested, place
+
+
+def module_imports(module: ast.Module) -> dict[str, ImportRef]:
+    """Every name a module binds by import, anywhere in it (functions and branches too), to what it imports."""
+    refs: dict[str, ImportRef] = {}
+    for node in iter_statements(module):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".")[0]
+                refs.setdefault(local, ImportRef(alias.name if alias.asname else local, 0, None, node.lineno))
+                if not alias.asname and "." in alias.name:
+                    refs.setdefault(alias.name, ImportRef(alias.name, 0, None, node.lineno))
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name != "*":
+                    ref = ImportRef(node.module or "", node.level, alias.name, node.lineno)
+                    refs.setdefault(alias.asname or alias.name, ref)
+    return refs
+
+
+def qualify(expr: ast.expr, imports: Mapping[str, ImportRef]) -> str | None:
+    """The dotted name of an expression as imported (`F` -> `fastapi.FastAPI`, `environ` -> `os.environ`).
+
+    Relative imports keep their dots (`.settings.get`); a name nobody imported stays as written.
+    """
+    name = dotted(expr)
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    ref = imports.get(head)
+    if ref is None:
+        return name
+    base = ref.module if ref.name is None else (f"{ref.module}.{ref.name}" if ref.module else ref.name)
+    if ref.level:
+        base = "." * ref.level + base
+    return f"{base}.{rest}" if rest else base
+
+
 @dataclass(frozen=True)
 class ImportRef:
     """Where a local name comes from: `from <module> import <name>` or `import <module>`."""
@@ -167,23 +312,8 @@ def build_scope(body: list[ast.stmt], scope: Scope | None = None) -> Scope:
     for stmt in body:
         if is_main_guard(stmt):
             continue
-        if isinstance(stmt, ast.Assign):
-            for target in stmt.targets:
-                if isinstance(target, ast.Name):
-                    _bind(scope, target.id, stmt.value, stmt.lineno)
-                elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
-                    # `app, rt = fast_app()`: remember the first name against the whole call.
-                    _bind(
-                        scope,
-                        target.elts[0].id,
-                        ast.Subscript(value=stmt.value, slice=ast.Constant(0)),
-                        stmt.lineno,
-                    )
-            _collect_expr_uses(scope, stmt.value, stmt.lineno)
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            if isinstance(stmt.target, ast.Name):
-                _bind(scope, stmt.target.id, stmt.value, stmt.lineno)
-            _collect_expr_uses(scope, stmt.value, stmt.lineno)
+        if isinstance(stmt, ast.Assign | ast.AnnAssign):
+            _scope_assignment(scope, stmt)
         elif isinstance(stmt, ast.Expr):
             _collect_expr_uses(scope, stmt.value, stmt.lineno)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -192,37 +322,63 @@ def build_scope(body: list[ast.stmt], scope: Scope | None = None) -> Scope:
                 _collect_use(scope, decorator, decorator.lineno, stmt.name)
         elif isinstance(stmt, ast.ClassDef):
             scope.classes[stmt.name] = stmt
-        elif isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    scope.imports[alias.asname] = ImportRef(alias.name, 0, None, stmt.lineno)
-                else:
-                    top = alias.name.split(".")[0]
-                    scope.imports.setdefault(top, ImportRef(top, 0, None, stmt.lineno))
-                    if "." in alias.name:
-                        # `import a.b` binds `a` but makes `a.b` reachable: keep the full name too.
-                        scope.imports[alias.name] = ImportRef(alias.name, 0, None, stmt.lineno)
-        elif isinstance(stmt, ast.ImportFrom):
-            for alias in stmt.names:
-                ref = ImportRef(stmt.module or "", stmt.level, alias.name, stmt.lineno)
-                if alias.name == "*":
-                    scope.star_imports.append(ref)
-                else:
-                    scope.imports[alias.asname or alias.name] = ref
+        elif isinstance(stmt, ast.Import | ast.ImportFrom):
+            _scope_import(scope, stmt)
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
             scope.returns.append(stmt.value)
-        elif isinstance(stmt, ast.If | ast.For | ast.AsyncFor | ast.While):
-            build_scope(stmt.body, scope)
-            build_scope(stmt.orelse, scope)
-        elif isinstance(stmt, ast.With | ast.AsyncWith):
-            build_scope(stmt.body, scope)
-        elif isinstance(stmt, ast.Try):
-            build_scope(stmt.body, scope)
-            for handler in stmt.handlers:
-                build_scope(handler.body, scope)
-            build_scope(stmt.orelse, scope)
-            build_scope(stmt.finalbody, scope)
+        else:
+            for block in _blocks(stmt):
+                build_scope(block, scope)
     return scope
+
+
+def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The nested statement lists of if/for/while/with/try that run in the same scope."""
+    if isinstance(stmt, ast.If | ast.For | ast.AsyncFor | ast.While):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        return [stmt.body]
+    if isinstance(stmt, ast.Try):
+        return [stmt.body, *(handler.body for handler in stmt.handlers), stmt.orelse, stmt.finalbody]
+    return []
+
+
+def _scope_assignment(scope: Scope, stmt: ast.Assign | ast.AnnAssign) -> None:
+    if isinstance(stmt, ast.AnnAssign):
+        if stmt.value is None:
+            return
+        if isinstance(stmt.target, ast.Name):
+            _bind(scope, stmt.target.id, stmt.value, stmt.lineno)
+        _collect_expr_uses(scope, stmt.value, stmt.lineno)
+        return
+    for target in stmt.targets:
+        if isinstance(target, ast.Name):
+            _bind(scope, target.id, stmt.value, stmt.lineno)
+        elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
+            # `app, rt = fast_app()`: remember the first name against the whole call.
+            subscript = ast.Subscript(value=stmt.value, slice=ast.Constant(0))
+            _bind(scope, target.elts[0].id, subscript, stmt.lineno)
+    _collect_expr_uses(scope, stmt.value, stmt.lineno)
+
+
+def _scope_import(scope: Scope, stmt: ast.Import | ast.ImportFrom) -> None:
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                scope.imports[alias.asname] = ImportRef(alias.name, 0, None, stmt.lineno)
+                continue
+            top = alias.name.split(".")[0]
+            scope.imports.setdefault(top, ImportRef(top, 0, None, stmt.lineno))
+            if "." in alias.name:
+                # `import a.b` binds `a` but makes `a.b` reachable: keep the full name too.
+                scope.imports[alias.name] = ImportRef(alias.name, 0, None, stmt.lineno)
+        return
+    for alias in stmt.names:
+        ref = ImportRef(stmt.module or "", stmt.level, alias.name, stmt.lineno)
+        if alias.name == "*":
+            scope.star_imports.append(ref)
+        else:
+            scope.imports[alias.asname or alias.name] = ref
 
 
 def _collect_expr_uses(scope: Scope, expr: ast.expr, line: int) -> None:
@@ -250,6 +406,14 @@ class ProjectIndex:
     def __init__(self, tree: ProjectTree) -> None:
         self.tree = tree
         self._scopes: dict[str, Scope | None] = {}
+        self._imports: dict[str, dict[str, ImportRef]] = {}
+
+    def imports(self, path: str) -> dict[str, ImportRef]:
+        """`module_imports` of a Python file (empty when missing or unparsable), cached."""
+        if path not in self._imports:
+            module = self.tree.python.get(path)
+            self._imports[path] = module_imports(module.tree) if module and module.tree else {}
+        return self._imports[path]
 
     def scope(self, path: str) -> Scope | None:
         """The module scope of a Python file, or None when it is missing or unparsable."""
@@ -336,18 +500,8 @@ class ProjectIndex:
 
     def qualified(self, path: str, expr: ast.expr) -> str | None:
         """The dotted name of a callee as imported (`F` -> `fastapi.FastAPI`), for library calls."""
-        name = dotted(expr)
-        if name is None:
-            return None
         scope = self.scope(path)
-        head, _, rest = name.partition(".")
-        ref = scope.imports.get(head) if scope else None
-        if ref is None:
-            return name
-        base = ref.module if ref.name is None else (f"{ref.module}.{ref.name}" if ref.module else ref.name)
-        if ref.level:
-            base = "." * ref.level + base
-        return f"{base}.{rest}" if rest else base
+        return qualify(expr, scope.imports if scope else {})
 
 
 def _join(base: str, rel: str) -> str:
@@ -366,3 +520,40 @@ def app_framework(qualified_name: str | None, bare_ok: bool = True) -> str | Non
     if len(parts) == 1:
         return package if bare_ok and last in _UNAMBIGUOUS_BARE else None
     return package if top == package else None
+
+
+@dataclass(frozen=True)
+class AppCode:
+    """The backend's app code, decided once per check and shared by every analysis.
+
+    A module is app code when it is below the backend folder, parses, and
+    `non_app_reason` has nothing against it.
+    """
+
+    index: ProjectIndex
+    backend_dir: str
+    modules: tuple[str, ...]  # paths relative to the root, sorted
+    members: frozenset[str]
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.members
+
+    def parsed(self) -> Iterator[tuple[str, ast.Module]]:
+        """(path, module) for every app module, in path order."""
+        for path in self.modules:
+            module = self.index.tree.python[path].tree
+            if module is not None:
+                yield path, module
+
+
+def app_code(index: ProjectIndex, backend_dir: str) -> AppCode:
+    """The app modules of a backend folder ("." or "" for the root)."""
+    directory = backend_dir.strip().strip("/")
+    directory = "" if directory in {"", "."} else directory
+    prefix = f"{directory}/" if directory else ""
+    modules = tuple(
+        path
+        for path in index.tree.python_under(directory or ".")
+        if non_app_reason(path, prefix) is None and index.tree.python[path].tree is not None
+    )
+    return AppCode(index=index, backend_dir=directory or ".", modules=modules, members=frozenset(modules))

@@ -18,13 +18,8 @@ from packaging.version import InvalidVersion, Version
 from spacepack.check.formats import READERS
 from spacepack.check.manifests import ManifestFiles
 from spacepack.check.tree import ProjectTree
+from spacepack.findings import finding
 from spacepack.plan import Finding
-
-FINDING_CODES: dict[str, str] = {
-    "SP250": "two declarations of the Python version disagree; the first in precedence order wins",
-    "SP251": "the declared Python versions exclude every version spacepack supports",
-    "SP252": "a Python version declaration cannot be read; it is ignored",
-}
 
 SUPPORTED: tuple[str, ...] = ("3.10", "3.11", "3.12", "3.13")
 PREFERRED = "3.11"
@@ -82,10 +77,9 @@ def _search_dirs(backend_dir: str) -> list[str]:
 
 
 def _bad(path: str, what: str) -> Finding:
-    return Finding(
-        code="SP252",
-        severity="warning",
-        message=f"{path}: cannot read {what}; it is ignored",
+    return finding(
+        "SP252",
+        f"{path}: cannot read {what}; it is ignored",
         hint="write a version like 3.11 (or a PEP 440 specifier like >=3.10)",
         path=path,
     )
@@ -162,10 +156,9 @@ def detect_python(tree: ProjectTree, backend_dir: str, files: ManifestFiles | No
     for pin in pins:
         if pin.version not in SUPPORTED:
             findings.append(
-                Finding(
-                    code="SP251",
-                    severity="warning",
-                    message=f"{pin.path} asks for Python {pin.version}; spacepack supports "
+                finding(
+                    "SP251",
+                    f"{pin.path} asks for Python {pin.version}; spacepack supports "
                     f"{', '.join(SUPPORTED)}, so it is ignored",
                     hint=f"pin one of {', '.join(SUPPORTED)}, or set python in [tool.spacepack]",
                     path=pin.path,
@@ -203,10 +196,9 @@ def detect_python(tree: ProjectTree, backend_dir: str, files: ManifestFiles | No
     below = all(not c.allows("3.10") and any(_allows_older(s) for s in c.alternatives) for c in constraints[:1])
     fallback = SUPPORTED[0] if below else SUPPORTED[-1]
     findings.append(
-        Finding(
-            code="SP251",
-            severity="warning",
-            message=f"{constraints[0].source} is {constraints[0].text!r}, which allows none of "
+        finding(
+            "SP251",
+            f"{constraints[0].source} is {constraints[0].text!r}, which allows none of "
             f"{', '.join(SUPPORTED)}; using Python {fallback}",
             hint=f'widen the constraint to include one of {", ".join(SUPPORTED)} (e.g. requires-python = ">=3.10")',
             path=constraints[0].path,
@@ -225,10 +217,9 @@ def _allows_older(spec: SpecifierSet) -> bool:
 
 
 def _conflict(one: str, other: str, path: str) -> Finding:
-    return Finding(
-        code="SP250",
-        severity="warning",
-        message=f"the Python version is declared twice and they disagree: {one}, {other}",
+    return finding(
+        "SP250",
+        f"the Python version is declared twice and they disagree: {one}, {other}",
         hint="make them agree (or set python in [tool.spacepack] to decide explicitly)",
         path=path,
     )

@@ -13,13 +13,8 @@ from dataclasses import dataclass
 
 from spacepack.check.apps import AppCandidate, AppFinder, AppSite
 from spacepack.check.pyast import Symbol, Use, const_str, dotted, keyword
+from spacepack.findings import finding
 from spacepack.plan import Finding
-
-FINDING_CODES: dict[str, str] = {
-    "SP130": "the health path the smoke test will probe, and why (a health route, or the docs page)",
-    "SP131": "the app has no health route and no docs page; the smoke test probes `/`",
-    "SP132": "the configured health_path matches no route spacepack can see",
-}
 
 # Last path segments that mean "am I up?", best first.
 HEALTH_WORDS: tuple[str, ...] = (
@@ -258,10 +253,9 @@ def choose_health_path(finder: AppFinder, candidate: AppCandidate, explicit: str
         known = {r.path for r in routes} | ({docs} if docs else set())
         if routes and explicit not in known and explicit.rstrip("/") not in known:
             findings.append(
-                Finding(
-                    code="SP132",
-                    severity="warning",
-                    message=f"health_path {explicit} matches no route spacepack found in the app",
+                finding(
+                    "SP132",
+                    f"health_path {explicit} matches no route spacepack found in the app",
                     hint="check the path, or leave health_path unset to let spacepack pick one",
                     path=candidate.site.path,
                 )
@@ -274,28 +268,22 @@ def choose_health_path(finder: AppFinder, candidate: AppCandidate, explicit: str
     )
     if ranked:
         best = routes[ranked[0][5]]
-        finding = Finding(
-            code="SP130",
-            severity="info",
-            message=f"health path {best.path}: a GET route at {best.file}:{best.line}",
-            path=best.file,
-            line=best.line,
+        why = finding(
+            "SP130", f"health path {best.path}: a GET route at {best.file}:{best.line}", path=best.file, line=best.line
         )
-        return HealthChoice(best.path, routes, (finding,))
+        return HealthChoice(best.path, routes, (why,))
     if docs:
-        finding = Finding(
-            code="SP130",
-            severity="info",
-            message=f"no health route found; the smoke test will probe {docs} ({docs_reason})",
+        why = finding(
+            "SP130",
+            f"no health route found; the smoke test will probe {docs} ({docs_reason})",
             hint='add a cheap `@app.get("/health")` route that returns {"status": "ok"}',
             path=candidate.site.path,
         )
-        return HealthChoice(docs, routes, (finding,))
-    finding = Finding(
-        code="SP131",
-        severity="warning",
-        message=f"no health route and no docs page ({docs_reason}); the smoke test will probe /",
+        return HealthChoice(docs, routes, (why,))
+    why = finding(
+        "SP131",
+        f"no health route and no docs page ({docs_reason}); the smoke test will probe /",
         hint='add a cheap `@app.get("/health")` route, or set health_path in the config',
         path=candidate.site.path,
     )
-    return HealthChoice("/", routes, (finding,))
+    return HealthChoice("/", routes, (why,))

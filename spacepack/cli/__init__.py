@@ -1,13 +1,17 @@
 """Command-line interface: a thin shell over the library.
 
-Each command parses options into `Settings`, calls one library function and
-prints the value it returns. Errors are mapped to exit codes in `main` only.
+Each command parses options into `Settings` and options values, calls the
+library and returns the result value it gets. The command group prints a
+result's document; `main` turns errors into messages, exit codes and (with
+`--json`) their document: exactly one JSON document on stdout, on success,
+failure and usage errors alike.
 """
 
 from __future__ import annotations
 
 import sys
 import traceback
+from typing import Any, NoReturn
 
 import typer
 
@@ -20,49 +24,70 @@ from spacepack.cli import release as _release  # noqa: F401  (registers the comm
 from spacepack.cli import render as _render  # noqa: F401  (registers render and eject)
 from spacepack.cli import smoke as _smoke  # noqa: F401  (registers the command)
 from spacepack.cli._app import INTERRUPTED_LINE, State, app
-from spacepack.cli._output import emit_json, failure_fields, json_emitted, say, start_run
-from spacepack.errors import ExitCode, SpacepackError
+from spacepack.cli._output import Output, emit_json, say
+from spacepack.errors import EXIT_CODE_MEANINGS, ExitCode, SpacepackError
+
+
+def _failure(message: str, code: int, hint: str = "") -> dict[str, Any]:
+    return {"status": "failed", "error": message, "hint": hint, "exit_code": int(code)}
+
+
+def _exit(code: int, document: dict[str, Any] | None = None) -> NoReturn:
+    """Print the run's one JSON document (under --json), then exit with `code`."""
+    if Output.json and document is not None:
+        emit_json(document)
+    sys.exit(int(code))
+
+
+def _spacepack_error(error: SpacepackError) -> NoReturn:
+    if State.debug:
+        traceback.print_exc()
+    for line in error.details:
+        say(line)
+    say(f"error: {error.message}")
+    if error.hint:
+        say(f"  fix: {error.hint}")
+    partial = error.result.to_json() if error.result is not None else {}
+    _exit(error.exit_code, {**partial, **error.to_json()})
+
+
+def _usage_error(error: typer.exceptions.TyperException) -> NoReturn:
+    # The parser's own errors (unknown command or option, a missing or bad value): usage, exit 2.
+    show = getattr(error, "show", None)
+    if callable(show):
+        show()
+    else:
+        say(f"error: {error}")
+    _exit(ExitCode.USAGE, _failure(error.format_message(), ExitCode.USAGE, "see --help"))
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; the one place where exceptions become messages and exit codes."""
-    start_run()
+    """Run the CLI; the one place where results are printed and exceptions become messages and exit codes."""
+    Output.reset()
     try:
-        code = app(args=argv, standalone_mode=False, prog_name="spacepack")
+        result = app(args=argv, standalone_mode=False, prog_name="spacepack")
     except SpacepackError as error:
-        if State.debug:
-            traceback.print_exc()
-        for line in error.details:
-            say(line)
-        say(f"error: {error.message}")
-        if "--json" in (sys.argv[1:] if argv is None else argv) and not json_emitted():
-            emit_json(failure_fields(error))  # --json promises one document, failures included
-        if error.hint:
-            say(f"  fix: {error.hint}")
-        sys.exit(int(error.exit_code))
+        _spacepack_error(error)
     except KeyboardInterrupt:
         say(INTERRUPTED_LINE)
-        sys.exit(int(ExitCode.INTERRUPTED))
+        _exit(ExitCode.INTERRUPTED, _failure(INTERRUPTED_LINE, ExitCode.INTERRUPTED))
     except SystemExit:
         raise
     except typer.Abort:
         say("aborted")
-        sys.exit(int(ExitCode.INTERRUPTED))
+        _exit(ExitCode.INTERRUPTED, _failure("aborted", ExitCode.INTERRUPTED))
     except typer.exceptions.TyperException as error:
-        # The parser's own errors (unknown command, bad option value): usage, exit 2.
-        show = getattr(error, "show", None)
-        if callable(show):
-            show()
-        else:
-            say(f"error: {error}")
-        sys.exit(int(ExitCode.USAGE))
+        _usage_error(error)
     except Exception as error:
         if State.debug:
             raise
         say(f"internal error: {type(error).__name__}: {error}")
         say("  fix: re-run with --debug for the traceback and report it")
-        sys.exit(int(ExitCode.INTERNAL))
-    sys.exit(code if isinstance(code, int) else 0)
+        _exit(ExitCode.INTERNAL, _failure(f"internal error: {type(error).__name__}", ExitCode.INTERNAL))
+    if isinstance(result, int):  # --help, --version, or Ctrl-C turned into an exit code by the group
+        meaning = next((text for code, text in EXIT_CODE_MEANINGS.items() if code == result), "failed")
+        _exit(result, _failure(meaning, result) if result else None)
+    sys.exit(0)  # the group printed the result's document
 
 
 __all__ = ["app", "main"]

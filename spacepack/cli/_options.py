@@ -1,15 +1,47 @@
-"""Options shared by several commands, declared once with their help text."""
+"""Options shared by several commands, each declared once, and the flag groups built from them.
+
+A flag group is a function whose parameters are typer options and whose
+return value is the library's options value (`BuildOptions`, `SmokeOptions`,
+`ImageOptions`...). `with_flags(name=group)` adds the group's options to a
+command's signature and hands the command the built value as `name`: a flag
+is declared in its group only, and reaches every command that uses the group.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from spacepack.build import BuildOptions, parse_build_args
+from spacepack.cli._output import JSON_FLAG, JSON_HELP
+from spacepack.database import DatabaseChoice
+from spacepack.errors import UsageError
+from spacepack.pipeline import ImageOptions, PushChoices
+from spacepack.smoke import DEFAULT_TIMEOUT, SmokeOptions, parse_expectations
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 PathArg = Annotated[Path, typer.Argument(help="The project folder (a repository root or the backend folder).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Go on even when `check` reports errors.")]
+# Declared for the help text only: the command group takes --json out before a command parses its arguments.
+JsonOpt = Annotated[bool, typer.Option(JSON_FLAG, help=JSON_HELP, expose_value=False)]
+
+# check (every command that runs it)
+BackendDirOpt = Annotated[
+    str | None, typer.Option("--backend-dir", help="The backend folder, relative to PATH (default: detected).")
+]
+EntryOpt = Annotated[
+    str | None, typer.Option("--entry", help="The app as uvicorn takes it, e.g. src.main:app (default: detected).")
+]
+FactoryOpt = Annotated[
+    bool | None, typer.Option("--factory/--no-factory", help="ENTRY is a function that returns the app.")
+]
 
 # build
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Image name:tag (default: spacepack/<project>:<sha>).")]
@@ -37,6 +69,13 @@ ExpectStatusOpt = Annotated[
 ExpectJsonOpt = Annotated[
     list[str] | None, typer.Option("--expect-json", help="KEY=VALUE the health JSON must hold (repeatable).")
 ]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="postgres: a throwaway Postgres for the smoke test; none; or a URL to inject (default: guessed).",
+    ),
+]
 CheckPathOpt = Annotated[
     list[str] | None, typer.Option("--check", help="Another path that must answer 2xx (repeatable).")
 ]
@@ -61,3 +100,138 @@ NoProbeOpt = Annotated[bool, typer.Option("--no-probe", help="Do not request the
 
 # Where the Space's app is probed instead of https://<owner>-<name>.hf.space (proxies, tests).
 PROBE_URL_ENV = "SPACEPACK_SPACE_URL"
+
+
+# --- composing flag groups ------------------------------------------------------------------------
+
+
+def _parameters(function: Callable[..., Any]) -> list[inspect.Parameter]:
+    return list(inspect.signature(function, eval_str=True).parameters.values())
+
+
+def _compose(function: F, groups: Mapping[str, Callable[..., Any]], extra: list[inspect.Parameter]) -> F:
+    own = [p for p in _parameters(function) if p.name not in groups]
+    members = {name: [p.name for p in _parameters(group)] for name, group in groups.items()}
+    added = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for g in groups.values() for p in _parameters(g)]
+    names = [p.name for p in own + added + extra]
+    if len(names) != len(set(names)):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise TypeError(f"{function.__name__}: these flags are declared twice: {twice}")
+
+    @functools.wraps(function)
+    def run(**given: Any) -> Any:
+        for name, group in groups.items():
+            given[name] = group(**{member: given.pop(member) for member in members[name] if member in given})
+        for parameter in extra:
+            given.pop(parameter.name, None)
+        return function(**given)
+
+    positional = [p for p in own if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    keyword = [p for p in own if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    parameters = positional + keyword + added + extra
+    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters}
+    return run  # type: ignore[return-value]
+
+
+def flag_group(**groups: Callable[..., Any]) -> Callable[[F], F]:
+    """Build a flag group from other groups: the function gets each group's value under its keyword."""
+    return lambda function: _compose(function, groups, [])
+
+
+_JSON_PARAMETER = inspect.Parameter("json_output", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt)
+
+
+def with_flags(**groups: Callable[..., Any]) -> Callable[[F], F]:
+    """A command with these flag groups (and `--json` in its help); it gets each group's value by keyword."""
+    return lambda function: _compose(function, groups, [_JSON_PARAMETER])
+
+
+def renamed(group: F, **names: tuple[str, Any]) -> F:
+    """`group` with options renamed: `renamed(g, timeout=("smoke_timeout", SmokeTimeoutOpt))`."""
+    back = {new: old for old, (new, _) in names.items()}
+    parameters = [
+        p.replace(name=names[p.name][0], annotation=names[p.name][1]) if p.name in names else p
+        for p in _parameters(group)
+    ]
+
+    @functools.wraps(group)
+    def run(**given: Any) -> Any:
+        return group(**{back.get(key, key): value for key, value in given.items()})
+
+    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters}
+    return run  # type: ignore[return-value]
+
+
+# --- the flag groups ------------------------------------------------------------------------------
+
+
+def project_flags(
+    backend_dir: BackendDirOpt = None, entry: EntryOpt = None, factory: FactoryOpt = None
+) -> dict[str, Any]:
+    """Where the app is: the settings flags of every command that runs `check`."""
+    return {"backend_dir": backend_dir, "entry": entry, "factory": factory}
+
+
+def space_flags(space: SpaceOpt = None, private: PrivateOpt = None, hardware: HardwareOpt = None) -> dict[str, Any]:
+    """Which Space and how it is created: settings flags of `push` and `release`."""
+    return {"space": space, "private": private, "hardware": hardware}
+
+
+def push_flags(
+    token: TokenOpt = None,
+    secret: SecretOpt = None,
+    secrets_from: SecretsFromOpt = None,
+    var: VarOpt = None,
+    message: MessageOpt = None,
+) -> PushChoices:
+    """The token, secrets, variables and commit message of `push` and `release`."""
+    return PushChoices(
+        token=token,
+        secret_names=tuple(secret or ()),
+        secrets_from=secrets_from,
+        var_pairs=tuple(var or ()),
+        message=message,
+    )
+
+
+def build_flags(
+    tag: TagOpt = None, no_cache: NoCacheOpt = False, pull: PullOpt = False, build_arg: BuildArgOpt = None
+) -> BuildOptions:
+    """The build flags of `build` and `release`."""
+    return BuildOptions(tag=tag, no_cache=no_cache, pull=pull, build_args=parse_build_args(build_arg or ()))
+
+
+def smoke_flags(
+    port: PortOpt = None,
+    health: HealthOpt = None,
+    env: EnvOpt = None,
+    env_file: EnvFileOpt = None,
+    timeout: HealthTimeoutOpt = DEFAULT_TIMEOUT,
+    expect_status: ExpectStatusOpt = None,
+    expect_json: ExpectJsonOpt = None,
+    check: CheckPathOpt = None,
+) -> SmokeOptions:
+    """The smoke flags of `build`, `smoke` and `release` (`release` names the timeout --smoke-timeout)."""
+    if health is not None and not health.startswith("/"):
+        raise UsageError(f"--health {health!r} must start with /", hint=f"e.g. --health /{health.lstrip('/')}")
+    return SmokeOptions(
+        health_path=health,
+        port=port,
+        env_pairs=tuple(env or ()),
+        env_file=env_file,
+        timeout=timeout,
+        expect_status=expect_status,
+        expect_json=parse_expectations(tuple(expect_json or ())),
+        checks=tuple(check or ()),
+    )
+
+
+@flag_group(build=build_flags, smoke=smoke_flags)
+def image_flags(
+    no_smoke: NoSmokeOpt = False, database: DatabaseOpt = None, *, build: BuildOptions, smoke: SmokeOptions
+) -> ImageOptions:
+    """The build and smoke flags of `build` and `release`, as one value."""
+    smoke = replace(smoke, database=DatabaseChoice.parse(database))
+    return ImageOptions(build=build, smoke=None if no_smoke else smoke)

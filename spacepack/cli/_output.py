@@ -1,13 +1,37 @@
-"""How commands talk: human lines on stderr, one JSON document on stdout with --json."""
+"""How commands talk: human lines on stderr, one JSON document on stdout with --json.
+
+`--json` is one flag of the whole program: the command group takes it out of a
+command's arguments (see `_app._Group`) and sets `Output.json`; commands return
+a result value and `spacepack.cli.main` prints its document, on success,
+failure and usage errors alike.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from spacepack.errors import SpacepackError
+JSON_FLAG = "--json"
+JSON_HELP = "Print one JSON document on stdout (also on failure)."
+
+
+class Output:
+    """This run's output mode (main() may run several times in one process, as in tests)."""
+
+    json = False
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.json = False
+
+
+def json_mode() -> bool:
+    """Whether this run prints a JSON document (then the human report lines that repeat it are left out)."""
+    return Output.json
 
 
 def plain_mode() -> bool:
@@ -21,29 +45,17 @@ def say(line: str = "") -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-class _Emitted:
-    """Whether this run already printed its JSON document (there is exactly one)."""
-
-    document = False
-
-
 def emit_json(document: Any) -> None:
-    """Exactly one JSON document on stdout."""
+    """The one JSON document of this run, on stdout."""
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
-    _Emitted.document = True
 
 
-def start_run() -> None:
-    """Forget an earlier run's document (main() may run several times in one process, as in tests)."""
-    _Emitted.document = False
+@dataclass(frozen=True)
+class Document:
+    """A result that is just a few named values (for commands without a library result type)."""
 
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
-def json_emitted() -> bool:
-    """Whether `emit_json` ran in this process."""
-    return _Emitted.document
-
-
-def failure_fields(error: SpacepackError) -> dict[str, Any]:
-    """What a --json document says about the error that stopped the command (never a secret)."""
-    return {"status": "failed", "error": error.message, "hint": error.hint, "exit_code": int(error.exit_code)}
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.fields)

@@ -7,12 +7,14 @@ from collections import deque
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from rich.console import Console, Group
+from rich.live import Live
+from rich.text import Text
+
 from spacepack.cli._output import plain_mode, say
+from spacepack.cli._views import show_push_report, show_smoke_report
 
 if TYPE_CHECKING:
-    from rich.console import Group
-    from rich.live import Live
-
     from spacepack.build import BuildProgress
     from spacepack.push import PushReport
     from spacepack.smoke import SmokeReport
@@ -36,9 +38,6 @@ class BuildDisplay:
 
     def __enter__(self) -> BuildDisplay:
         if not self.plain:
-            from rich.console import Console
-            from rich.live import Live
-
             # `self` is the renderable: rich calls __rich__ at every refresh, so the clock runs
             # even while a quiet step prints nothing.
             self._live = Live(self, console=Console(stderr=True), refresh_per_second=8, transient=True)
@@ -68,9 +67,6 @@ class BuildDisplay:
             self._live.refresh()
 
     def __rich__(self) -> Group:
-        from rich.console import Group
-        from rich.text import Text
-
         elapsed = time.monotonic() - self._started
         header = Text(f"building  {elapsed:5.1f}s  {self._header}", style="bold", overflow="ellipsis", no_wrap=True)
         body = [Text("  " + line[:200], style="dim", overflow="ellipsis", no_wrap=True) for line in self._lines]
@@ -112,18 +108,14 @@ class ConsoleProgress:
 
     def smoke_report(self, report: SmokeReport) -> None:
         """Show the smoke report."""
-        from spacepack.cli.smoke import show_report
-
         self._close_display()
-        show_report(report)
+        show_smoke_report(report)
 
     def push_report(self, report: PushReport) -> None:
         """Show the push report (not with --json on `push`, where the document says it all)."""
-        from spacepack.cli.push import show_report
-
         self._close_display()
         if not self.quiet_reports:
-            show_report(report)
+            show_push_report(report)
 
     def space_stage(self, stage: str, elapsed: float) -> None:
         """One line per stage change."""

@@ -6,28 +6,21 @@ import os
 from pathlib import Path
 
 from spacepack.cli._app import app
-from spacepack.cli._options import JsonOpt, PathArg
-from spacepack.cli._output import emit_json, say
+from spacepack.cli._options import PathArg, with_flags
+from spacepack.cli._output import json_mode
+from spacepack.cli._views import show_doctor
+from spacepack.config import load_settings
+from spacepack.doctor import DoctorReport, base_image_for, run_doctor
+from spacepack.errors import EngineUnavailable
 
 
 @app.command()
-def doctor(
-    path: PathArg = Path(),
-    json_output: JsonOpt = False,
-) -> None:
+@with_flags()
+def doctor(path: PathArg = Path()) -> DoctorReport:
     """Check the Docker engine, the base image PATH builds from, the Hugging Face token; show the Hub endpoint."""
-    from spacepack.config import load_settings
-    from spacepack.doctor import base_image_for, run_doctor
-    from spacepack.errors import EngineUnavailable
-
     report = run_doctor(os.environ, base_image=base_image_for(load_settings(path, environ=os.environ)))
-    if json_output:
-        emit_json(report.to_json())
-    else:
-        for check in report.checks:
-            mark = "ok " if check.ok else ("-- " if not check.needed_for_build else "NO ")
-            say(f"{mark} {check.name}: {check.detail}")
-            if not check.ok and check.fix:
-                say(f"    fix: {check.fix}")
+    if not json_mode():
+        show_doctor(report)
     if not report.ready_for_build:
-        raise EngineUnavailable("not ready to build", hint=report.first_fix)
+        raise EngineUnavailable("not ready to build", hint=report.first_fix).with_result(report)
+    return report

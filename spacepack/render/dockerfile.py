@@ -16,6 +16,7 @@ from spacepack.names import DEBIAN_PACKAGE, ENTRY, IMAGE_REFERENCE, display_name
 from spacepack.paths import inside_project
 from spacepack.plan import Plan
 from spacepack.render.templates import DOCKERFILE_TEMPLATE, default_template_path, render_template
+from spacepack.resolve import Resolution
 
 # Named so it never collides with a requirements.txt of the user's that ships beside it.
 REQUIREMENTS_FILE = "spacepack-requirements.txt"
@@ -64,12 +65,32 @@ def _writable_dirs(plan: Plan) -> list[str]:
                 f"writable folder {raw!r} must be a plain path inside the app folder",
                 hint="use a relative path such as data or .cache/huggingface",
             )
-        result.add(normal)
+        # Each parent too, so that every folder on the way is owned by uid 1000.
+        parts = normal.split("/")
+        result.update("/".join(parts[:end]) for end in range(1, len(parts) + 1))
     return sorted(result)
 
 
-def _system_packages(plan: Plan, settings: Settings) -> list[str]:
-    packages = sorted({*plan.system_packages, *settings.system_packages})
+# A C/C++ toolchain with the C library headers (gcc alone, without recommends, lacks libc6-dev).
+BUILD_TOOLCHAIN = "build-essential"
+_IN_TOOLCHAIN = frozenset({"gcc", "g++", "make", "libc6-dev"})
+_BUILD_ONLY = frozenset({BUILD_TOOLCHAIN, "cmake", "pkg-config", *_IN_TOOLCHAIN})
+
+
+def _build_only(package: str) -> bool:
+    return package.split("=", 1)[0] in _BUILD_ONLY or package.split("=", 1)[0].endswith("-dev")
+
+
+def _system_packages(plan: Plan, settings: Settings, resolution: Resolution | None) -> list[str]:
+    wanted = set(plan.system_packages)
+    if resolution is not None and resolution.needs_build:
+        wanted.add(BUILD_TOOLCHAIN)  # some package has no wheel for the target: it compiles in the image
+    elif resolution is not None and resolution.exact:
+        # Every package comes as a wheel (they bundle their libraries): compilers and headers buy nothing.
+        wanted = {package for package in wanted if not _build_only(package)}
+    if BUILD_TOOLCHAIN in wanted:
+        wanted -= _IN_TOOLCHAIN  # build-essential depends on them
+    packages = sorted(wanted | set(settings.system_packages))
     for package in packages:
         if not matches(DEBIAN_PACKAGE, package):
             raise RenderError(
@@ -86,24 +107,31 @@ def _base_image(plan: Plan, settings: Settings) -> str:
     return image
 
 
-# The uv release the `installer = "uv"` images fetch (pinned: the same input renders the same image).
+# The uv release the images fetch to install the dependencies (pinned: the same input renders the same image).
 UV_VERSION = "0.13.9"
+# uv installs the same pinned set several times faster than pip; `installer = "pip"` is the fallback.
+DEFAULT_INSTALLER = "uv"
 
 
-def dockerfile_variables(plan: Plan, settings: Settings) -> dict[str, Any]:
-    """Every variable a Dockerfile template (default or custom) can use."""
+def dockerfile_variables(plan: Plan, settings: Settings, resolution: Resolution | None = None) -> dict[str, Any]:
+    """Every variable a Dockerfile template (default or custom) can use.
+
+    `resolution` is the render-time resolution of the requirements (None: not resolved, the image
+    resolves them as pip or uv would).
+    """
     return {
         "base_image": _base_image(plan, settings),
         "python_version": plan.python,
-        "system_packages": _system_packages(plan, settings),
+        "system_packages": _system_packages(plan, settings, resolution),
         "requirements_file": REQUIREMENTS_FILE,
+        "requirements_exact": resolution is not None and resolution.exact,
         "writable_dirs": _writable_dirs(plan),
         "app_port": app_port(settings),
         "entry": plan.entry,
         "factory": plan.factory,
         "cmd": json.dumps(["sh", "-c", uvicorn_command(plan)]),
         "project_name": display_name(plan.project_name),
-        "installer": settings.installer or "pip",
+        "installer": settings.installer or DEFAULT_INSTALLER,
         "uv_version": UV_VERSION,
     }
 
@@ -131,10 +159,10 @@ def dockerfile_template(settings: Settings) -> Path:
     return default_template_path(DOCKERFILE_TEMPLATE)
 
 
-def render_dockerfile(plan: Plan, settings: Settings) -> str:
+def render_dockerfile(plan: Plan, settings: Settings, resolution: Resolution | None = None) -> str:
     """The Dockerfile text for a plan (pure: reads the template, writes nothing).
 
     Raises:
         RenderError: a bad template, entry, package name or writable folder.
     """
-    return render_template(dockerfile_template(settings), dockerfile_variables(plan, settings))
+    return render_template(dockerfile_template(settings), dockerfile_variables(plan, settings, resolution))

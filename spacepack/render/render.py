@@ -14,6 +14,7 @@ from spacepack.render.dockerfile import REQUIREMENTS_FILE, render_dockerfile, re
 from spacepack.render.metadata import merge_metadata
 from spacepack.render.readme import compose_readme, default_body, find_readme, read_readme, split_front_matter
 from spacepack.render.templates import DOCKERIGNORE_TEMPLATE, default_template_path, render_template
+from spacepack.resolve import describe, request_for, resolve
 
 STATE_DIR = ".spacepack"
 GENERATED = ("Dockerfile", "README.md", ".dockerignore", REQUIREMENTS_FILE)
@@ -136,7 +137,10 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
         notes.append(f"README: kept the body of {rel_readme} byte for byte; {kept}")
     notes.extend(metadata_notes)
     readme = compose_readme(metadata, body)
-    dockerfile = render_dockerfile(plan, settings)
+    resolution = resolve(request_for(plan, requirements_text(plan).splitlines()))
+    notes.append(describe(resolution))
+    notes.extend(f"warning: {note}" for note in resolution.notes)
+    dockerfile = render_dockerfile(plan, settings, resolution)
 
     # The same secret files, seen from the working folder (the root of the .dockerignore).
     secrets_in_working = [
@@ -157,7 +161,7 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
         "Dockerfile": dockerfile.encode("utf-8"),
         "README.md": readme.encode("utf-8"),
         ".dockerignore": _dockerignore(working, secrets_in_working).encode("utf-8"),
-        REQUIREMENTS_FILE: requirements_text(plan).encode("utf-8"),
+        REQUIREMENTS_FILE: resolution.text.encode("utf-8"),
     }
     files = write_context(out, shipped, generated)
     _ignore_state_dir(settings, out)

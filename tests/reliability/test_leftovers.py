@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.fault_apps import FAULT_APPS
-from tests.helpers import build_file_tree, wait_until
+from tests.helpers import ChildLines, build_file_tree, default_sigint, stop_child, wait_until
 from tests.reliability.conftest import (
     REPO_ROOT,
     SMOKE_LABEL,
@@ -160,17 +160,17 @@ def interrupt_when(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     assert process.stderr is not None
-    seen: list[str] = []
-    for line in process.stderr:
-        seen.append(line)
-        if marker in line:
-            process.send_signal(signal.SIGINT)
-            break
-    seen.extend(process.stderr)
-    code = process.wait(timeout=120)
-    return code, "".join(seen)
+    try:
+        stderr = ChildLines(process.stderr)
+        stderr.until(marker, timeout=300)
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=120)
+        return code, stderr.rest(timeout=30)
+    finally:
+        stop_child(process)
 
 
 def test_ctrl_c_during_build_leaves_nothing_and_a_rerun_succeeds(
@@ -295,6 +295,7 @@ def test_engine_connection_cut_mid_build_is_a_clear_error(
     project = make_canary_project(tmp_path / "proj", canaries)
     tag = f"spacepack-test/cut-{uuid.uuid4().hex[:8]}:test"
     proxy = CuttingProxy(tmp_path / "d.sock")
+    process: subprocess.Popen[str] | None = None
     try:
         process = subprocess.Popen(
             [
@@ -316,14 +317,11 @@ def test_engine_connection_cut_mid_build_is_a_clear_error(
             text=True,
         )
         assert process.stderr is not None
-        seen = []
-        for line in process.stderr:
-            seen.append(line)
-            if ": RUN " in line:
-                proxy.cut_all()
-                break
-        seen.extend(process.stderr)
-        code, err = process.wait(timeout=120), "".join(seen)
+        stderr = ChildLines(process.stderr)
+        stderr.until(": RUN ", timeout=300)
+        proxy.cut_all()
+        code = process.wait(timeout=120)
+        err = stderr.rest(timeout=30)
         assert code == 4, err
         assert "error: the connection to the Docker engine broke during the build" in err
         assert "fix:" in err and "Traceback" not in err
@@ -331,6 +329,8 @@ def test_engine_connection_cut_mid_build_is_a_clear_error(
         rerun = run_cli(["build", str(project), "--force", "--no-smoke", "--tag", tag])
         assert rerun.code == 0, rerun.err
     finally:
+        if process is not None:
+            stop_child(process)
         proxy.close()
         remove_images(docker_client, [tag])
 

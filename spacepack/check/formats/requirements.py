@@ -119,21 +119,50 @@ def parse_requirements(path: str, read: ReadText) -> RequirementsFile:
     Returns:
         The requirements in first-seen order (one per name), global pip options and findings.
     """
-    requirements: dict[str, DeclaredRequirement] = {}
-    unnamed: list[DeclaredRequirement] = []
-    constraints: dict[str, SpecifierSet] = {}
-    options: list[str] = []
-    files: list[str] = []
-    findings: list[Finding] = []
-    dropped_hashes = False
+    parser = _Parser(read)
+    parser.visit(posixpath.normpath(path), False, None, None)
+    return parser.result()
 
-    def visit(current: str, as_constraints: bool, via: str | None, via_line: int | None) -> None:
-        nonlocal dropped_hashes
-        if current in files:
+
+@dataclass(frozen=True)
+class _Line:
+    """One logical line of a requirements file, and the file it is in."""
+
+    text: str
+    file: str
+    number: int
+    as_constraints: bool
+
+
+class _Parser:
+    """Walks a requirements file and its includes once, collecting what they declare."""
+
+    def __init__(self, read: ReadText) -> None:
+        self.read = read
+        self.requirements: dict[str, DeclaredRequirement] = {}
+        self.unnamed: list[DeclaredRequirement] = []
+        self.constraints: dict[str, SpecifierSet] = {}
+        self.options: list[str] = []
+        self.files: list[str] = []
+        self.findings: list[Finding] = []
+        self.dropped_hashes = False
+
+    def result(self) -> RequirementsFile:
+        merged = [_constrain(req, self.constraints.get(req.name or "")) for req in self.requirements.values()]
+        return RequirementsFile(
+            requirements=tuple(merged + self.unnamed),
+            options=tuple(self.options),
+            files=tuple(self.files),
+            findings=tuple(self.findings),
+            dropped_hashes=self.dropped_hashes,
+        )
+
+    def visit(self, current: str, as_constraints: bool, via: str | None, via_line: int | None) -> None:
+        if current in self.files:
             return
-        text = read(current)
+        text = self.read(current)
         if text is None:
-            findings.append(
+            self.findings.append(
                 finding(
                     "SP209",
                     f"{via} includes {current}, which does not exist" if via else f"{current} is missing",
@@ -143,94 +172,84 @@ def parse_requirements(path: str, read: ReadText) -> RequirementsFile:
                 )
             )
             return
-        files.append(current)
-        folder = posixpath.dirname(current)
-        for lineno, line in _logical_lines(text):
-            if _HASH_OPTION.search(" " + line):
-                dropped_hashes = True
-                line = _HASH_OPTION.sub("", " " + line).strip()
-                if not line:
+        self.files.append(current)
+        for number, raw in _logical_lines(text):
+            if _HASH_OPTION.search(" " + raw):
+                self.dropped_hashes = True
+                raw = _HASH_OPTION.sub("", " " + raw).strip()
+                if not raw:
                     continue
-            line = _PER_REQUIREMENT_OPTION.sub("", line)
-            if line.startswith("-"):
-                name, value = _split_option(line)
-                if name in {"-r", "--requirement", "-c", "--constraint"}:
-                    include = posixpath.normpath(posixpath.join(folder, value))
-                    visit(include, as_constraints or name in {"-c", "--constraint"}, current, lineno)
+            line = _Line(_PER_REQUIREMENT_OPTION.sub("", raw), current, number, as_constraints)
+            if line.text.startswith("-"):
+                target = self._option(line)
+                if target is None:
                     continue
-                if name in {"-e", "--editable"}:
-                    if _looks_local(value) or not _URL_SCHEME.match(value):
-                        findings.append(
-                            finding(
-                                "SP207",
-                                f"{current}:{lineno} installs a local path in editable mode ({value}); it is skipped",
-                                hint="declare the project's own dependencies (pyproject "
-                                "[project].dependencies or requirements.txt) instead of `-e .`",
-                                path=current,
-                                line=lineno,
-                            )
-                        )
-                        continue
-                    line = value  # a VCS URL installs fine without -e
-                elif name in _GLOBAL_OPTIONS:
-                    if not as_constraints and line not in options:
-                        options.append(line)
-                    continue
-                else:
-                    findings.append(
-                        finding(
-                            "SP210",
-                            f"{current}:{lineno} uses the pip option {name}, which spacepack ignores",
-                            hint="remove it, or put the requirement it needs in pyproject.toml",
-                            path=current,
-                            line=lineno,
-                        )
-                    )
-                    continue
-            if _looks_local(line):
-                findings.append(
-                    finding(
-                        "SP207",
-                        f"{current}:{lineno} installs a local path ({line}); it is skipped",
-                        hint="declare that package's dependencies directly, or publish it to an index",
-                        path=current,
-                        line=lineno,
-                    )
-                )
-                continue
-            if _URL_SCHEME.match(line):
-                if not as_constraints:
-                    unnamed.append(_bare_url(line, current, lineno))
-                continue
-            try:
-                declared = requirement(line, current, lineno)
-            except InvalidRequirement as error:
-                findings.append(
-                    finding(
-                        "SP208",
-                        f"{current}:{lineno} is not a valid requirement: {first_line(error)}",
-                        hint="fix the line (PEP 508: `name[extras] >= version ; marker`)",
-                        path=current,
-                        line=lineno,
-                    )
-                )
-                continue
-            assert declared.name is not None
-            if as_constraints:
-                spec = Requirement(line).specifier
-                constraints[declared.name] = constraints.get(declared.name, SpecifierSet()) & spec
-            elif declared.name not in requirements:
-                requirements[declared.name] = declared
+                line = _Line(target, current, number, as_constraints)
+            self._requirement(line)
 
-    visit(posixpath.normpath(path), False, None, None)
-    merged = [_constrain(req, constraints.get(req.name or "")) for req in requirements.values()]
-    return RequirementsFile(
-        requirements=tuple(merged + unnamed),
-        options=tuple(options),
-        files=tuple(files),
-        findings=tuple(findings),
-        dropped_hashes=dropped_hashes,
-    )
+    def _option(self, line: _Line) -> str | None:
+        """Handle a pip option line; returns the requirement it carries (`-e git+...`), else None."""
+        name, value = _split_option(line.text)
+        if name in {"-r", "--requirement", "-c", "--constraint"}:
+            include = posixpath.normpath(posixpath.join(posixpath.dirname(line.file), value))
+            self.visit(include, line.as_constraints or name in {"-c", "--constraint"}, line.file, line.number)
+            return None
+        if name in {"-e", "--editable"}:
+            if not _looks_local(value) and _URL_SCHEME.match(value):
+                return value  # a VCS URL installs fine without -e
+            self._skip(
+                "SP207",
+                line,
+                f"installs a local path in editable mode ({value}); it is skipped",
+                "declare the project's own dependencies (pyproject [project].dependencies or requirements.txt) "
+                "instead of `-e .`",
+            )
+        elif name in _GLOBAL_OPTIONS:
+            if not line.as_constraints and line.text not in self.options:
+                self.options.append(line.text)
+        else:
+            self._skip(
+                "SP210",
+                line,
+                f"uses the pip option {name}, which spacepack ignores",
+                "remove it, or put the requirement it needs in pyproject.toml",
+            )
+        return None
+
+    def _requirement(self, line: _Line) -> None:
+        if _looks_local(line.text):
+            self._skip(
+                "SP207",
+                line,
+                f"installs a local path ({line.text}); it is skipped",
+                "declare that package's dependencies directly, or publish it to an index",
+            )
+            return
+        if _URL_SCHEME.match(line.text):
+            if not line.as_constraints:
+                self.unnamed.append(_bare_url(line.text, line.file, line.number))
+            return
+        try:
+            declared = requirement(line.text, line.file, line.number)
+        except InvalidRequirement as error:
+            self._skip(
+                "SP208",
+                line,
+                f"is not a valid requirement: {first_line(error)}",
+                "fix the line (PEP 508: `name[extras] >= version ; marker`)",
+            )
+            return
+        assert declared.name is not None
+        if line.as_constraints:
+            spec = Requirement(line.text).specifier
+            self.constraints[declared.name] = self.constraints.get(declared.name, SpecifierSet()) & spec
+        elif declared.name not in self.requirements:
+            self.requirements[declared.name] = declared
+
+    def _skip(self, code: str, line: _Line, what: str, hint: str) -> None:
+        self.findings.append(
+            finding(code, f"{line.file}:{line.number} {what}", hint=hint, path=line.file, line=line.number)
+        )
 
 
 def _constrain(req: DeclaredRequirement, constraint: SpecifierSet | None) -> DeclaredRequirement:
