@@ -130,3 +130,14 @@ def test_database_flag_rejects_anything_else(bad):
 def test_docker_up_builds_the_default_postgres_image():
     script = (REPO_ROOT / "scripts" / "docker-up").read_text()
     assert f'POSTGRES_IMAGE="${{SPACEPACK_POSTGRES_IMAGE:-{DEFAULT_POSTGRES_IMAGE}}}"' in script
+
+
+@pytest.mark.parametrize("command", [["build", "."], ["release", ".", "--space", "a/b"], ["smoke", "img:tag"]])
+def test_the_database_flag_is_checked_before_anything_runs(command, tmp_path, monkeypatch, capsys):
+    from spacepack.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--database", "mysql"])
+    assert exited.value.code == 2
+    assert "--database takes postgres, none, auto or a database URL" in capsys.readouterr().err
