@@ -24,6 +24,7 @@ from typing import IO, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from spacepack import __version__, engine
+from spacepack.config import LOG_TAIL_LINES
 from spacepack.envfile import parse_pairs
 from spacepack.errors import BuildFailed, EngineUnavailable
 from spacepack.git import git
@@ -32,7 +33,6 @@ from spacepack.masking import Masker
 from spacepack.paths import safe_output_dir, shown
 from spacepack.plan import image_repository
 
-TAIL_LINES = 30
 DEFAULT_PLATFORM = "linux/amd64"
 LOG_DIR = Path(".spacepack") / "logs"
 
@@ -143,7 +143,7 @@ class BuildLogParser:
     """Turns the engine's build events into `BuildProgress` values and remembers what failed.
 
     Feed it every decoded event in order; it buffers partial lines, tracks the
-    current step and keeps the last `TAIL_LINES` lines of that step's output.
+    current step and keeps the last `LOG_TAIL_LINES` lines of that step's output.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -153,7 +153,7 @@ class BuildLogParser:
         self.step = 0
         self.total = 0
         self.command = ""
-        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
         self.image_id: str | None = None
         self.error: str | None = None
         self.layers: list[str] = []  # step images, in build order
@@ -478,7 +478,7 @@ def _require_base_images(client: engine.DockerClient, dockerfile: str) -> None:
         if not engine.image_present(client, image):
             raise EngineUnavailable(
                 f"the base image {image} is not in the engine",
-                hint=f"run `docker pull {image}` (or build with --pull); offline, scripts/docker-up makes a stand-in",
+                hint=f"run `docker pull {image}` (or build with --pull)",
             )
 
 

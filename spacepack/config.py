@@ -25,7 +25,7 @@ from typing import Any
 
 from spacepack.errors import ConfigError
 from spacepack.ignore import is_secret_file
-from spacepack.paths import inside_project
+from spacepack.paths import check_path_value, inside_project
 from spacepack.safe_read import read_project_bytes
 
 if sys.version_info >= (3, 11):
@@ -38,6 +38,8 @@ CONFIG_FILE = "spacepack.toml"
 INSTALLERS = ("pip", "uv")
 # The port a Docker Space routes to unless README metadata sets `app_port`.
 DEFAULT_APP_PORT = 7860
+# How many last lines of a log (a build step's output, a container's, a Space's) an error shows.
+LOG_TAIL_LINES = 30
 
 # Space README keys that may be set at the top level of the config (HF spellings).
 TOP_LEVEL_METADATA_KEYS = (
@@ -52,51 +54,47 @@ TOP_LEVEL_METADATA_KEYS = (
 )
 
 
+def _key(accepts: type, env: str | None = "str", default: Any = None) -> Any:
+    """A config key: the TOML type it accepts and how its `SPACEPACK_<KEY>` variable is parsed (None: no variable)."""
+    metadata = {"accepts": accepts, "env": env}
+    if isinstance(default, dict):
+        return field(default_factory=dict, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """What the user asked for explicitly; None means "decide for me"."""
+    """What the user asked for explicitly; None means "decide for me".
+
+    Every field made with `_key` is a config key (file, `SPACEPACK_<KEY>`, flag): this
+    class is the one list of them.
+    """
 
     project_dir: Path
-    backend_dir: str | None = None
-    entry: str | None = None
-    factory: bool | None = None
-    python: str | None = None
-    base_image: str | None = None
-    system_packages: tuple[str, ...] = ()
-    health_path: str | None = None
-    app_port: int | None = None
-    template: str | None = None
-    installer: str | None = None  # "pip" (default) or "uv"
-    postgres_image: str | None = None  # the smoke test's throwaway database (default: database.DEFAULT_POSTGRES_IMAGE)
-    space: str | None = None
-    hardware: str | None = None
-    private: bool | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    variables: Mapping[str, str] = field(default_factory=dict)
-    targets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    backend_dir: str | None = _key(str)
+    entry: str | None = _key(str)
+    factory: bool | None = _key(bool, "bool")
+    python: str | None = _key(str)
+    base_image: str | None = _key(str)
+    system_packages: tuple[str, ...] = _key(list, "list", ())
+    health_path: str | None = _key(str)
+    app_port: int | None = _key(int, "int")
+    template: str | None = _key(str)
+    installer: str | None = _key(str)  # "pip" (default) or "uv"
+    postgres_image: str | None = _key(str)  # the smoke test's throwaway database (default: postgres:15-alpine)
+    space: str | None = _key(str)
+    hardware: str | None = _key(str)
+    private: bool | None = _key(bool, "bool")
+    metadata: Mapping[str, Any] = _key(dict, None, {})
+    variables: Mapping[str, str] = _key(dict, None, {})
+    targets: Mapping[str, Mapping[str, Any]] = _key(dict, None, {})
     sources: Mapping[str, str] = field(default_factory=dict)
     config_path: Path | None = None
 
 
-# key -> (python type(s) accepted from TOML, env var parser name or None)
+# key -> (python type accepted from TOML, env var parser name or None), from the fields of Settings
 _SCHEMA: dict[str, tuple[type, str | None]] = {
-    "backend_dir": (str, "str"),
-    "entry": (str, "str"),
-    "factory": (bool, "bool"),
-    "python": (str, "str"),
-    "base_image": (str, "str"),
-    "system_packages": (list, "list"),
-    "health_path": (str, "str"),
-    "app_port": (int, "int"),
-    "template": (str, "str"),
-    "installer": (str, "str"),
-    "postgres_image": (str, "str"),
-    "space": (str, "str"),
-    "hardware": (str, "str"),
-    "private": (bool, "bool"),
-    "metadata": (dict, None),
-    "variables": (dict, None),
-    "targets": (dict, None),
+    f.name: (f.metadata["accepts"], f.metadata["env"]) for f in fields(Settings) if "accepts" in f.metadata
 }
 # Settings naming a path: each must resolve inside the project (spacepack.paths.inside_project).
 _PATH_SETTINGS = ("template", "backend_dir")
@@ -221,51 +219,81 @@ def load_settings(
     Raises:
         ConfigError: on unknown keys, wrong types or an unknown target.
     """
-    if not project_dir.is_dir():
+    check_path_value(str(project_dir), "the project path")
+    try:
+        is_folder = project_dir.is_dir()
+    except OSError as error:  # a name over 255 bytes, and the like
+        raise ConfigError(
+            f"the project path cannot be used: {(error.strerror or 'error').lower()}",
+            hint="pass the folder of your project (or of its backend)",
+        ) from None
+    if not is_folder:
         raise ConfigError(f"{project_dir} is not a folder", hint="pass the folder of your project (or of its backend)")
     project_dir = project_dir.resolve()
     raw, config_path = read_config_file(project_dir)
     where = (
         f"{config_path.name} [tool.spacepack]" if config_path and config_path.name == "pyproject.toml" else CONFIG_FILE
     )
-    file_values = _check_table(raw, where)
-    targets = file_values.get("targets", {})
-    if target is not None:
-        if target not in targets:
-            raise ConfigError(
-                f"no target '{target}' in the config.{_did_you_mean(target, list(targets))}",
-                hint=f"define [tool.spacepack.targets.{target}] or pick one of: {', '.join(targets) or 'none'}",
-            )
-        target_values = _check_table(targets[target], f"{where} targets.{target}")
-        target_values.pop("targets", None)
-        merged_meta = {**file_values.get("metadata", {}), **target_values.get("metadata", {})}
-        merged_vars = {**file_values.get("variables", {}), **target_values.get("variables", {})}
-        file_values = {**file_values, **target_values, "metadata": merged_meta, "variables": merged_vars}
-
+    file_source = where + (f" (target {target})" if target else "")
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for key, value in file_values.items():
+    # Lowest precedence first: each layer overrides the one before.
+    for key, value, source in (
+        *((key, value, file_source) for key, value in _with_target(_check_table(raw, where), where, target).items()),
+        *_env_values(environ),
+        *_flag_values(flags),
+    ):
         values[key] = value
-        sources[key] = f"{where}" + (f" (target {target})" if target else "")
+        sources[key] = source
+    return _settings(project_dir, config_path, values, sources)
+
+
+def _with_target(file_values: dict[str, Any], where: str, target: str | None) -> dict[str, Any]:
+    """The file's top-level values with `target`'s table over them (metadata and variables merged key by key)."""
+    if target is None:
+        return file_values
+    targets = file_values.get("targets", {})
+    if target not in targets:
+        raise ConfigError(
+            f"no target '{target}' in the config.{_did_you_mean(target, list(targets))}",
+            hint=f"define [tool.spacepack.targets.{target}] or pick one of: {', '.join(targets) or 'none'}",
+        )
+    target_values = _check_table(targets[target], f"{where} targets.{target}")
+    target_values.pop("targets", None)
+    merged_meta = {**file_values.get("metadata", {}), **target_values.get("metadata", {})}
+    merged_vars = {**file_values.get("variables", {}), **target_values.get("variables", {})}
+    return {**file_values, **target_values, "metadata": merged_meta, "variables": merged_vars}
+
+
+def _env_values(environ: Mapping[str, str] | None) -> list[tuple[str, Any, str]]:
+    """(key, value, source) for each `SPACEPACK_<KEY>` set in `environ`."""
+    found = []
     for key, (_, kind) in _SCHEMA.items():
-        if kind is None or environ is None:
-            continue
         name = env_name(key)
-        if name in environ:
-            values[key] = _parse_env(key, environ[name], kind)
-            sources[key] = f"environment variable {name}"
+        if kind is not None and environ is not None and name in environ:
+            found.append((key, _parse_env(key, environ[name], kind), f"environment variable {name}"))
+    return found
+
+
+def _flag_values(flags: Mapping[str, Any] | None) -> list[tuple[str, Any, str]]:
+    """(key, value, source) for each flag given (None and empty mean "not given")."""
+    found = []
     for key, value in (flags or {}).items():
         if value is None or value == () or value == []:
             continue
         if key not in _SCHEMA:
             raise ConfigError(f"unknown setting '{key}'", hint="this is a bug in the command-line layer")
-        values[key] = value
-        sources[key] = "command-line flag"
+        found.append((key, value, "command-line flag"))
+    return found
 
+
+def _settings(
+    project_dir: Path, config_path: Path | None, values: Mapping[str, Any], sources: Mapping[str, str]
+) -> Settings:
+    """The merged values as `Settings`, after the checks that span a value and its source."""
     kwargs: dict[str, Any] = {}
-    names = {f.name for f in fields(Settings)}
     for key, value in values.items():
-        if key not in names:
+        if key not in _SCHEMA:
             continue
         if key == "system_packages":
             value = tuple(value)

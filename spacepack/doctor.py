@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from spacepack.check import DEFAULT_PYTHON, check_project
 from spacepack.check.secrets_scan import redact_url_credentials
 from spacepack.config import Settings
 from spacepack.errors import SpacepackError
+from spacepack.render import dockerfile
 
-DEFAULT_BASE_IMAGE = "python:3.11-slim"
+DEFAULT_BASE_IMAGE = f"python:{DEFAULT_PYTHON}-slim"
 
 
 def base_image_for(settings: Settings) -> str:
-    """The image `build` starts FROM, as far as settings say without a full `check`.
+    """The image `build` starts FROM for these settings: `check` picks the Python, as it does for `build`.
 
-    `base_image` when set, else `python:<python>-slim` (3.11 unless `python` is set).
+    Raises:
+        UsageError: the settings are invalid (a bad `base_image`, `backend_dir`...).
     """
-    if settings.base_image:
-        return settings.base_image
-    return f"python:{settings.python}-slim" if settings.python else DEFAULT_BASE_IMAGE
+    return dockerfile.base_image(check_project(settings), settings)
+
+
+def start_engine_hint(platform: str = sys.platform) -> str:
+    """How to start a Docker engine on this system (the fix when none answers)."""
+    if platform.startswith("linux"):
+        start = (
+            "start the Docker engine: `sudo systemctl start docker` (not installed? Debian/Ubuntu: "
+            "`sudo apt-get install docker.io`, others: https://docs.docker.com/engine/install/)"
+        )
+    else:
+        start = "start Docker Desktop (or another engine, such as Colima or Podman with its Docker socket)"
+    return f"{start}; or point DOCKER_HOST at a running engine (unix://, tcp:// or ssh://)"
 
 
 @dataclass(frozen=True)
@@ -92,7 +106,7 @@ def run_doctor(
     try:
         client = (connect or engine.get_docker_client)()
     except SpacepackError as error:
-        checks.append(DoctorCheck("docker engine", False, error.message, error.hint))
+        checks.append(DoctorCheck("docker engine", False, error.message, start_engine_hint()))
     if client is not None:
         try:
             checks.extend(_engine_checks(client, base_image, engine_facts))
@@ -149,6 +163,6 @@ def _engine_checks(client: Any, base_image: str, engine_facts: dict[str, Any]) -
             "base image",
             present,
             f"{base_image} is {'present' if present else 'missing'} locally",
-            "" if present else f"run `docker pull {base_image}` (offline: scripts/docker-up builds a stand-in)",
+            "" if present else f"run `docker pull {base_image}`, or build once with `spacepack build --pull`",
         ),
     ]

@@ -49,7 +49,7 @@ def get_docker_client(timeout: int = 600) -> DockerClient:
         where = f"at DOCKER_HOST={host}" if host else "on the local socket"
         raise EngineUnavailable(
             f"no Docker engine answers {where}",
-            hint=("start Docker (on Debian as root: scripts/docker-up), or point DOCKER_HOST at a running engine"),
+            hint="start a Docker engine (`spacepack doctor` says how), or point DOCKER_HOST at a running engine",
         ) from error
     return client
 

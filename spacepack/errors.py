@@ -28,6 +28,8 @@ class ExitCode(IntEnum):
     SPACE_RUNTIME_ERROR = 11
     SPACE_CONFIG_ERROR = 12
     TIMEOUT = 13
+    SPACE_NOT_RUNNING = 14
+    MISSING_SECRETS = 15
     INTERRUPTED = 130
 
 
@@ -47,6 +49,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.SPACE_RUNTIME_ERROR: "the Space built but failed at run time (RUNTIME_ERROR)",
     ExitCode.SPACE_CONFIG_ERROR: "the Space's configuration was rejected (CONFIG_ERROR, NO_APP_FILE)",
     ExitCode.TIMEOUT: "waiting for the Space to reach RUNNING timed out",
+    ExitCode.SPACE_NOT_RUNNING: "`status`: the Space is not running (building, starting, sleeping, paused or stopped)",
+    ExitCode.MISSING_SECRETS: "the app reads env vars the Space has neither as secret nor variable",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C); everything started was cleaned up",
 }
 
@@ -159,6 +163,12 @@ class SpaceFailed(HubError):
     def __init__(self, message: str, hint: str = "", *, exit_code: ExitCode = ExitCode.SPACE_RUNTIME_ERROR) -> None:
         super().__init__(message, hint)
         self.exit_code = exit_code
+
+
+class MissingSecrets(UsageError):
+    """The app reads env vars at start-up that the Space would not have: push stops before uploading."""
+
+    exit_code = ExitCode.MISSING_SECRETS
 
 
 class WaitTimeout(HubError):

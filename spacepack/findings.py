@@ -128,6 +128,13 @@ CODES: tuple[Code, ...] = (
         "a lock file cannot be read; the manifests are used instead",
         "re-lock (`uv lock`, `poetry lock`, `pipenv lock`)",
     ),
+    Code(
+        "SP214",
+        "warning",
+        "an import check cannot confirm: only a dependency's name suggests it, the lock has it outside the "
+        "runtime closure, or the app never loads the file",
+        "declare the distribution if the app needs it; the import check in the built image has the final word",
+    ),
     Code("SP250", "warning", "Python version declarations disagree", "make them agree"),
     Code("SP251", "warning", "the declared Python versions exclude 3.10–3.13", "allow a supported version"),
     Code("SP252", "warning", "a Python version declaration cannot be read", "fix it"),

@@ -1,73 +1,58 @@
-"""The one module that talks to the Hugging Face Hub (through huggingface_hub).
+"""The one module that talks to the Hugging Face Hub (through huggingface_hub): a thin adapter.
 
-Everything takes an injected `HfApi` made by `get_hf_api`, so tests hand in a
-real client pointed at the Hub double. Hub failures become spacepack errors
-here, in `_hub_errors`, and no message ever holds a token.
+It holds the `HfApi` calls, token resolution, the Space id value and error
+translation, and nothing else: what to push lives in `spacepack.push`, the
+running Space (wait, probe, logs, status) in `spacepack.space`. Every call
+takes an injected `HfApi` made by `get_hf_api`, so tests hand in a real client
+pointed at the Hub double. Hub failures become spacepack errors here, in
+`_hub_errors`, and no message ever holds a token.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx2
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
-from huggingface_hub.errors import HfHubHTTPError, HFValidationError, RepositoryNotFoundError
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, SpaceHardware, SpaceStage
+from huggingface_hub._space_api import INTERMEDIATE_SPACE_STAGES
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HfHubHTTPError,
+    HFValidationError,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+)
+from huggingface_hub.file_download import hf_hub_url
 from huggingface_hub.hf_api import RepoFile
-from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
+from huggingface_hub.utils import (  # type: ignore[attr-defined]
+    build_hf_headers,
+    get_session,
+    hf_raise_for_status,
+    validate_repo_id,
+)
 
-from spacepack.check.secrets_scan import is_secret_name
 from spacepack.errors import (
     AuthError,
-    ExitCode,
     HubError,
     MetadataError,
     PlanOrQuotaError,
-    SpaceFailed,
     SpacepackError,
     UsageError,
-    WaitTimeout,
-)
-from spacepack.plan import Plan
-from spacepack.push import (
-    ContextLike,
-    ProbeResult,
-    PushReport,
-    RemoteFile,
-    SpaceReport,
-    Status,
-    commit_message,
-    diff_files,
-    guard_uploads,
-    local_files,
 )
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 TOKEN_FIX = "create a write token at https://huggingface.co/settings/tokens, then run `hf auth login` or set HF_TOKEN"
-INTERMEDIATE_STAGES = frozenset({"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"})
-LOG_TAIL_LINES = 30
-
-
-class SpaceStageError(SpaceFailed):
-    """The Space ended in an error stage; carries the stage and the tail of its logs."""
-
-    def __init__(self, message: str, hint: str, *, exit_code: ExitCode, stage: str, log_tail: tuple[str, ...]) -> None:
-        super().__init__(message, hint, exit_code=exit_code)
-        self.stage = stage
-        self.log_tail = log_tail
-        if log_tail:
-            kind = "build" if stage == "BUILD_ERROR" else "run"
-            self.details = (f"last {len(log_tail)} lines of the {kind} log:", *(f"  | {line}" for line in log_tail))
-
-
+# The library's own lists, not copies: a flavor or stage the Hub adds arrives with a huggingface_hub upgrade.
+HARDWARE: tuple[str, ...] = tuple(flavor.value for flavor in SpaceHardware)
+STAGES: tuple[str, ...] = tuple(stage.value for stage in SpaceStage)
+INTERMEDIATE_STAGES: frozenset[str] = frozenset(stage.value for stage in INTERMEDIATE_SPACE_STAGES)
 # -- client, endpoint, token -------------------------------------------------------------------
 
 
@@ -124,8 +109,16 @@ def resolve_token(flag_token: str | None, environ: Mapping[str, str]) -> tuple[s
         (token, source), both None when there is no token anywhere.
 
     Raises:
-        AuthError: HF_OIDC_RESOURCE is set but the exchange failed.
+        AuthError: HF_OIDC_RESOURCE is set but the exchange failed, or the token
+            holds characters no token has (an HTTP header carries ASCII only).
     """
+    token, source = _find_token(flag_token, environ)
+    if token is not None and not (token.isascii() and token.isprintable()):
+        raise AuthError(f"the token from {source} holds characters no token has (non-ASCII or control)", hint=TOKEN_FIX)
+    return token, source
+
+
+def _find_token(flag_token: str | None, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
     if flag_token and flag_token.strip():
         return flag_token.strip(), "--token"
     if environ.get("HF_OIDC_RESOURCE", "").strip():
@@ -183,40 +176,92 @@ def require_token(flag_token: str | None, environ: Mapping[str, str]) -> tuple[s
     return token, source
 
 
-# -- validation --------------------------------------------------------------------------------
+# -- the Space id ------------------------------------------------------------------------------
+
+_ID_HINT = "write the Space as OWNER/NAME, e.g. --space alice/todo-api"
+
+
+@dataclass(frozen=True)
+class SpaceId:
+    """A Space id checked once, at the edge, with the Hub's repo-id rules: OWNER/NAME."""
+
+    owner: str
+    name: str
+
+    @classmethod
+    def parse(cls, text: str) -> SpaceId:
+        """Accept `owner/name` or `spaces/owner/name`.
+
+        Raises:
+            UsageError: naming the rule broken.
+        """
+        value = text.strip()
+        if value.startswith("spaces/"):
+            value = value[len("spaces/") :]
+        if value.count("/") != 1 or not all(value.split("/")):
+            raise UsageError(f"Space id {text!r} must be OWNER/NAME", hint=_ID_HINT)
+        try:
+            validate_repo_id(value)
+        except HFValidationError as error:
+            raise UsageError(f"Space id {text!r} is invalid: {error}", hint=_ID_HINT) from None
+        if value.endswith(".git"):
+            raise UsageError(f"Space id {text!r} is invalid: a name cannot end with .git", hint=_ID_HINT)
+        owner, name = value.split("/")
+        return cls(owner, name)
+
+    @property
+    def repo_id(self) -> str:
+        """`owner/name`, as the Hub API takes it."""
+        return f"{self.owner}/{self.name}"
+
+    @property
+    def subdomain(self) -> str:
+        """The app host's name part: `owner-name`, lowercase, with `_` and `.` turned into `-`."""
+        return re.sub(r"[._]", "-", f"{self.owner}-{self.name}".lower())
+
+    @property
+    def app_url(self) -> str:
+        """The URL the Space's app answers on (https://<owner>-<name>.hf.space)."""
+        return f"https://{self.subdomain}.hf.space"
+
+    def page_url(self, endpoint: str = DEFAULT_ENDPOINT) -> str:
+        """The Space's page on the Hub."""
+        return f"{endpoint.rstrip('/')}/spaces/{self.repo_id}"
+
+    def __str__(self) -> str:
+        return self.repo_id
 
 
 def validate_space_id(space_id: str) -> str:
-    """Check a Space id with the Hub's repo-id rules, plus "must be OWNER/NAME".
-
-    Accepts the `spaces/owner/name` spelling and returns `owner/name`.
-
-    Raises:
-        UsageError: naming the rule broken.
-    """
-    value = space_id.strip()
-    if value.startswith("spaces/"):
-        value = value[len("spaces/") :]
-    hint = "write the Space as OWNER/NAME, e.g. --space alice/todo-api"
-    if value.count("/") != 1 or not all(value.split("/")):
-        raise UsageError(f"Space id {space_id!r} must be OWNER/NAME", hint=hint)
-    try:
-        validate_repo_id(value)
-    except HFValidationError as error:
-        raise UsageError(f"Space id {space_id!r} is invalid: {error}", hint=hint) from None
-    if value.endswith(".git"):
-        raise UsageError(f"Space id {space_id!r} is invalid: a name cannot end with .git", hint=hint)
-    return value
+    """`SpaceId.parse(space_id).repo_id`: for callers that only need the checked string."""
+    return SpaceId.parse(space_id).repo_id
 
 
 def space_subdomain(space_id: str) -> str:
-    """The Space's app host name part: `owner-name`, lowercase, with `_` and `.` turned into `-`."""
-    return re.sub(r"[._]", "-", space_id.replace("/", "-").lower())
+    """The app host name part of an `owner/name` id (see `SpaceId.subdomain`)."""
+    return SpaceId.parse(space_id).subdomain
 
 
 def space_app_url(space_id: str) -> str:
-    """The URL the Space's app answers on (https://<owner>-<name>.hf.space)."""
-    return f"https://{space_subdomain(space_id)}.hf.space"
+    """The URL the app of an `owner/name` Space answers on (see `SpaceId.app_url`)."""
+    return SpaceId.parse(space_id).app_url
+
+
+def validate_hardware(flavor: str) -> str:
+    """Check a hardware flavor against huggingface_hub's `SpaceHardware` list, offline.
+
+    Raises:
+        UsageError: an unknown flavor, with the closest known one.
+    """
+    value = flavor.strip()
+    if value in HARDWARE:
+        return value
+    close = difflib.get_close_matches(value, HARDWARE, n=1)
+    guess = f"did you mean {close[0]}? " if close else ""
+    raise UsageError(
+        f"unknown Space hardware {flavor!r}",
+        hint=f"{guess}known flavors: {', '.join(HARDWARE)}",
+    )
 
 
 # -- error translation -------------------------------------------------------------------------
@@ -227,52 +272,52 @@ def _server_words(error: HfHubHTTPError) -> str:
     return f": {words[0]}" if words else ""
 
 
+def _http_error(error: HfHubHTTPError, space: SpaceId, action: str) -> HubError:
+    status = error.response.status_code
+    words = _server_words(error)
+    if status == 401:
+        return AuthError("the Hugging Face token is invalid or expired", hint=TOKEN_FIX)
+    if isinstance(error, RepositoryNotFoundError):
+        return HubError(
+            f"Space {space} not found while trying to {action}",
+            hint="check the Space id, and that the token can see it",
+        )
+    if status == 403:
+        return AuthError(
+            f"the token may not {action} {space}{words}",
+            hint=f"use a token with write access to {space.owner}; {TOKEN_FIX}",
+        )
+    if status == 402:
+        return PlanOrQuotaError(
+            f"the Hub refused to {action} {space}: payment required (402){words}",
+            hint="Docker Spaces need a paid plan (PRO, Team or Enterprise); upgrade at "
+            "https://huggingface.co/pricing or push to an organisation that has one",
+        )
+    if status == 429:
+        return PlanOrQuotaError(
+            f"the Hub rate-limited the request to {action} {space} (429)",
+            hint="wait a few minutes and run the command again",
+        )
+    if status >= 500:
+        return HubError(
+            f"the Hub failed to {action} {space} ({status}){words}",
+            hint="the Hub may be having trouble (https://status.huggingface.co); run the command again",
+        )
+    return HubError(f"the Hub refused to {action} {space} ({status}){words}", hint="see the message above")
+
+
 @contextmanager
-def _hub_errors(space_id: str, action: str) -> Iterator[None]:
+def _hub_errors(space: SpaceId, action: str) -> Iterator[None]:
     """Turn what huggingface_hub raises into one clear spacepack error (never with a token)."""
     try:
         yield
     except SpacepackError:
         raise  # already ours: pass through unchanged
-    except RepositoryNotFoundError as error:
-        if error.response.status_code == 401:
-            raise AuthError("the Hugging Face token is invalid or expired", hint=TOKEN_FIX) from None
-        raise HubError(
-            f"Space {space_id} not found while trying to {action}",
-            hint="check the Space id, and that the token can see it",
-        ) from None
     except HfHubHTTPError as error:
-        status = error.response.status_code
-        words = _server_words(error)
-        if status == 401:
-            raise AuthError("the Hugging Face token is invalid or expired", hint=TOKEN_FIX) from None
-        if status == 403:
-            raise AuthError(
-                f"the token may not {action} {space_id}{words}",
-                hint=f"use a token with write access to {space_id.split('/')[0]}; {TOKEN_FIX}",
-            ) from None
-        if status == 402:
-            raise PlanOrQuotaError(
-                f"the Hub refused to {action} {space_id}: payment required (402){words}",
-                hint="Docker Spaces need a paid plan (PRO, Team or Enterprise); upgrade at "
-                "https://huggingface.co/pricing or push to an organisation that has one",
-            ) from None
-        if status == 429:
-            raise PlanOrQuotaError(
-                f"the Hub rate-limited the request to {action} {space_id} (429)",
-                hint="wait a few minutes and run the command again",
-            ) from None
-        if status >= 500:
-            raise HubError(
-                f"the Hub failed to {action} {space_id} ({status}){words}",
-                hint="the Hub may be having trouble (https://status.huggingface.co); run the command again",
-            ) from None
-        raise HubError(
-            f"the Hub refused to {action} {space_id} ({status}){words}", hint="see the message above"
-        ) from None
+        raise _http_error(error, space, action) from None
     except httpx2.TransportError as error:
         raise HubError(
-            f"lost the connection to the Hub while trying to {action} {space_id} ({type(error).__name__})",
+            f"lost the connection to the Hub while trying to {action} {space} ({type(error).__name__})",
             hint="check your network and run the command again; a push that did not finish changed nothing",
         ) from None
     except ValueError as error:
@@ -286,25 +331,61 @@ def _hub_errors(space_id: str, action: str) -> Iterator[None]:
         raise
 
 
-# -- push --------------------------------------------------------------------------------------
+# -- values the adapter returns ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _RemoteState:
+class RemoteFile:
+    """A file already in the Space: git blob id, size and (for LFS files) content SHA-256."""
+
+    path: str
+    size: int
+    blob_id: str
+    lfs_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class RepoState:
+    """Whether the Space exists, its head commit, visibility and app host."""
+
     exists: bool
-    sha: str | None
-    private: bool | None
-    app_url: str
+    sha: str | None = None
+    private: bool | None = None
+    host: str | None = None
+    last_modified: str | None = None  # ISO 8601 time of the head commit
 
 
-def check_write_access(api: HfApi, space_id: str) -> str:
+@dataclass(frozen=True)
+class Runtime:
+    """The Space's runtime as the Hub reports it (`GET /api/spaces/{id}/runtime`)."""
+
+    stage: str
+    hardware: str | None
+    requested_hardware: str | None
+    sleep_time: int | None
+    error_message: str
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit made on the Space."""
+
+    oid: str
+    url: str
+
+
+# -- calls -------------------------------------------------------------------------------------
+
+
+def check_write_access(api: HfApi, space: SpaceId) -> str:
     """Verify the client's token with whoami; return the user name.
 
     Raises:
         AuthError: invalid/expired (401) or read-only token (classic "read" role,
             or fine-grained without any repo write permission).
     """
-    with _hub_errors(space_id, "verify the token for"):
+    with _hub_errors(space, "verify the token for"):
         info = api.whoami()
     access = (info.get("auth") or {}).get("accessToken") or {}
     role = access.get("role")
@@ -323,339 +404,190 @@ def check_write_access(api: HfApi, space_id: str) -> str:
     return str(info.get("name", ""))
 
 
-def _remote_state(api: HfApi, space_id: str) -> _RemoteState:
-    with _hub_errors(space_id, "read"):
+def repo_state(api: HfApi, space: SpaceId) -> RepoState:
+    """The Space's head commit, visibility and host; `exists=False` when there is no such Space."""
+    with _hub_errors(space, "read"):
         try:
-            info = api.space_info(space_id)
+            info = api.space_info(space.repo_id)
         except RepositoryNotFoundError as error:
             if error.response.status_code == 401:
                 raise  # a bad token, not a missing Space: _hub_errors says so
-            return _RemoteState(False, None, None, space_app_url(space_id))
-    host = info.host if isinstance(info.host, str) and info.host else space_app_url(space_id)
-    return _RemoteState(True, info.sha, info.private, host)
+            return RepoState(False)
+    host = info.host if isinstance(info.host, str) and info.host else None
+    modified = info.last_modified.isoformat() if info.last_modified is not None else None
+    return RepoState(True, info.sha, info.private, host, modified)
 
 
-def _remote_tree(api: HfApi, space_id: str) -> dict[str, RemoteFile]:
+def repo_files(api: HfApi, space: SpaceId) -> dict[str, RemoteFile]:
+    """Every file at the head of the Space, by path."""
     result: dict[str, RemoteFile] = {}
-    with _hub_errors(space_id, "list the files of"):
-        for item in api.list_repo_tree(space_id, repo_type="space", recursive=True):
+    with _hub_errors(space, "list the files of"):
+        for item in api.list_repo_tree(space.repo_id, repo_type="space", recursive=True):
             if isinstance(item, RepoFile):
                 lfs = item.lfs.sha256 if item.lfs is not None else None
                 result[item.path] = RemoteFile(item.path, item.size, item.blob_id, lfs)
     return result
 
 
-def _set_secrets(api: HfApi, space_id: str, secrets: Mapping[str, str]) -> dict[str, Status]:
-    if not secrets:
-        return {}
-    with _hub_errors(space_id, "set secrets on"):
-        existing = set(api.get_space_secrets(space_id))
-        statuses: dict[str, Status] = {}
-        for name, value in sorted(secrets.items()):
-            api.add_space_secret(space_id, name, value)
-            # Secret values cannot be read back, so an existing one is "set" (maybe to the same value).
-            statuses[name] = "set" if name in existing else "added"
-    return statuses
+def read_small_file(api: HfApi, space: SpaceId, path: str, *, max_bytes: int) -> bytes | None:
+    """A file of the Space's head, at most `max_bytes` long; None when it is missing or larger.
 
-
-def _set_variables(api: HfApi, space_id: str, variables: Mapping[str, str]) -> dict[str, Status]:
-    if not variables:
-        return {}
-    with _hub_errors(space_id, "set variables on"):
-        existing = {key: var.value for key, var in api.get_space_variables(space_id).items()}
-        statuses: dict[str, Status] = {}
-        for name, value in sorted(variables.items()):
-            if name not in existing:
-                statuses[name] = "added"
-            elif existing[name] != value:
-                statuses[name] = "changed"
-            else:
-                statuses[name] = "unchanged"
-                continue
-            api.add_space_variable(space_id, name, value)
-    return statuses
-
-
-def push_context(
-    api: HfApi | None,
-    space_id: str,
-    context: ContextLike,
-    plan: Plan,
-    *,
-    private: bool | None = None,
-    hardware: str | None = None,
-    message: str | None = None,
-    dry_run: bool = False,
-    secrets: Mapping[str, str] | None = None,
-    variables: Mapping[str, str] | None = None,
-) -> PushReport:
-    """Publish a rendered build context to a Docker Space in one commit.
-
-    Order: id and guard checks (offline) → token check (whoami) → Space state
-    and tree → diff → [dry run stops here] → create the Space when missing →
-    secrets and variables (before the commit, so the build sees them) → one
-    commit with only added/changed files and deletions (none when nothing changed).
-
-    Args:
-        api: a client from `get_hf_api`; None only for an offline dry run (the
-            Space is then assumed empty).
-        space_id: OWNER/NAME.
-        context: the rendered build context; its folder on disk is what is published.
-        plan: the project's plan (its `secret_files` are never uploaded).
-        private: visibility when the Space is created (ignored when it exists).
-        hardware: hardware flavor to create with, or to request when it differs.
-        message: the commit message (else the project's last git commit, else a default).
-        dry_run: compute and report, write nothing remote.
-        secrets: name → value, set through the Space secrets API.
-        variables: name → value, set through the Space variables API.
-
-    Raises:
-        UsageError: invalid Space id, or a secret file in the upload list.
-        AuthError, PlanOrQuotaError, HubError, MetadataError: from the Hub.
+    One GET of the file's `resolve` URL (the library's `hf_hub_url`) read with a
+    size bound, instead of `hf_hub_download`, which writes a cache on disk for a
+    file spacepack only parses.
     """
-    space_id = validate_space_id(space_id)
-    files = local_files(context)
-    guard_uploads([f.path for f in files], plan.secret_files)
-    if not any(f.path == "README.md" for f in files):
-        raise UsageError("the build context has no README.md", hint="run `spacepack render` to write it")
-    secrets = dict(secrets or {})
-    variables = dict(variables or {})
-    summary = commit_message(plan.root, message)
-    url_base = api.endpoint if api is not None else DEFAULT_ENDPOINT
-    notes: list[str] = [
-        f"variable {name} looks like a secret, but Space variables are public: pass it with --secret {name}"
-        for name in sorted(variables)
-        if is_secret_name(name)
-    ]
+    url = hf_hub_url(space.repo_id, path, repo_type="space", endpoint=api.endpoint)
+    headers = build_hf_headers(token=api.token, library_name=api.library_name, library_version=api.library_version)
+    with _hub_errors(space, f"read {path} of"):
+        try:
+            with get_session().stream("GET", url, headers=headers, timeout=30) as response:
+                hf_raise_for_status(response)
+                data = b""
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > max_bytes:
+                        return None
+                return data
+        except (EntryNotFoundError, RemoteEntryNotFoundError):
+            return None
 
-    if api is None:
-        if not dry_run:
-            raise AuthError("no Hugging Face token found (--token, HF_TOKEN or a saved login)", hint=TOKEN_FIX)
-        state = _RemoteState(False, None, None, space_app_url(space_id))
-        remote: dict[str, RemoteFile] | None = None
-        notes.append("offline dry run (no token): the Space is assumed to be empty")
-    else:
-        check_write_access(api, space_id)
-        state = _remote_state(api, space_id)
-        remote = _remote_tree(api, space_id) if state.exists else None
-    diff = diff_files(files, remote)
-    page_url = f"{url_base}/spaces/{space_id}"
 
-    def report(**changes: Any) -> PushReport:
-        values: dict[str, Any] = {
-            "space_id": space_id,
-            "url": page_url,
-            "app_url": state.app_url,
-            "dry_run": dry_run,
-            "created": False,
-            "commit_url": None,
-            "commit_oid": None,
-            "commit_message": summary,
-            "diff": diff,
-            "metadata": dict(context.metadata),
-            "secrets": dict.fromkeys(sorted(secrets), "set"),
-            "variables": dict.fromkeys(sorted(variables), "set"),
-            "notes": tuple(notes),
-        }
-        values.update(changes)
-        return PushReport(**values)
+def create_space(api: HfApi, space: SpaceId, *, private: bool, hardware: str | None) -> None:
+    """Create the Docker Space (an existing one is left as it is)."""
+    with _hub_errors(space, "create"):
+        api.create_repo(
+            space.repo_id,
+            repo_type="space",
+            space_sdk="docker",
+            private=private,
+            space_hardware=SpaceHardware(hardware) if hardware else None,
+            exist_ok=True,
+        )
 
-    if dry_run or api is None:
-        if not state.exists:
-            notes.append(f"the Space {space_id} does not exist yet; push would create it")
-        return report()
 
-    created = False
-    sha = state.sha
-    if not state.exists:
-        with _hub_errors(space_id, "create"):
-            api.create_repo(
-                space_id,
-                repo_type="space",
-                space_sdk="docker",
-                private=bool(private),
-                space_hardware=hardware,  # type: ignore[arg-type]
-                exist_ok=True,
-            )
-        created = True
-        state = _remote_state(api, space_id)
-        sha = state.sha
-        diff = diff_files(files, _remote_tree(api, space_id))
-    else:
-        if private is not None and state.private is not None and private != state.private:
-            notes.append("the Space exists: its visibility was left as it is (change it in the Space settings)")
-        if hardware:
-            with _hub_errors(space_id, "read the runtime of"):
-                runtime = api.get_space_runtime(space_id)
-            if runtime.requested_hardware != hardware:
-                with _hub_errors(space_id, "request hardware for"):
-                    api.request_space_hardware(space_id, hardware)  # type: ignore[arg-type]
-                notes.append(f"requested hardware {hardware}")
-
-    secret_status = _set_secrets(api, space_id, secrets)
-    variable_status = _set_variables(api, space_id, variables)
-
-    if diff.empty:
-        notes.append("nothing changed since the last push: no commit made")
-        return report(created=created, secrets=secret_status, variables=variable_status)
-
-    operations: list[CommitOperationAdd | CommitOperationDelete] = [
-        CommitOperationAdd(path_in_repo=entry.path, path_or_fileobj=str(context.path / entry.path))
-        for entry in diff.added + diff.changed
-    ]
-    operations += [CommitOperationDelete(path_in_repo=entry.path) for entry in diff.deleted]
-    with _hub_errors(space_id, "commit to"):
-        info = api.create_commit(space_id, operations, commit_message=summary, repo_type="space", parent_commit=sha)
-    return report(
-        created=created,
-        commit_url=info.commit_url,
-        commit_oid=info.oid,
-        secrets=secret_status,
-        variables=variable_status,
+def runtime(api: HfApi, space: SpaceId) -> Runtime:
+    """The Space's stage, hardware and sleep time."""
+    with _hub_errors(space, "read the runtime of"):
+        found = api.get_space_runtime(space.repo_id)
+    raw = dict(found.raw or {})
+    return Runtime(
+        stage=str(found.stage),
+        hardware=str(found.hardware) if found.hardware else None,
+        requested_hardware=str(found.requested_hardware) if found.requested_hardware else None,
+        sleep_time=found.sleep_time,
+        error_message=str(raw.get("errorMessage") or ""),
+        raw=raw,
     )
 
 
-# -- wait and probe ----------------------------------------------------------------------------
+def request_hardware(api: HfApi, space: SpaceId, hardware: str) -> None:
+    """Ask the Hub to move the Space to another hardware flavor."""
+    with _hub_errors(space, "request hardware for"):
+        api.request_space_hardware(space.repo_id, SpaceHardware(hardware))
 
 
-def _log_tail(api: HfApi, space_id: str, *, build: bool, mask: Callable[[str], str]) -> tuple[str, ...]:
-    try:
-        lines = [line.rstrip("\n") for line in api.fetch_space_logs(space_id, build=build)]
-    except (HfHubHTTPError, httpx2.TransportError):
-        return ("(the logs could not be fetched)",)
-    return tuple(mask(line) for line in lines[-LOG_TAIL_LINES:])
+def secret_names(api: HfApi, space: SpaceId) -> frozenset[str]:
+    """The names of the Space's secrets (the Hub never returns their values)."""
+    with _hub_errors(space, "read the secrets of"):
+        return frozenset(api.get_space_secrets(space.repo_id))
 
 
-def probe_space(base_url: str, health_path: str, *, attempts: int = 3, interval: float = 2.0) -> ProbeResult:
-    """GET the health path on the Space's app URL; a few tries, since the proxy may lag RUNNING."""
-    url = base_url.rstrip("/") + "/" + health_path.lstrip("/")
-    started = time.monotonic()
-    status: int | None = None
-    error = ""
-    for attempt in range(attempts):
-        try:
-            with urllib.request.urlopen(urllib.request.Request(url, method="GET"), timeout=10) as response:
-                status = int(response.status)
-        except urllib.error.HTTPError as failure:
-            status, error = failure.code, f"HTTP {failure.code}"
-        except (urllib.error.URLError, OSError) as failure:
-            status, error = None, type(failure).__name__
-        if status is not None and 200 <= status < 300:
-            return ProbeResult(url, status, True, "", round(time.monotonic() - started, 3))
-        if attempt + 1 < attempts:
-            time.sleep(interval)
-    return ProbeResult(url, status, False, error, round(time.monotonic() - started, 3))
+def add_secret(api: HfApi, space: SpaceId, name: str, value: str) -> None:
+    """Add or overwrite one Space secret."""
+    with _hub_errors(space, "set secrets on"):
+        api.add_space_secret(space.repo_id, name, value)
 
 
-def wait_for_space(
+def variables(api: HfApi, space: SpaceId) -> dict[str, str]:
+    """The Space's variables: name -> value (variables are public)."""
+    with _hub_errors(space, "read the variables of"):
+        return {key: str(var.value) for key, var in api.get_space_variables(space.repo_id).items()}
+
+
+def add_variable(api: HfApi, space: SpaceId, name: str, value: str) -> None:
+    """Add or overwrite one Space variable."""
+    with _hub_errors(space, "set variables on"):
+        api.add_space_variable(space.repo_id, name, value)
+
+
+def commit(
     api: HfApi,
-    space_id: str,
+    space: SpaceId,
     *,
-    timeout: float,
-    on_stage: Callable[[str, float], None] | None = None,
-    poll_interval: float = 2.0,
-    settle: float = 20.0,
-    probe: bool = True,
-    health_path: str = "/health",
-    probe_base_url: str | None = None,
-    probe_attempts: int = 3,
-    probe_interval: float = 2.0,
-    mask: Callable[[str], str] = lambda text: text,
-) -> SpaceReport:
-    """Follow the Space's runtime stage until RUNNING, then probe its health path.
+    uploads: Sequence[tuple[str, Path | bytes]],
+    deletions: Sequence[str],
+    message: str,
+    parent: str | None,
+    regular: Collection[str] = (),
+) -> Commit:
+    """One commit: `uploads` (path in the Space, local file or bytes) and `deletions`, on top of `parent`.
 
-    Right after a commit the Hub may still report the previous build as
-    RUNNING; a RUNNING seen before any build stage within `settle` seconds is
-    therefore not trusted yet.
-
-    Args:
-        api: a client from `get_hf_api`.
-        space_id: OWNER/NAME.
-        timeout: seconds to wait for RUNNING.
-        on_stage: called with (stage, elapsed seconds) whenever the stage changes.
-        poll_interval: seconds between runtime requests.
-        settle: see above (0 trusts the first RUNNING).
-        probe: whether to GET the health path once RUNNING.
-        health_path: the path to probe.
-        probe_base_url: where the app answers (default https://<owner>-<name>.hf.space).
-        probe_attempts: how many times to try the probe.
-        probe_interval: seconds between probe attempts.
-        mask: applied to every log line shown (hides secret values an app printed).
-
-    Raises:
-        SpaceStageError: BUILD_ERROR, RUNTIME_ERROR, CONFIG_ERROR or NO_APP_FILE (with a log tail).
-        WaitTimeout: not RUNNING within `timeout`.
-        HubError: the Space is paused/stopped, or the Hub failed.
+    `regular` names uploads whose upload mode is known to be "regular" (see
+    `push.known_regular_files`). They are marked so before `create_commit`,
+    which then asks the Hub (`preupload`) only about the others: the library
+    skips that request for operations whose `_upload_mode` is already set (it
+    does so itself after `preupload_lfs_files`). The field is private, so a
+    library without it simply gets the request.
     """
-    space_id = validate_space_id(space_id)
-    started = time.monotonic()
-    seen: list[tuple[str, float]] = []
-    building_seen = False
-    while True:
-        with _hub_errors(space_id, "read the runtime of"):
-            runtime = api.get_space_runtime(space_id)
-        elapsed = time.monotonic() - started
-        stage = str(runtime.stage)
-        if not seen or seen[-1][0] != stage:
-            seen.append((stage, round(elapsed, 2)))
-            if on_stage is not None:
-                on_stage(stage, elapsed)
-        error_message = mask(str((runtime.raw or {}).get("errorMessage") or "")).strip()
-        detail = f": {error_message}" if error_message else ""
-        if stage in INTERMEDIATE_STAGES:
-            building_seen = True
-        elif stage == "RUNNING" and (building_seen or elapsed >= settle):
-            break
-        elif stage == "BUILD_ERROR":
-            raise SpaceStageError(
-                f"the Space failed to build on the Hub{detail}",
-                "read the build log tail above; reproduce locally with `spacepack build`",
-                exit_code=ExitCode.SPACE_BUILD_ERROR,
-                stage=stage,
-                log_tail=_log_tail(api, space_id, build=True, mask=mask),
-            )
-        elif stage == "RUNTIME_ERROR":
-            raise SpaceStageError(
-                f"the Space built but failed at run time{detail}",
-                "read the run log tail above; reproduce locally with `spacepack smoke`",
-                exit_code=ExitCode.SPACE_RUNTIME_ERROR,
-                stage=stage,
-                log_tail=_log_tail(api, space_id, build=False, mask=mask),
-            )
-        elif stage in ("CONFIG_ERROR", "NO_APP_FILE"):
-            raise SpaceStageError(
-                f"the Hub rejected the Space configuration ({stage}){detail}",
-                "check the README metadata (sdk: docker, app_port) and that a Dockerfile was pushed",
-                exit_code=ExitCode.SPACE_CONFIG_ERROR,
-                stage=stage,
-                log_tail=(),
-            )
-        elif stage in ("PAUSED", "STOPPED", "DELETING"):
-            raise HubError(f"the Space is {stage}", hint=f"restart it from https://huggingface.co/spaces/{space_id}")
-        if elapsed >= timeout:
-            raise WaitTimeout(
-                f"the Space was still {stage} after {timeout:g} s",
-                hint="raise --timeout, or follow it on the Space page; the push itself succeeded",
-            )
-        time.sleep(max(0.0, min(poll_interval, timeout - elapsed)))
-    app_url = probe_base_url or space_app_url(space_id)
-    result = probe_space(app_url, health_path, attempts=probe_attempts, interval=probe_interval) if probe else None
-    return SpaceReport(space_id, "RUNNING", tuple(seen), round(time.monotonic() - started, 2), app_url, result)
+    operations: list[CommitOperationAdd | CommitOperationDelete] = []
+    for path, source in uploads:
+        addition = CommitOperationAdd(
+            path_in_repo=path, path_or_fileobj=str(source) if isinstance(source, Path) else source
+        )
+        if path in regular and hasattr(addition, "_upload_mode"):
+            addition._upload_mode = "regular"
+        operations.append(addition)
+    operations += [CommitOperationDelete(path_in_repo=path) for path in deletions]
+    with _hub_errors(space, "commit to"):
+        info = api.create_commit(
+            space.repo_id, operations, commit_message=message, repo_type="space", parent_commit=parent
+        )
+    return Commit(str(info.oid), str(info.commit_url))
+
+
+def log_lines(api: HfApi, space: SpaceId, *, build: bool, follow: bool) -> Iterator[str]:
+    """The Space's run (or build) log lines, without their newline; `follow` streams until the Hub closes.
+
+    Uses `HfApi.fetch_space_logs`, which reads the Hub's server-sent events and
+    retries a dropped stream while following.
+    """
+    kind = "build" if build else "run"
+    with _hub_errors(space, f"read the {kind} logs of"):
+        for line in api.fetch_space_logs(space.repo_id, build=build, follow=follow):
+            yield line.rstrip("\n")
 
 
 __all__ = [
-    "SpaceStageError",
+    "HARDWARE",
+    "INTERMEDIATE_STAGES",
+    "STAGES",
+    "Commit",
+    "HfApi",
+    "RemoteFile",
+    "RepoState",
+    "Runtime",
+    "SpaceId",
+    "add_secret",
+    "add_variable",
     "check_write_access",
+    "commit",
+    "create_space",
     "get_hf_api",
     "hub_endpoint",
-    "probe_space",
-    "push_context",
+    "log_lines",
+    "read_small_file",
+    "repo_files",
+    "repo_state",
+    "request_hardware",
     "require_token",
     "resolve_token",
+    "runtime",
     "saved_token_path",
+    "secret_names",
     "space_app_url",
     "space_subdomain",
     "token_source",
+    "validate_hardware",
     "validate_space_id",
-    "wait_for_space",
+    "variables",
 ]

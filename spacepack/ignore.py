@@ -521,6 +521,10 @@ class IgnoreRules:
 
         Docker matches patterns from the context root only, so a gitignore
         pattern without a slash (matching at any depth) becomes `**/pattern`.
+        Docker has no folder-only patterns (it drops a trailing slash), so
+        `logs/` becomes `**/logs/**`: the files below such folders, never a
+        file of that name, which the upload holds (the image and the upload
+        must hold the same files).
         """
         lines: list[str] = []
         for pattern in self.patterns():
@@ -536,6 +540,8 @@ class IgnoreRules:
                 converted = trimmed
             else:
                 converted = f"**/{trimmed}"
+            if body.endswith("/") and not converted.endswith("/**"):
+                converted += "/**"
             lines.append(("!" if negate else "") + converted)
         return tuple(lines)
 

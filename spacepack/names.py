@@ -10,7 +10,6 @@ that far.
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 
@@ -66,6 +65,19 @@ def shell_word(value: str) -> str:
     return shlex.quote(value)
 
 
+_YAML_BREAKS = frozenset("\u2028\u2029\x85\ufeff")
+
+
 def yaml_string(value: str) -> str:
-    """`value` as a double-quoted YAML scalar (JSON strings are valid YAML)."""
-    return json.dumps(value, ensure_ascii=True)
+    """`value` as a double-quoted YAML scalar: quotes and backslashes escaped, anything unprintable as \\u."""
+    out = ['"']
+    for char in value:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char.isprintable() and char not in _YAML_BREAKS:
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)

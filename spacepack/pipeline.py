@@ -26,12 +26,15 @@ from spacepack.plan import Plan
 from spacepack.push import PushReport
 from spacepack.render import Context, render_context
 from spacepack.render.dockerfile import app_port
+from spacepack.render.plan_cache import cached_check_and_render
+from spacepack.render.render import default_out_dir
 from spacepack.smoke import HEALTH_PATH_LABEL, SmokeOptions, SmokeReport
 
 if TYPE_CHECKING:
     from spacepack.build import BuildProgress
     from spacepack.engine import DockerClient
-    from spacepack.push import SpaceReport
+    from spacepack.hub import SpaceId
+    from spacepack.space import SpaceReport
 
 
 class Progress(Protocol):
@@ -80,11 +83,22 @@ def stop_on_errors(plan: Plan, force: bool, progress: Progress, *, stopped: str 
 def check_and_render(
     settings: Settings, *, force: bool, progress: Progress, stopped: str = "nothing was built"
 ) -> tuple[Plan, Context]:
-    """`check`, stop on its errors (unless `force`), then `render` the build context."""
-    plan = check_project(settings)
-    stop_on_errors(plan, force, progress, stopped=stopped)
-    context = render_context(plan, settings)
-    progress.say(f"rendered {len(context.files)} files into {shown(context.path)}")
+    """`check`, stop on its errors (unless `force`), then `render` the build context.
+
+    Both are skipped when nothing `check` reads changed since the last time (the plan cache).
+    """
+    plan, context, cached = cached_check_and_render(
+        settings,
+        default_out_dir(settings),
+        check=check_project,
+        render=lambda plan: render_context(plan, settings),
+        before_render=lambda plan: stop_on_errors(plan, force, progress, stopped=stopped),
+    )
+    done = "reused the plan and the context in" if cached else f"rendered {len(context.files)} files into"
+    progress.say(f"{done} {shown(context.path)}")
+    for note in context.notes:
+        if note.startswith("warning: "):
+            progress.say(note)
     return plan, context
 
 
@@ -176,12 +190,14 @@ def build_and_smoke(
     Raises:
         BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, carrying the `BuildResult` so far.
     """
+    from spacepack import hub
     from spacepack.build import BuildStepFailed, build_image, image_names, new_log_path
     from spacepack.database import choose_database, guess_database
     from spacepack.smoke import SmokeTestFailed, run_smoke
 
     resolved = options.resolve(plan, settings, secrets)
-    tags, labels = image_names(plan.project_name, settings.project_dir, context.path, options.build.tag, settings.space)
+    space = hub.SpaceId.parse(settings.space).repo_id if settings.space else None  # `spaces/o/n` -> `o/n`
+    tags, labels = image_names(plan.project_name, settings.project_dir, context.path, options.build.tag, space)
     labels[HEALTH_PATH_LABEL] = plan.health_path
     log_path = new_log_path(settings.project_dir)
     progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
@@ -259,11 +275,19 @@ def _prove_imports(client: DockerClient, plan: Plan, image: str, progress: Progr
 class PushTarget:
     """A validated Space id with the token, secrets and variables to push with (values never shown)."""
 
-    space_id: str
+    space: SpaceId
     token: str | None
     token_source: str | None
     secrets: Mapping[str, str]
     variables: Mapping[str, str]
+    prune: bool = False  # also delete files in the Space that spacepack did not upload
+    allow_missing_secrets: bool = False  # push even when the app would lack a secret at start-up
+    verified: bool = False  # the token's write access was checked already (whoami once per release)
+
+    @property
+    def space_id(self) -> str:
+        """`owner/name`."""
+        return self.space.repo_id
 
 
 @dataclass(frozen=True)
@@ -275,6 +299,8 @@ class PushChoices:
     secrets_from: Path | None = None
     var_pairs: tuple[str, ...] = ()
     message: str | None = None
+    prune: bool = False
+    allow_missing_secrets: bool = False
 
 
 def resolve_push_target(
@@ -289,6 +315,9 @@ def resolve_push_target(
 ) -> PushTarget:
     """Everything a push needs before any network call: Space id, token, secrets, variables.
 
+    The edge where the Space id is validated, once, into a `SpaceId` (and the
+    hardware, offline, against huggingface_hub's list).
+
     Raises:
         UsageError: no or invalid Space id, a malformed --var, a secret that is not set.
         AuthError: no token (unless `need_token` is False, for an offline dry run).
@@ -298,14 +327,16 @@ def resolve_push_target(
 
     if not settings.space:
         raise UsageError("no Space given", hint="pass --space OWNER/NAME, or set space in the config")
-    space_id = hub.validate_space_id(settings.space)
+    space = hub.SpaceId.parse(settings.space)
+    if settings.hardware:
+        hub.validate_hardware(settings.hardware)
     secrets = collect_secrets(secret_names, secrets_from, environ)
     variables = parse_variables(var_pairs, settings.variables)
     if need_token:
         found, source = hub.require_token(token, environ)
-        return PushTarget(space_id, found, source, secrets, variables)
+        return PushTarget(space, found, source, secrets, variables)
     found_or_none, source_or_none = hub.resolve_token(token, environ)
-    return PushTarget(space_id, found_or_none, source_or_none, secrets, variables)
+    return PushTarget(space, found_or_none, source_or_none, secrets, variables)
 
 
 @dataclass(frozen=True)
@@ -354,41 +385,42 @@ def push_and_wait(
 
     Raises:
         UsageError, AuthError, PlanOrQuotaError, HubError: from the push.
+        MissingSecrets: the app would crash for a missing secret (unless allowed).
         SpaceFailed: the Space ended in an error stage, or RUNNING but the probe failed.
         WaitTimeout: not RUNNING in time.
         Errors after the commit carry the `PushResult` so far.
     """
-    from spacepack import hub
+    from spacepack import hub, space
+    from spacepack.push import PushOptions, push_context
 
     api = hub.get_hf_api(target.token) if target.token else None
-    report = hub.push_context(
-        api,
-        target.space_id,
-        context,
-        plan,
+    options = PushOptions(
         private=settings.private,
         hardware=settings.hardware,
         message=message,
         dry_run=dry_run,
         secrets=target.secrets,
         variables=target.variables,
+        prune=target.prune,
+        allow_missing_secrets=target.allow_missing_secrets,
+        access_checked=target.verified,
     )
+    report = push_context(api, target.space, context, plan, options)
     progress.push_report(report)
     if not wait.wait or dry_run or api is None:
         return PushResult(report)
     progress.say(f"waiting for {target.space_id} to be RUNNING (up to {wait.timeout:g} s)")
+    probe_settings = space.ProbeSettings(plan.health_path, wait.probe_base_url or report.app_url)
     try:
-        space_report = hub.wait_for_space(
+        space_report = space.wait_for_space(
             api,
-            target.space_id,
-            timeout=wait.timeout,
+            target.space,
+            space.WaitPolicy(timeout=wait.timeout),
+            probe_settings if wait.probe else None,
             on_stage=progress.space_stage,
-            probe=wait.probe,
-            health_path=plan.health_path,
-            probe_base_url=wait.probe_base_url or report.app_url,
             mask=Masker(target.secrets.values()),
         )
-    except hub.SpaceStageError as error:
+    except space.SpaceStageError as error:
         raise error.with_result(PushResult(report, error.stage, error.message, error.log_tail)) from None
     except SpacepackError as error:
         raise error.with_result(PushResult(report)) from None
@@ -498,9 +530,10 @@ def release(
     result = ReleaseResult(name, target.space_id, "released")
     stage: ReleaseStage = "check"
     try:
-        # A bad or read-only token fails here, before minutes of building.
-        if target.token is not None:
-            hub.check_write_access(hub.get_hf_api(target.token), target.space_id)
+        # A bad or read-only token fails here, before minutes of building; the push then trusts it (one whoami).
+        if target.token is not None and not target.verified:
+            hub.check_write_access(hub.get_hf_api(target.token), target.space)
+            target = replace(target, verified=True)
         plan = check_project(settings)
         result = replace(result, check=plan)
         stop_on_errors(plan, options.force, progress)
@@ -619,6 +652,7 @@ def release_targets(
                 secrets_from=options.push.secrets_from,
                 var_pairs=options.push.var_pairs,
             )
+            target = replace(target, prune=options.push.prune, allow_missing_secrets=options.push.allow_missing_secrets)
             result = release(settings, target, options, name=name, connect_docker=connect_docker, progress=progress)
         except SpacepackError as error:
             failed = True

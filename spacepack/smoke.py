@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from spacepack import engine
-from spacepack.config import DEFAULT_APP_PORT
+from spacepack.config import DEFAULT_APP_PORT, LOG_TAIL_LINES
 from spacepack.database import DatabaseChoice, DatabasePlan, postgres_sidecar
 from spacepack.envfile import container_env, parse_pairs
 from spacepack.errors import SmokeFailed, UsageError
@@ -35,7 +35,6 @@ HEALTH_PATH_LABEL = "dev.spacepack.health-path"
 DEFAULT_HEALTH_PATH = "/health"
 SPACE_UID = "1000"
 DEFAULT_TIMEOUT = 60.0
-LOG_TAIL_LINES = 30
 # A listener check runs `cat` in the container; not on every 50 ms poll.
 _LISTENER_CHECK_EVERY = 0.5
 _REQUEST_TIMEOUT = 2.0

@@ -44,6 +44,12 @@ PACKAGES: dict[str, dict[str, tuple[str, ...]]] = {
     "httpx": {"0.27.2": ("anyio", "idna", "sniffio")},
     "sqlmodel": {"0.0.22": ("pydantic>=1.10.13,<3", "sqlalchemy>=2.0.14,<2.1")},
     "sqlalchemy": {"2.0.35": ("typing-extensions>=4.6",)},
+    # The rest of the example backend's requirements.
+    "python-dotenv": {"1.0.1": ()},
+    "psycopg2-binary": {"2.9.9": ()},
+    "alembic": {"1.13.3": ("sqlalchemy>=1.3.0",)},
+    "python-jose": {"3.3.0": ('cryptography>=3.4.0; extra == "cryptography"',)},
+    "cryptography": {"43.0.1": ()},
     "openai": {"1.51.0": ("httpx>=0.23,<1", "pydantic>=1.9,<3", "anyio>=3.5,<5", "typing-extensions>=4.11")},
 }
 SDIST_ONLY: dict[str, dict[str, tuple[str, ...]]] = {"psycopg2": {"2.9.9": ()}}

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from spacepack.build import (
-    TAIL_LINES,
     BuildFailure,
     BuildLogParser,
     BuildStepFailed,
@@ -22,6 +21,7 @@ from spacepack.build import (
     oci_labels,
     parse_build_args,
 )
+from spacepack.config import LOG_TAIL_LINES
 from spacepack.errors import ExitCode, UsageError
 from tests.helpers import build_file_tree
 
@@ -60,12 +60,12 @@ def test_parser_strips_colour_codes_and_keeps_the_last_lines_of_the_failing_step
     parser.feed({"stream": "Step 1/2 : FROM base\n"})
     parser.feed({"stream": "early line of step 1\n"})
     parser.feed({"stream": "Step 2/2 : RUN pip install nope\n"})
-    for n in range(TAIL_LINES + 5):
+    for n in range(LOG_TAIL_LINES + 5):
         parser.feed({"stream": f"\x1b[91mline {n}\n\x1b[0m"})
     parser.feed({"error": "The command '/bin/sh -c pip install nope' returned a non-zero code: 1", "errorDetail": {}})
     assert parser.error == "The command '/bin/sh -c pip install nope' returned a non-zero code: 1"
     assert (parser.step, parser.command) == (2, "RUN pip install nope")
-    assert list(parser.tail) == [f"line {n}" for n in range(5, TAIL_LINES + 5)]
+    assert list(parser.tail) == [f"line {n}" for n in range(5, LOG_TAIL_LINES + 5)]
     assert parser.image_id is None
 
 

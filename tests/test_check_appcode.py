@@ -172,3 +172,47 @@ def test_a_server_started_in_a_test_helper_is_not_the_apps_problem(tmp_path: Pat
     servers = [f for f in plan.findings if f.code == "SP320"]
     assert [f.path for f in servers] == ["main.py"]
     assert "port 8000" in servers[0].message and "imported" not in servers[0].message
+
+
+def test_env_reads_with_a_fallback_are_not_required(tmp_path: Path) -> None:
+    build_file_tree(
+        tmp_path,
+        {
+            "requirements.txt": "fastapi\nuvicorn\n",
+            "main.py": """\
+                import os
+                from fastapi import FastAPI
+
+                SECRET_KEY = os.getenv("SECRET_KEY") or "dev-secret-key-minimum-32-characters-long"
+                MODEL = os.environ.get("MODEL")
+                if not MODEL:
+                    MODEL = "gpt-4o-mini"
+                REGION = os.getenv("REGION")
+                if REGION is None:
+                    REGION = "eu"
+                TOKEN = os.getenv("TOKEN")
+                app = FastAPI()
+                """,
+        },
+    )
+    plan = check_project(Settings(project_dir=tmp_path))
+    env = {e.name: e for e in plan.env}
+    for name in ("SECRET_KEY", "MODEL", "REGION"):
+        assert not env[name].required, name
+    assert env["TOKEN"].required and env["TOKEN"].at_import  # no fallback: the smoke test needs it
+
+
+def test_env_reads_in_files_the_app_never_loads_are_not_at_import(tmp_path: Path) -> None:
+    build_file_tree(
+        tmp_path,
+        {
+            "requirements.txt": "fastapi\nuvicorn\n",
+            "main.py": textwrap.dedent(APP),
+            "seed.py": 'import os\nADMIN_PASSWORD = os.environ["ADMIN_PASSWORD"]\n',
+        },
+    )
+    plan = check_project(Settings(project_dir=tmp_path))
+    env = {e.name: e for e in plan.env}
+    assert env["DATABASE_URL"].at_import
+    assert env["ADMIN_PASSWORD"].required and not env["ADMIN_PASSWORD"].at_import
+    assert [f.message.split(" while")[0] for f in plan.findings if f.code == "SP301"] == ["the app reads DATABASE_URL"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
-from spacepack.ignore import ALWAYS_EXCLUDED, IgnoreRules, is_env_file, walk, walk_with_skipped
+from spacepack.ignore import ALWAYS_EXCLUDED, IgnoreRules, is_env_file, is_secret_file, walk, walk_with_skipped
 from tests.helpers import build_file_tree
 
 
@@ -179,9 +180,9 @@ def test_extra_patterns(tmp_path: Path) -> None:
 def test_dockerignore_lines_match_at_any_depth() -> None:
     lines = IgnoreRules(project=("/data/", "logs/*.log")).dockerignore_lines()
     assert "**/.env" in lines and "**/.env*" in lines
-    assert "**/__pycache__" in lines
+    assert "**/__pycache__/**" in lines  # folder-only: never a file of that name
     assert "!**/.env.example" in lines
-    assert "data" in lines
+    assert "data/**" in lines
     assert "logs/*.log" in lines
     assert len(lines) == len(ALWAYS_EXCLUDED) + 2
 
@@ -259,3 +260,108 @@ def test_every_name_the_patterns_exclude_is_an_env_file_for_the_guard(tmp_path: 
     rules = IgnoreRules.for_project(tmp_path)
     for name in names:
         assert rules.is_ignored(name) is is_env_file(name), name
+
+
+# --- hostile input (RELIABILITY.md, classes 1, 4, 8) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [".env~", "#.env#", ".env copy", ".env-local", ".env_prod", ".ENV", ".Env.Local", "prod.ENV", ".env.example~"],
+)
+def test_dotenv_copies_and_case_variants_never_ship(name: str) -> None:
+    assert is_env_file(name)
+    assert IgnoreRules().is_ignored(name) and IgnoreRules().is_ignored(f"backend/{name}")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".npmrc",
+        ".pypirc",
+        ".netrc",
+        "_netrc",
+        ".git-credentials",
+        ".aws/credentials",
+        "home/.aws/config",
+        ".ssh/id_ed25519",
+        ".streamlit/secrets.toml",
+        "secrets.json",
+        "config/secrets.yaml",
+        "client_secret_123.json",
+        "id_rsa",
+        "tls/server.key",
+        "certs/client.p12",
+        ".docker/config.json",
+        ".kube/config",
+    ],
+)
+def test_other_tools_credential_files_never_ship(path: str) -> None:
+    assert is_secret_file(path)
+    assert IgnoreRules().is_ignored(path)
+    assert IgnoreRules().is_ignored(path.upper())
+
+
+@pytest.mark.parametrize(
+    "path", ["id_rsa.pub", "keys.py", "secrets.py", "monkey.txt", "environment.py", "docs/envoy.yaml"]
+)
+def test_look_alike_names_still_ship(path: str) -> None:
+    assert not IgnoreRules().is_ignored(path)
+
+
+def test_a_hard_link_to_dotenv_does_not_ship(tmp_path: Path) -> None:
+    build_file_tree(tmp_path, {".env": "KEY=value-that-stays-home\n", "main.py": ""})
+    os.link(tmp_path / ".env", tmp_path / "settings.cfg")
+    notes: list[str] = []
+    kept, skipped = walk_with_skipped(tmp_path, IgnoreRules.for_project(tmp_path), notes)
+    assert [rel for rel, _ in kept] == ["main.py"]
+    assert "settings.cfg" in skipped
+    assert any("hard link" in note for note in notes)
+
+
+def test_a_gitignore_that_is_a_link_is_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    project = tmp_path / "project"
+    build_file_tree(outside, {"token": "hf_secretlinefromoutside\n"})
+    build_file_tree(project, {"main.py": "", ".env": "A=1\n", "sub/x.py": ""})
+    (project / ".gitignore").symlink_to(outside / "token")
+    (project / "sub" / ".gitignore").symlink_to("../.env")
+    rules = IgnoreRules.for_project(project)
+    assert not any("hf_secret" in p or "A=1" in p for p in rules.patterns())
+    assert not any("hf_secret" in line or "A=1" in line for line in rules.dockerignore_lines())
+    assert any(".gitignore was not read" in note for note in rules.notes)
+
+
+def test_a_fifo_named_gitignore_and_a_link_to_dev_zero_do_not_hang(tmp_path: Path) -> None:
+    build_file_tree(tmp_path, {"main.py": "", "lib/x.py": ""})
+    os.mkfifo(tmp_path / ".gitignore")
+    os.mkfifo(tmp_path / "lib" / ".gitignore")
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    started = time.monotonic()
+    rules = IgnoreRules.for_project(tmp_path)
+    notes: list[str] = []
+    kept, _ = walk_with_skipped(tmp_path, rules, notes)
+    assert time.monotonic() - started < 5
+    assert [rel for rel, _ in kept] == ["lib/x.py", "main.py"]
+    assert any("FIFO" in note for note in rules.notes)
+    assert any(note.startswith("zero:") for note in notes)
+
+
+@pytest.mark.parametrize("line", ["foo\\", "\\", "bar\\\\\\", "[z-a]", "[unclosed", "!", "/", "**", "a/**/"])
+def test_odd_gitignore_lines_never_crash(line: str, tmp_path: Path) -> None:
+    build_file_tree(tmp_path, {".gitignore": f"{line}\nkeep.log\n", "main.py": "", "keep.log": ""})
+    rules = IgnoreRules.for_project(tmp_path)
+    assert rules.is_ignored("keep.log")
+    rules.is_ignored("main.py")
+    rules.dockerignore_lines()
+
+
+def test_a_line_ending_in_a_backslash_matches_nothing_and_skips_the_dockerignore() -> None:
+    rules = IgnoreRules(project=("foo\\",))
+    assert not rules.is_ignored("foo") and not rules.is_ignored("foo\\")
+    assert not any(line.startswith("foo") for line in rules.dockerignore_lines())
+
+
+def test_matching_is_case_insensitive_like_the_engine() -> None:
+    rules = IgnoreRules(project=("*.LOG", "/Data/"))
+    assert rules.is_ignored("debug.log") and rules.is_ignored("data/x.csv", is_dir=False)

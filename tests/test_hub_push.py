@@ -10,10 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from spacepack.errors import AuthError, ExitCode, HubError, MetadataError, PlanOrQuotaError, UsageError, WaitTimeout
-from spacepack.hub import SpaceStageError, get_hf_api, push_context, wait_for_space
-from spacepack.plan import Plan
+from spacepack.errors import (
+    AuthError,
+    ExitCode,
+    HubError,
+    MetadataError,
+    MissingSecrets,
+    PlanOrQuotaError,
+    UsageError,
+    WaitTimeout,
+)
+from spacepack.hub import SpaceId, get_hf_api
+from spacepack.plan import EnvVar, Plan
+from spacepack.push import MANIFEST_PATH, PushOptions, parse_manifest, push_context
 from spacepack.render.context import Context, ContextFile
+from spacepack.space import ProbeSettings, SpaceStageError, WaitPolicy, wait_for_space
 from tests.helpers import build_file_tree
 from tests.hub_double import HubDouble
 
@@ -45,9 +56,10 @@ def make_context(root: Path, files: dict[str, str | bytes]) -> Context:
     return Context(root, tuple(entries), dockerfile="", readme=README, metadata={"title": "Todo API", "sdk": "docker"})
 
 
-def make_plan(root: Path, secret_files: tuple[str, ...] = ()) -> Plan:
+def make_plan(root: Path, secret_files: tuple[str, ...] = (), env: tuple[EnvVar, ...] = ()) -> Plan:
     root.mkdir(parents=True, exist_ok=True)
     return Plan(
+        env=env,
         root=root,
         backend_dir=".",
         entry="main:app",
@@ -61,9 +73,10 @@ def make_plan(root: Path, secret_files: tuple[str, ...] = ()) -> Plan:
 
 def test_first_push_creates_the_space_with_exactly_the_context(tmp_path: Path, double: HubDouble, api) -> None:  # type: ignore[no-untyped-def]
     context = make_context(tmp_path / "ctx", BASE_FILES)
-    report = push_context(api, SPACE, context, make_plan(tmp_path / "proj"), message="first")
+    report = push_context(api, SPACE, context, make_plan(tmp_path / "proj"), PushOptions(message="first"))
     assert report.created and report.commit_oid
-    assert set(double.files(SPACE)) == {".gitattributes", *BASE_FILES}
+    assert set(double.files(SPACE)) == {".gitattributes", MANIFEST_PATH, *BASE_FILES}
+    assert parse_manifest(double.files(SPACE)[MANIFEST_PATH]) == set(BASE_FILES)
     assert double.files(SPACE)["app/main.py"] == BASE_FILES["app/main.py"].encode()  # type: ignore[union-attr]
     assert double.commits(SPACE)[-1].message == "first"
     assert report.commit_url == f"{double.url}/spaces/{SPACE}/commit/{report.commit_oid}"
@@ -99,7 +112,7 @@ def test_one_file_change_uploads_one_file_and_deletions_spare_gitattributes(
     smaller = {k: v for k, v in changed.items() if k != "requirements.txt"}
     report = push_context(api, SPACE, make_context(tmp_path / "ctx3", smaller), make_plan(tmp_path / "proj"))
     assert [f.path for f in report.diff.deleted] == ["requirements.txt"]
-    assert set(double.files(SPACE)) == {".gitattributes", *smaller}
+    assert set(double.files(SPACE)) == {".gitattributes", MANIFEST_PATH, *smaller}
 
 
 def test_a_dotenv_forced_into_the_context_stops_the_push_before_any_request(
@@ -131,7 +144,11 @@ def test_secrets_and_variables_go_through_the_api_never_as_files(
     context = make_context(tmp_path / "ctx", BASE_FILES)
     plan = make_plan(tmp_path / "proj")
     report = push_context(
-        api, SPACE, context, plan, secrets={"DB_PASSWORD": "pw-123456789"}, variables={"LOG_LEVEL": "info"}
+        api,
+        SPACE,
+        context,
+        plan,
+        PushOptions(secrets={"DB_PASSWORD": "pw-123456789"}, variables={"LOG_LEVEL": "info"}),
     )
     assert double.secrets(SPACE) == {"DB_PASSWORD": "pw-123456789"}
     assert double.variables(SPACE) == {"LOG_LEVEL": "info"}
@@ -144,24 +161,27 @@ def test_secrets_and_variables_go_through_the_api_never_as_files(
         SPACE,
         context,
         plan,
-        secrets={"DB_PASSWORD": "pw-other-value"},
-        variables={"LOG_LEVEL": "info", "MODE": "prod"},
+        PushOptions(secrets={"DB_PASSWORD": "pw-other-value"}, variables={"LOG_LEVEL": "info", "MODE": "prod"}),
     )
     assert again.secrets == {"DB_PASSWORD": "set"}
     assert again.variables == {"LOG_LEVEL": "unchanged", "MODE": "added"}
-    third = push_context(api, SPACE, context, plan, variables={"LOG_LEVEL": "debug"})
+    third = push_context(api, SPACE, context, plan, PushOptions(variables={"LOG_LEVEL": "debug"}))
     assert third.variables == {"LOG_LEVEL": "changed"}
 
 
 def test_dry_run_writes_nothing_and_works_offline(tmp_path: Path, double: HubDouble, api) -> None:  # type: ignore[no-untyped-def]
     context = make_context(tmp_path / "ctx", BASE_FILES)
-    offline = push_context(None, SPACE, context, make_plan(tmp_path / "proj"), dry_run=True, secrets={"K": "v"})
+    offline = push_context(
+        None, SPACE, context, make_plan(tmp_path / "proj"), PushOptions(dry_run=True, secrets={"K": "v"})
+    )
     assert [f.path for f in offline.diff.added] == sorted(BASE_FILES)
     assert offline.secrets == {"K": "set"} and double.requests == []
     push_context(api, SPACE, context, make_plan(tmp_path / "proj"))
     writes_before = [r for r in double.requests if r.method != "GET"]
     changed = {**BASE_FILES, "Dockerfile": "FROM python:3.12-slim\n"}
-    dry = push_context(api, SPACE, make_context(tmp_path / "c2", changed), make_plan(tmp_path / "p"), dry_run=True)
+    dry = push_context(
+        api, SPACE, make_context(tmp_path / "c2", changed), make_plan(tmp_path / "p"), PushOptions(dry_run=True)
+    )
     assert [f.path for f in dry.diff.changed] == ["Dockerfile"] and dry.commit_oid is None
     assert [r for r in double.requests if r.method != "GET"] == writes_before
 
@@ -271,19 +291,21 @@ def health_server() -> Iterator[str]:
     server.server_close()
 
 
-def _wait(api, double: HubDouble, **kwargs):  # type: ignore[no-untyped-def]
-    return wait_for_space(api, SPACE, poll_interval=0.01, settle=0, probe_attempts=1, probe_interval=0.01, **kwargs)
+def _wait(api, *, timeout: float, probe_base_url: str | None = None, health_path: str = "/health", **kwargs):  # type: ignore[no-untyped-def]
+    probe = ProbeSettings(health_path, probe_base_url, attempts=1, interval=0.01) if probe_base_url else None
+    policy = WaitPolicy(timeout=timeout, poll_interval=0.01, settle=0)
+    return wait_for_space(api, SpaceId.parse(SPACE), policy, probe, **kwargs)
 
 
 def test_wait_follows_stages_to_running_and_probes(double: HubDouble, api, health_server: str) -> None:  # type: ignore[no-untyped-def]
     double.create_space(SPACE)
     double.script_stages(SPACE, "BUILDING", "BUILDING", "APP_STARTING", "RUNNING")
     seen: list[str] = []
-    report = _wait(api, double, timeout=30, on_stage=lambda stage, _: seen.append(stage), probe_base_url=health_server)
+    report = _wait(api, timeout=30, on_stage=lambda stage, _: seen.append(stage), probe_base_url=health_server)
     assert seen == ["BUILDING", "APP_STARTING", "RUNNING"]
     assert report.stage == "RUNNING" and report.probe is not None and report.probe.ok
     assert report.probe.url == f"{health_server}/health" and report.probe.status == 200
-    failing = _wait(api, double, timeout=30, health_path="/missing", probe_base_url=health_server)
+    failing = _wait(api, timeout=30, health_path="/missing", probe_base_url=health_server)
     assert failing.probe is not None and not failing.probe.ok and failing.probe.status == 503
 
 
@@ -292,7 +314,7 @@ def test_wait_reports_build_error_with_log_tail(double: HubDouble, api) -> None:
     double.script_stages(SPACE, "BUILDING", ("BUILD_ERROR", "Job failed with exit code: 1"))
     double.set_logs(SPACE, build=[f"step {i}" for i in range(40)] + ["ERROR: No matching distribution for fastapi==0"])
     with pytest.raises(SpaceStageError) as info:
-        _wait(api, double, timeout=30, probe=False)
+        _wait(api, timeout=30)
     assert info.value.exit_code == ExitCode.SPACE_BUILD_ERROR
     assert "Job failed with exit code: 1" in info.value.message
     assert len(info.value.log_tail) == 30 and info.value.log_tail[-1].startswith("ERROR: No matching")
@@ -303,7 +325,7 @@ def test_wait_reports_runtime_error_with_masked_run_logs(double: HubDouble, api)
     double.script_stages(SPACE, "BUILDING", "APP_STARTING", ("RUNTIME_ERROR", "launch timed out"))
     double.set_logs(SPACE, run=["connecting with password pw-123456789", "Traceback: boom"])
     with pytest.raises(SpaceStageError) as info:
-        _wait(api, double, timeout=30, probe=False, mask=lambda text: text.replace("pw-123456789", "****"))
+        _wait(api, timeout=30, mask=lambda text: text.replace("pw-123456789", "****"))
     assert info.value.exit_code == ExitCode.SPACE_RUNTIME_ERROR
     assert info.value.log_tail == ("connecting with password ****", "Traceback: boom")
 
@@ -313,7 +335,7 @@ def test_wait_reports_config_errors(double: HubDouble, api, stage: str) -> None:
     double.create_space(SPACE)
     double.script_stages(SPACE, (stage, "Missing configuration in README"))
     with pytest.raises(SpaceStageError) as info:
-        _wait(api, double, timeout=30, probe=False)
+        _wait(api, timeout=30)
     assert info.value.exit_code == ExitCode.SPACE_CONFIG_ERROR
 
 
@@ -321,7 +343,7 @@ def test_wait_times_out(double: HubDouble, api) -> None:  # type: ignore[no-unty
     double.create_space(SPACE)
     double.script_stages(SPACE, "BUILDING")
     with pytest.raises(WaitTimeout, match="still BUILDING") as info:
-        _wait(api, double, timeout=0.2, probe=False)
+        _wait(api, timeout=0.2)
     assert info.value.exit_code == ExitCode.TIMEOUT
 
 
@@ -329,17 +351,172 @@ def test_wait_does_not_trust_a_stale_running_within_settle(double: HubDouble, ap
     double.create_space(SPACE)
     double.script_stages(SPACE, "RUNNING", "RUNNING", "BUILDING", "RUNNING")
     seen: list[str] = []
-    wait_for_space(
-        api, SPACE, timeout=30, poll_interval=0.01, settle=30, probe=False, on_stage=lambda s, _: seen.append(s)
-    )
+    policy = WaitPolicy(timeout=30, poll_interval=0.01, settle=30)
+    wait_for_space(api, SpaceId.parse(SPACE), policy, on_stage=lambda s, _: seen.append(s))
     assert seen == ["RUNNING", "BUILDING", "RUNNING"]
 
 
 def test_a_secret_looking_variable_gets_a_warning_note(tmp_path: Path) -> None:
     context = make_context(tmp_path / "ctx", BASE_FILES)
-    report = push_context(
-        None, "alice/notes", context, make_plan(tmp_path / "proj"), dry_run=True, variables={"OPENAI_API_KEY": "x"}
-    )
+    options = PushOptions(dry_run=True, variables={"OPENAI_API_KEY": "x"})
+    report = push_context(None, "alice/notes", context, make_plan(tmp_path / "proj"), options)
     assert any(
         "OPENAI_API_KEY looks like a secret" in note and "--secret OPENAI_API_KEY" in note for note in report.notes
     )
+
+
+# -- the missing-secret guard ----------------------------------------------------------------
+
+AT_START = (
+    EnvVar("DB_PASSWORD", required=True, secret=True, where=("main.py:3",), at_import=True),
+    EnvVar("LATER_KEY", required=True, secret=True, where=("main.py:9",), at_import=False),
+)
+
+
+def test_a_secret_read_at_start_up_and_set_nowhere_stops_the_push_before_any_write(
+    tmp_path: Path,
+    double: HubDouble,
+    api,  # type: ignore[no-untyped-def]
+) -> None:
+    context = make_context(tmp_path / "ctx", BASE_FILES)
+    plan = make_plan(tmp_path / "proj", env=AT_START)
+    with pytest.raises(MissingSecrets) as info:
+        push_context(api, SPACE, context, plan)
+    error = info.value
+    assert error.exit_code == ExitCode.MISSING_SECRETS == 15
+    assert "DB_PASSWORD" in error.message and "LATER_KEY" not in error.message  # only what crashes the start
+    assert "--secret DB_PASSWORD" in error.hint and "--allow-missing-secrets" in error.hint
+    assert not double.exists(SPACE)
+    assert [r for r in double.requests if r.method != "GET"] == []
+    # a dry run with a token predicts the same refusal
+    with pytest.raises(MissingSecrets):
+        push_context(api, SPACE, context, plan, PushOptions(dry_run=True))
+
+    allowed = push_context(api, SPACE, context, plan, PushOptions(allow_missing_secrets=True))
+    assert allowed.commit_oid and any("--allow-missing-secrets" in note for note in allowed.notes)
+
+
+@pytest.mark.parametrize("where", ["flag", "space-secret", "space-variable", "flag-variable"])
+def test_the_guard_accepts_a_secret_from_the_flags_or_already_on_the_space(
+    tmp_path: Path,
+    double: HubDouble,
+    api,
+    where: str,  # type: ignore[no-untyped-def]
+) -> None:
+    double.create_space(SPACE)
+    options = PushOptions()
+    if where == "flag":
+        options = PushOptions(secrets={"DB_PASSWORD": "pw-flag-123456"})
+    elif where == "flag-variable":
+        options = PushOptions(variables={"DB_PASSWORD": "not-really-secret"})
+    elif where == "space-secret":
+        api.add_space_secret(SPACE, "DB_PASSWORD", "pw-on-space-987")
+    else:
+        api.add_space_variable(SPACE, "DB_PASSWORD", "value-on-space")
+    plan = make_plan(tmp_path / "proj", env=AT_START)
+    report = push_context(api, SPACE, make_context(tmp_path / "ctx", BASE_FILES), plan, options)
+    assert report.commit_oid
+    # the guard reads secret names only: the Hub's secrets listing never carries values
+    listing = huggingface_hub_get(double, f"/api/spaces/{SPACE}/secrets")
+    assert all("value" not in entry for entry in listing.values())
+
+
+def huggingface_hub_get(double: HubDouble, path: str) -> dict:  # type: ignore[type-arg]
+    import huggingface_hub
+
+    response = huggingface_hub.utils.get_session().get(
+        f"{double.url}{path}", headers={"authorization": f"Bearer {double.WRITE_TOKEN}"}
+    )
+    assert response.status_code == 200
+    return dict(response.json())
+
+
+# -- stale files -----------------------------------------------------------------------------
+
+
+def test_push_deletes_only_files_it_uploaded_and_keeps_hand_added_ones(
+    tmp_path: Path,
+    double: HubDouble,
+    api,  # type: ignore[no-untyped-def]
+) -> None:
+    double.create_space(SPACE, {"NOTES.md": b"added on the Hub by hand\n"})
+    plan = make_plan(tmp_path / "proj")
+    first = push_context(api, SPACE, make_context(tmp_path / "c1", BASE_FILES), plan)
+    assert [f.path for f in first.diff.kept] == ["NOTES.md"] and first.diff.deleted == ()
+    assert any("kept 1 file(s) spacepack did not upload: NOTES.md (--prune deletes them)" in n for n in first.notes)
+    assert first.to_json()["files"]["kept"] == [{"path": "NOTES.md", "size": 25}]
+
+    smaller = {k: v for k, v in BASE_FILES.items() if k != "requirements.txt"}
+    second = push_context(api, SPACE, make_context(tmp_path / "c2", smaller), plan)
+    assert [f.path for f in second.diff.deleted] == ["requirements.txt"]
+    assert [f.path for f in second.diff.kept] == ["NOTES.md"]
+    files = double.files(SPACE)
+    assert "NOTES.md" in files and "requirements.txt" not in files
+    assert parse_manifest(files[MANIFEST_PATH]) == set(smaller)
+
+    pruned = push_context(api, SPACE, make_context(tmp_path / "c2", smaller), plan, PushOptions(prune=True))
+    assert [f.path for f in pruned.diff.deleted] == ["NOTES.md"] and pruned.diff.kept == ()
+    assert "NOTES.md" not in double.files(SPACE) and MANIFEST_PATH in double.files(SPACE)
+
+
+def test_a_space_pushed_without_a_manifest_keeps_its_files_and_a_forged_manifest_is_ignored(
+    tmp_path: Path,
+    double: HubDouble,
+    api,  # type: ignore[no-untyped-def]
+) -> None:
+    double.create_space(SPACE, {"old.py": b"print(1)\n", MANIFEST_PATH: b'{"files": "not a list"}'})
+    report = push_context(api, SPACE, make_context(tmp_path / "c1", BASE_FILES), make_plan(tmp_path / "proj"))
+    assert [f.path for f in report.diff.kept] == ["old.py"] and report.diff.deleted == ()
+    assert any(note.startswith("no manifest of earlier pushes: kept 1 file(s)") for note in report.notes)
+    assert "old.py" in double.files(SPACE)
+    assert parse_manifest(double.files(SPACE)[MANIFEST_PATH]) == set(BASE_FILES)
+    assert len(double.requests_for("resolve")) == 1
+
+
+def test_dry_run_shows_hardware_and_visibility(tmp_path: Path, double: HubDouble, api) -> None:  # type: ignore[no-untyped-def]
+    context = make_context(tmp_path / "ctx", BASE_FILES)
+    plan = make_plan(tmp_path / "proj")
+    new = push_context(api, SPACE, context, plan, PushOptions(dry_run=True, private=True, hardware="t4-small"))
+    assert any("push would create it (private, hardware t4-small)" in note for note in new.notes)
+    assert new.to_json()["visibility"] == "private" and new.to_json()["hardware"] == "t4-small"
+    double.create_space(SPACE, hardware="cpu-upgrade")
+    existing = push_context(api, SPACE, context, plan, PushOptions(dry_run=True, hardware="t4-small"))
+    assert "the Space is public, hardware cpu-upgrade" in existing.notes
+    assert "would request hardware t4-small (was cpu-upgrade)" in existing.notes
+    assert double.hardware(SPACE) == "cpu-upgrade"
+    with pytest.raises(UsageError, match="unknown Space hardware"):
+        push_context(api, SPACE, context, plan, PushOptions(hardware="t4-smol"))
+
+
+# -- re-push bytes -----------------------------------------------------------------------------
+
+
+def test_a_changed_text_file_skips_the_preupload_question_and_others_still_ask(
+    tmp_path: Path,
+    double: HubDouble,
+    api,  # type: ignore[no-untyped-def]
+) -> None:
+    plan = make_plan(tmp_path / "proj")
+    files = {**BASE_FILES, "app/blob.bin": b"\x00\x01binary\x00"}
+    push_context(api, SPACE, make_context(tmp_path / "c1", files), plan)
+    assert len(double.requests_for("preupload")) == 1  # a new Space: every file is asked about
+
+    one_line = {**files, "app/main.py": "from fastapi import FastAPI\napp = FastAPI(title='v2')\n"}
+    mark = len(double.requests)
+    report = push_context(api, SPACE, make_context(tmp_path / "c2", one_line), plan)
+    sent = double.requests[mark:]
+    assert [r.route for r in sent if r.method == "POST"] == ["commit"]  # no preupload request
+    assert double.files(SPACE)["app/main.py"] == one_line["app/main.py"].encode()  # type: ignore[union-attr]
+    # what is sent is the commit alone: base64 of the file plus the NDJSON header
+    changed_size = report.diff.upload_bytes
+    assert sum(r.body_size for r in sent) < 4 / 3 * changed_size + 400
+
+    for name, change in (
+        ("binary", {"app/blob.bin": b"\x00changed\x00"}),
+        ("new file", {"app/extra.py": "X = 1\n"}),
+        ("gitattributes", {".gitattributes": "*.onnx filter=lfs diff=lfs merge=lfs -text\n", "app/main.py": "y = 2\n"}),
+    ):
+        before = len(double.requests_for("preupload"))
+        one_line = {**one_line, **change}
+        push_context(api, SPACE, make_context(tmp_path / name.replace(" ", "-"), one_line), plan)
+        assert len(double.requests_for("preupload")) == before + 1, name

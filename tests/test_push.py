@@ -8,15 +8,18 @@ from pathlib import Path
 import pytest
 
 from spacepack.errors import AuthError, UsageError
+from spacepack.hub import RemoteFile
 from spacepack.push import (
     DEFAULT_MESSAGE,
+    MANIFEST_PATH,
     LocalFile,
-    RemoteFile,
     collect_secrets,
     commit_message,
     diff_files,
     file_ids,
     guard_uploads,
+    manifest_bytes,
+    parse_manifest,
     parse_variables,
 )
 from tests.helpers import build_file_tree
@@ -26,20 +29,41 @@ def _local(path: str, blob: str, sha: str = "s") -> LocalFile:
     return LocalFile(path, 10, blob, sha)
 
 
-def test_diff_sorts_files_into_added_changed_deleted_unchanged() -> None:
+def test_diff_sorts_files_into_added_changed_deleted_unchanged_kept() -> None:
     local = [_local("Dockerfile", "a"), _local("app.py", "b"), _local("new.py", "c")]
     remote = {
         "Dockerfile": RemoteFile("Dockerfile", 10, "a"),
         "app.py": RemoteFile("app.py", 10, "old"),
         "gone.py": RemoteFile("gone.py", 3, "x"),
+        "by-hand.md": RemoteFile("by-hand.md", 4, "h"),
         ".gitattributes": RemoteFile(".gitattributes", 5, "y"),
+        MANIFEST_PATH: RemoteFile(MANIFEST_PATH, 50, "m"),
     }
-    diff = diff_files(local, remote)
+    diff = diff_files(local, remote, managed=frozenset({"Dockerfile", "app.py", "gone.py"}))
     assert [f.path for f in diff.added] == ["new.py"]
     assert [f.path for f in diff.changed] == ["app.py"]
     assert [f.path for f in diff.deleted] == ["gone.py"]
     assert [f.path for f in diff.unchanged] == ["Dockerfile"]
+    assert [f.path for f in diff.kept] == ["by-hand.md"]
     assert not diff.empty
+
+
+def test_stale_files_without_a_manifest_are_kept_unless_pruned() -> None:
+    remote = {"old.py": RemoteFile("old.py", 3, "x"), ".gitattributes": RemoteFile(".gitattributes", 5, "y")}
+    kept = diff_files([], remote)
+    assert [f.path for f in kept.kept] == ["old.py"] and kept.deleted == () and kept.empty
+    pruned = diff_files([], remote, prune=True)
+    assert [f.path for f in pruned.deleted] == ["old.py"] and pruned.kept == ()
+
+
+def test_manifest_round_trips_and_rejects_what_is_not_ours() -> None:
+    data = manifest_bytes(["b.py", "a.py", "a.py"])
+    assert parse_manifest(data) == frozenset({"a.py", "b.py"})
+    assert parse_manifest(None) is None
+    assert parse_manifest(b"\xff\xfe") is None
+    assert parse_manifest(b"[1, 2]") is None
+    assert parse_manifest(b'{"files": [1]}') is None
+    assert parse_manifest(b'{"files": ["ok.py", "../etc/passwd", "/abs"]}') == frozenset({"ok.py"})
 
 
 def test_diff_matches_lfs_files_by_sha256_and_missing_space_adds_everything() -> None:
@@ -110,15 +134,30 @@ def test_secrets_come_from_env_and_file_and_errors_never_hold_values(tmp_path: P
         collect_secrets([], tmp_path / "nope.env", {})
 
 
-def test_validate_space_id() -> None:
-    from spacepack.hub import space_app_url, validate_space_id
+def test_space_id_is_parsed_once_into_a_value() -> None:
+    from spacepack.hub import SpaceId, space_app_url, validate_space_id
 
     assert validate_space_id("alice/todo-api") == "alice/todo-api"
-    assert validate_space_id("spaces/alice/todo-api") == "alice/todo-api"
+    parsed = SpaceId.parse(" spaces/alice/todo-api ")
+    assert (parsed.owner, parsed.name, parsed.repo_id, str(parsed)) == ("alice", "todo-api", *["alice/todo-api"] * 2)
+    assert parsed.page_url() == "https://huggingface.co/spaces/alice/todo-api"
+    assert parsed.page_url("http://127.0.0.1:9/") == "http://127.0.0.1:9/spaces/alice/todo-api"
     for bad in ("todo-api", "alice/todo/api", "alice/", "alice/todo--api", "alice/-x", "alice/a b", "alice/x.git"):
         with pytest.raises(UsageError):
-            validate_space_id(bad)
+            SpaceId.parse(bad)
     assert space_app_url("Alice_B/My.App_1") == "https://alice-b-my-app-1.hf.space"
+
+
+def test_hardware_is_checked_against_the_library_list() -> None:
+    import huggingface_hub
+
+    from spacepack.hub import HARDWARE, validate_hardware
+
+    assert HARDWARE == tuple(flavor.value for flavor in huggingface_hub.SpaceHardware)
+    assert validate_hardware("t4-small") == "t4-small"
+    with pytest.raises(UsageError, match="unknown Space hardware 't4-smal'") as info:
+        validate_hardware("t4-smal")
+    assert "did you mean t4-small?" in info.value.hint
 
 
 def test_token_resolution_order_and_sources(tmp_path: Path) -> None:
@@ -142,3 +181,39 @@ def test_hub_endpoint_is_read_at_call_time() -> None:
     assert hub_endpoint({}) == "https://huggingface.co"
     assert hub_endpoint({"HF_ENDPOINT": "http://127.0.0.1:9/"}) == "http://127.0.0.1:9"
     assert get_hf_api("t", environ={"HF_ENDPOINT": "http://127.0.0.1:9"}).endpoint == "http://127.0.0.1:9"
+
+
+def test_known_regular_files_are_changed_small_text_files_that_were_regular() -> None:
+    from spacepack.push import KNOWN_REGULAR_MAX_BYTES, RemoteView, UploadDiff, known_regular_files
+    from spacepack.push import FileEntry as Entry
+
+    local = [
+        LocalFile("a.py", 10, "new", "s", text=True),
+        LocalFile("big.txt", KNOWN_REGULAR_MAX_BYTES + 1, "new", "s", text=True),
+        LocalFile("w.bin", 10, "new", "s", text=False),
+        LocalFile("lfs.txt", 10, "new", "s", text=True),
+        LocalFile("fresh.py", 10, "new", "s", text=True),
+    ]
+    remote = RemoteView(
+        exists=True,
+        files={
+            "a.py": RemoteFile("a.py", 9, "old"),
+            "big.txt": RemoteFile("big.txt", 9, "old"),
+            "w.bin": RemoteFile("w.bin", 9, "old"),
+            "lfs.txt": RemoteFile("lfs.txt", 9, "old", "sha"),
+        },
+    )
+    changed = tuple(Entry(f.path, f.size) for f in local[:4])
+    diff = UploadDiff(added=(Entry("fresh.py", 10),), changed=changed)
+    assert known_regular_files(local, diff, remote) == {"a.py"}
+    with_rules = UploadDiff(added=(Entry(".gitignore", 3),), changed=changed)
+    assert known_regular_files([*local, LocalFile(".gitignore", 3, "g", "s", True)], with_rules, remote) == set()
+
+
+def test_local_files_tell_text_from_binary(tmp_path: Path) -> None:
+    from spacepack.push import local_files
+    from spacepack.render.context import Context
+
+    build_file_tree(tmp_path, {"a.py": "print(1)\n", "b.bin": b"\x89PNG\x00\x00"})
+    found = {f.path: f.text for f in local_files(Context(tmp_path, (), dockerfile="", readme="", metadata={}))}
+    assert found == {"a.py": True, "b.bin": False}

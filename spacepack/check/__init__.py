@@ -88,7 +88,8 @@ def check_project(settings: Settings) -> Plan:
     decision = decide_entry(tree, settings, index)
     findings = list(decision.findings)
     files = ManifestFiles(tree)
-    code = app_code(index, decision.backend_dir)
+    chosen = next((c for c in decision.candidates if c.chosen), None)
+    code = app_code(index, decision.backend_dir, chosen.path if chosen is not None else None)
     parts = _dependency_env_and_hygiene_checks(files, code, decision.working_dir)
     findings.extend(parts.findings)
 

@@ -19,10 +19,11 @@ from spacepack.check.import_names import (
     BUNDLED_IMPORTS,
     ImportSite,
     distribution_to_install,
-    distributions_for,
+    exact_distributions,
     expand_known,
     is_test_only,
     iter_imports,
+    provider_by_name,
     stdlib_names,
 )
 from spacepack.check.manifests import (
@@ -113,6 +114,8 @@ class _Install:
     local: set[str] = field(default_factory=set)  # workspace members: provided, never installed from an index
     vcs: bool = False
     locked: bool = False
+    lock_path: str = ""
+    lock_packages: frozenset[str] = frozenset()  # every package of the lock used, runtime closure or not
     manifest: str = ""  # where to tell the user to add a dependency
 
     def add(self, req: DeclaredRequirement) -> None:
@@ -174,6 +177,8 @@ def _use_lock(install: _Install, reader: Reader, read: LockRead, declared: Decla
         install.vcs = install.vcs or "git+" in line
     install.lines.extend(lines)
     install.locked = True
+    install.lock_path = read.path
+    install.lock_packages = frozenset(read.lock.packages)
     for req in declared.requirements:
         if req.name is not None:
             install.direct.setdefault(req.name, req)
@@ -314,30 +319,31 @@ def _from_manifests(files: ManifestFiles, directory: str) -> _Install:
     return install
 
 
-def _local_names(tree: ProjectTree, directories: Iterable[str], project_name: str | None) -> set[str]:
-    """Module names the project itself provides (files and folders holding Python)."""
-    names: set[str] = set()
-    for directory in directories:
+def _local_names(code: AppCode, working_dir: str, project_name: str | None) -> set[str]:
+    """Module names the project itself provides.
+
+    Files and folders holding Python below the backend and working dirs, the
+    folders on the way to them and at the repository's top (`backend.src.models`
+    names the project's own code by its folder), and the project's name.
+    """
+    tree = code.index.tree
+    names: set[str] = {tree.root.name}
+    for directory in _unique([code.backend_dir, working_dir]):
+        names.update(part for part in directory.split("/") if part not in {"", "."})
         prefix = "" if directory == "." else directory + "/"
         for path in tree.python_under(directory):
             parts = path[len(prefix) :].split("/")
             names.update(parts[:-1])
             names.add(parts[-1][:-3])
+    names.update(path.split("/", 1)[0].removesuffix(".py") for path in tree.python)
     if project_name:
         names.add(project_name.replace("-", "_"))
     return names
 
 
-def _provided(module: str, available: set[str]) -> bool:
-    parts = module.split(".")
-    candidates = set(distributions_for(module))
-    candidates.update(canonicalize_name("-".join(parts[:end])) for end in range(1, len(parts) + 1))
-    return bool(candidates & available)
-
-
 def _third_party_imports(code: AppCode, working_dir: str, project_name: str | None) -> list[tuple[str, ImportSite]]:
     stdlib = stdlib_names()
-    local = _local_names(code.index.tree, _unique([code.backend_dir, working_dir]), project_name)
+    local = _local_names(code, working_dir, project_name)
     sites: list[tuple[str, ImportSite]] = []
     for path, module in code.parsed():
         for site in iter_imports(module):
@@ -348,23 +354,81 @@ def _third_party_imports(code: AppCode, working_dir: str, project_name: str | No
     return sites
 
 
-def _check_imports(install: _Install, sites: list[tuple[str, ImportSite]]) -> None:
-    reported: dict[str, list[tuple[str, ImportSite]]] = {}
+@dataclass(frozen=True)
+class _Doubt:
+    """Why an import no dependency surely provides is only a warning (SP214), with what to say."""
+
+    dist: str
+    message: str  # after "path:line imports module"
+    hint: str
+
+
+def _doubt(install: _Install, path: str, module: str, loaded: bool) -> _Doubt | None:
+    """None: the import is surely missing (SP203). A `_Doubt`: maybe provided, or maybe never imported."""
+    dist = distribution_to_install(module)
+    where = install.manifest or "requirements.txt"
+    in_lock = sorted(exact_distributions(module) & install.lock_packages)
+    if in_lock:
+        return _Doubt(
+            in_lock[0],
+            f"; {install.lock_path} has {in_lock[0]}, but only for a dev group or an extra the project does not "
+            "request, so it is not installed",
+            f"declare {in_lock[0]} as a runtime dependency and re-lock",
+        )
+    guess = provider_by_name(module, install.available)
+    if guess is not None:
+        return _Doubt(
+            guess,
+            f"; only the name of {guess} suggests that it provides it",
+            f"nothing if {guess} provides it (the import check in the built image confirms); else add {dist} "
+            f"to {where}",
+        )
+    if not loaded:
+        return _Doubt(
+            dist,
+            ", which no dependency provides; the app does not import this file when it starts",
+            f"add {dist} to {where} if the app loads {path}",
+        )
+    return None
+
+
+def _more(count: int) -> str:
+    return f" (and {count - 1} more place{'s' if count > 2 else ''})" if count > 1 else ""
+
+
+def _check_imports(install: _Install, sites: list[tuple[str, ImportSite]], code: AppCode | None) -> None:
+    """SP203 for imports that surely fail in the image; SP214 for the ones check cannot be sure of."""
+    missing: dict[str, list[tuple[str, ImportSite]]] = {}
+    doubtful: dict[_Doubt, list[tuple[str, ImportSite]]] = {}
     for path, site in sites:
-        if site.optional or _provided(site.module, install.available):
+        if site.optional or exact_distributions(site.module) & install.available:
             continue
-        reported.setdefault(distribution_to_install(site.module), []).append((path, site))
-    for dist, places in sorted(reported.items(), key=lambda item: canonicalize_name(item[0])):
+        doubt = _doubt(install, path, site.module, code is None or code.loaded(path))
+        if doubt is None:
+            missing.setdefault(distribution_to_install(site.module), []).append((path, site))
+        else:
+            doubtful.setdefault(doubt, []).append((path, site))
+    for dist, places in sorted(missing.items(), key=lambda item: canonicalize_name(item[0])):
         if canonicalize_name(dist) == "uvicorn":
             continue  # handled by the uvicorn rule: render adds it
         path, site = places[0]
-        more = f" (and {len(places) - 1} more place{'s' if len(places) > 2 else ''})" if len(places) > 1 else ""
         install.findings.append(
             finding(
                 "SP203",
-                f"{path}:{site.line} imports {site.module}, but no dependency provides it{more}",
+                f"{path}:{site.line} imports {site.module}, but no dependency provides it{_more(len(places))}",
                 hint=f"add {dist} to {install.manifest or 'requirements.txt'}"
                 + (" and re-lock" if install.locked else ""),
+                path=path,
+                line=site.line,
+            )
+        )
+    for doubt, places in doubtful.items():
+        path, site = places[0]
+        install.findings.append(
+            finding(
+                "SP214",
+                f"{path}:{site.line} imports {site.module}{doubt.message}{_more(len(places))}",
+                hint=doubt.hint,
                 path=path,
                 line=site.line,
             )
@@ -451,7 +515,7 @@ def read_dependencies(
     if directory is None:
         _infer_from_imports(install, sites)
     else:
-        _check_imports(install, sites)
+        _check_imports(install, sites, code)
 
     if "uvicorn" not in install.available and "uvicorn" not in install.direct:
         install.lines.append("uvicorn")

@@ -13,7 +13,8 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 from spacepack.check.pyast import (
     AppCode,
@@ -127,9 +128,11 @@ class _Scanner:
         self.module = module
         self.imports = imports if imports is not None else module_imports(module)
         self.result = _ModuleScan()
+        self._fallbacks: set[int] = set()
 
     def run(self) -> _ModuleScan:
         self._find_settings_classes()
+        self._fallbacks = _calls_with_fallback(self.module)
         for node, place in walk_runtime(self.module, opaque=frozenset(self.result.settings)):
             self._visit(node, place)
         return self.result
@@ -203,6 +206,7 @@ class _Scanner:
         if not name:
             return
         has_default = default is not None and not (isinstance(default, ast.Constant) and default.value is None)
+        has_default = has_default or id(call) in self._fallbacks
         literal = _const_str(default)
         self._read(name, call.lineno, required=not has_default, at_import=at_import, default=literal)
         if name in CACHE_VARS and literal:
@@ -292,6 +296,48 @@ class _Scanner:
         return fields
 
 
+def _calls_with_fallback(module: ast.Module) -> set[int]:
+    """ids of the calls whose empty result the code replaces: `getenv("X") or "..."`, or `if not X: X = ...`."""
+    found: set[int] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            found.update(id(value) for value in node.values[:-1] if isinstance(value, ast.Call))
+        for block in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
+            if isinstance(block, list):
+                found.update(_refilled_calls(block))
+    return found
+
+
+def _refilled_calls(block: list[ast.stmt]) -> Iterator[int]:
+    """`X = call(...)` followed in the same block by `if not X:` (or `X is None`) that assigns X again."""
+    for index, statement in enumerate(block):
+        if not (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call)):
+            continue
+        names = {t.id for t in statement.targets if isinstance(t, ast.Name)}
+        for later in block[index + 1 :]:
+            if isinstance(later, ast.If) and _tests_empty(later.test, names) and _assigns(later.body, names):
+                yield id(statement.value)
+                break
+
+
+def _tests_empty(test: ast.expr, names: set[str]) -> bool:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id in names
+    if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id in names:
+        return len(test.ops) == 1 and isinstance(test.ops[0], ast.Is | ast.Eq)
+    return False
+
+
+def _assigns(body: list[ast.stmt], names: set[str]) -> bool:
+    for statement in body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else []
+        if isinstance(statement, ast.AnnAssign | ast.AugAssign):
+            targets = [statement.target]
+        if any(isinstance(t, ast.Name) and t.id in names for t in targets):
+            return True
+    return False
+
+
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     for kw in call.keywords:
         if kw.arg == name:
@@ -340,8 +386,13 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     Settings fields are at import when their class, or a function returning
     one, is called at import time anywhere in the app.
     """
-    scans = [_Scanner(path, module, code.index.imports(path)).run() for path, module in code.parsed()]
-    called_at_import = set().union(*(s.calls_at_import for s in scans)) if scans else set()
+    paths_and_scans = [(path, _Scanner(path, module, code.index.imports(path)).run()) for path, module in code.parsed()]
+    scans = [scan for _, scan in paths_and_scans]
+    # Only modules the app loads run their module-level calls when it starts.
+    called_at_import: set[str] = set()
+    for path, scan in paths_and_scans:
+        if code.loaded(path):
+            called_at_import |= scan.calls_at_import
     factories: dict[str, set[str]] = {}
     for scan in scans:
         for name, callees in scan.factories.items():
@@ -352,7 +403,7 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     reads: list[EnvRead] = []
     writable: list[str] = []
     for scan in scans:
-        reads.extend(scan.reads)
+        reads.extend(read if code.loaded(read.path) else replace(read, at_import=False) for read in scan.reads)
         writable.extend(scan.writable)
         for class_name, fields in scan.settings.items():
             instantiated = class_name in called_at_import

@@ -258,19 +258,35 @@ def stdlib_names() -> frozenset[str]:
     return frozenset(sys.stdlib_module_names) | {"__future__", "__main__"}
 
 
-def distributions_for(module: str) -> tuple[str, ...]:
-    """Distributions (canonical names) that could provide the import `module` (dotted).
+def exact_distributions(module: str) -> frozenset[str]:
+    """Distributions (canonical) known to provide the import `module`: the table, and the import's own names.
 
-    The longest known dotted prefix wins (`google.protobuf` before `google`);
-    otherwise the top-level name itself and its common PyPI spellings.
+    `google.cloud.storage` is provided by google-cloud-storage, google-cloud or
+    google; `jose` by the table's python-jose.
     """
     parts = module.split(".")
+    names = {canonicalize_name("-".join(parts[:end])) for end in range(1, len(parts) + 1)}
     for end in range(len(parts), 0, -1):
         known = IMPORT_TO_DISTRIBUTIONS.get(".".join(parts[:end]))
         if known:
-            return tuple(canonicalize_name(d) for d in known)
-    top = canonicalize_name(parts[0])
-    return (top, f"python-{top}", f"py{top}", f"{top}-python", f"{top}-binary", f"{top}-headless")
+            names.update(canonicalize_name(d) for d in known)
+            break
+    return frozenset(names)
+
+
+def provider_by_name(module: str, distributions: Iterable[str]) -> str | None:
+    """A distribution whose name suggests it provides `module` (`openai-agents` for `agents`), else None.
+
+    Only a guess from spellings: `python-x`, `pyx`, `x-python`, `x-binary`,
+    `x-headless`, or `x` as one dash-separated word of the name. A guess is
+    never enough for an error.
+    """
+    top = canonicalize_name(module.split(".", 1)[0])
+    spellings = {f"python-{top}", f"py{top}", f"{top}-python", f"{top}-binary", f"{top}-headless"}
+    for name in sorted(distributions):
+        if name in spellings or top in name.split("-"):
+            return name
+    return None
 
 
 def distribution_to_install(module: str) -> str:

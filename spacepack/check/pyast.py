@@ -214,6 +214,17 @@ def _runtime_children(node: ast.AST, place: Place, opaque: frozenset[str]) -> It
         yield nested, place
 
 
+def import_refs(module: ast.Module) -> list[ImportRef]:
+    """Every import of a module, anywhere in it (a function's lazy import runs when it is called)."""
+    refs: list[ImportRef] = []
+    for node in iter_statements(module):
+        if isinstance(node, ast.Import):
+            refs.extend(ImportRef(alias.name, 0, None, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            refs.extend(ImportRef(node.module or "", node.level, alias.name, node.lineno) for alias in node.names)
+    return refs
+
+
 def module_imports(module: ast.Module) -> dict[str, ImportRef]:
     """Every name a module binds by import, anywhere in it (functions and branches too), to what it imports."""
     refs: dict[str, ImportRef] = {}
@@ -534,9 +545,15 @@ class AppCode:
     backend_dir: str
     modules: tuple[str, ...]  # paths relative to the root, sorted
     members: frozenset[str]
+    # Files the entry module imports, directly or not (itself included); None when there is no entry.
+    reachable: frozenset[str] | None = None
 
     def __contains__(self, path: object) -> bool:
         return path in self.members
+
+    def loaded(self, path: str) -> bool:
+        """Whether the app loads this file when it starts (True when there is no entry to start from)."""
+        return self.reachable is None or path in self.reachable
 
     def parsed(self) -> Iterator[tuple[str, ast.Module]]:
         """(path, module) for every app module, in path order."""
@@ -546,8 +563,14 @@ class AppCode:
                 yield path, module
 
 
-def app_code(index: ProjectIndex, backend_dir: str) -> AppCode:
-    """The app modules of a backend folder ("." or "" for the root)."""
+def app_code(index: ProjectIndex, backend_dir: str, entry_file: str | None = None) -> AppCode:
+    """The app modules of a backend folder ("." or "" for the root), and what the entry module loads.
+
+    Args:
+        index: the check's module index.
+        backend_dir: the backend folder.
+        entry_file: the file of the module uvicorn imports; None when no app was found.
+    """
     directory = backend_dir.strip().strip("/")
     directory = "" if directory in {"", "."} else directory
     prefix = f"{directory}/" if directory else ""
@@ -556,4 +579,45 @@ def app_code(index: ProjectIndex, backend_dir: str) -> AppCode:
         for path in index.tree.python_under(directory or ".")
         if non_app_reason(path, prefix) is None and index.tree.python[path].tree is not None
     )
-    return AppCode(index=index, backend_dir=directory or ".", modules=modules, members=frozenset(modules))
+    reachable = loaded_modules(index, entry_file) if entry_file else None
+    return AppCode(
+        index=index, backend_dir=directory or ".", modules=modules, members=frozenset(modules), reachable=reachable
+    )
+
+
+def loaded_modules(index: ProjectIndex, entry_file: str) -> frozenset[str]:
+    """The project files importing `entry_file` loads: its imports, theirs, and their packages' `__init__.py`.
+
+    Imports by string (`importlib.import_module(name)`, plugin entry points)
+    are not followed, so a file outside this set may still be loaded: callers
+    warn about such files rather than fail.
+    """
+    seen: set[str] = set()
+    stack = [entry_file]
+    while stack and len(seen) < 20_000:
+        path = stack.pop()
+        if path in seen or path not in index.tree.python:
+            continue
+        seen.add(path)
+        stack.extend(_packages_of(index, path))
+        module = index.tree.python[path].tree
+        if module is None:
+            continue
+        for ref in import_refs(module):
+            target = index.resolve_import(path, ref)
+            if target is not None:
+                stack.append(target.path)
+    return frozenset(seen)
+
+
+def _packages_of(index: ProjectIndex, path: str) -> list[str]:
+    """The `__init__.py` files of the folders above a module, nearest first, while they exist."""
+    found: list[str] = []
+    folder = path.rpartition("/")[0]
+    while folder:
+        init = f"{folder}/__init__.py"
+        if init not in index.tree.python:
+            break
+        found.append(init)
+        folder = folder.rpartition("/")[0]
+    return found

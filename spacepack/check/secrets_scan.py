@@ -230,7 +230,7 @@ def looks_like_password(name: str, value: str) -> bool:
         any(c.islower() for c in value)
         + any(c.isupper() for c in value)
         + any(c.isdigit() for c in value)
-        + any(not c.isalnum() for c in value)
+        + any(not c.isalnum() and c not in "-_." for c in value)  # separators are not password symbols
     )
     return classes >= 3
 

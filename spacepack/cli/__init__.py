@@ -19,10 +19,13 @@ from spacepack.cli import build as _build  # noqa: F401  (registers the command)
 from spacepack.cli import check as _check  # noqa: F401  (registers the command)
 from spacepack.cli import ci as _ci  # noqa: F401  (registers `ci github`)
 from spacepack.cli import doctor as _doctor  # noqa: F401  (registers the command)
+from spacepack.cli import logs as _logs  # noqa: F401  (registers the command)
+from spacepack.cli import open as _open  # noqa: F401  (registers the command)
 from spacepack.cli import push as _push  # noqa: F401  (registers the command)
 from spacepack.cli import release as _release  # noqa: F401  (registers the command)
 from spacepack.cli import render as _render  # noqa: F401  (registers render and eject)
 from spacepack.cli import smoke as _smoke  # noqa: F401  (registers the command)
+from spacepack.cli import status as _status  # noqa: F401  (registers the command)
 from spacepack.cli._app import INTERRUPTED_LINE, State, app
 from spacepack.cli._output import Output, emit_json, say
 from spacepack.errors import EXIT_CODE_MEANINGS, ExitCode, SpacepackError
@@ -61,11 +64,11 @@ def _usage_error(error: typer.exceptions.TyperException) -> NoReturn:
     _exit(ExitCode.USAGE, _failure(error.format_message(), ExitCode.USAGE, "see --help"))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; the one place where results are printed and exceptions become messages and exit codes."""
+def main(argv: list[str] | None = None, prog_name: str = "spacepack") -> None:
+    """Run the CLI; the one place where exceptions become messages, exit codes and failure documents."""
     Output.reset()
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="spacepack")
+        result = app(args=argv, standalone_mode=False, prog_name=prog_name)
     except SpacepackError as error:
         _spacepack_error(error)
     except KeyboardInterrupt:
@@ -90,4 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(0)  # the group printed the result's document
 
 
-__all__ = ["app", "main"]
+def hf_extension_main() -> None:
+    """The `hf-spacepack` console script: the same CLI, run by `hf spacepack ...` (an `hf` extension)."""
+    main(prog_name="hf spacepack")
+
+
+__all__ = ["app", "hf_extension_main", "main"]

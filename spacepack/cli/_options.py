@@ -97,6 +97,13 @@ VarOpt = Annotated[list[str] | None, typer.Option("--var", help="A Space variabl
 MessageOpt = Annotated[str | None, typer.Option("--message", "-m", help="Commit message (default: last git commit).")]
 WaitTimeoutOpt = Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for the Space to be RUNNING.")]
 NoProbeOpt = Annotated[bool, typer.Option("--no-probe", help="Do not request the health path once RUNNING.")]
+PruneOpt = Annotated[
+    bool, typer.Option("--prune", help="Also delete files in the Space that spacepack did not upload.")
+]
+AllowMissingSecretsOpt = Annotated[
+    bool,
+    typer.Option("--allow-missing-secrets", help="Push even when the app reads a secret at start-up the Space lacks."),
+]
 
 # Where the Space's app is probed instead of https://<owner>-<name>.hf.space (proxies, tests).
 PROBE_URL_ENV = "SPACEPACK_SPACE_URL"
@@ -185,14 +192,18 @@ def push_flags(
     secrets_from: SecretsFromOpt = None,
     var: VarOpt = None,
     message: MessageOpt = None,
+    prune: PruneOpt = False,
+    allow_missing_secrets: AllowMissingSecretsOpt = False,
 ) -> PushChoices:
-    """The token, secrets, variables and commit message of `push` and `release`."""
+    """The token, secrets, variables, commit message and push guards of `push` and `release`."""
     return PushChoices(
         token=token,
         secret_names=tuple(secret or ()),
         secrets_from=secrets_from,
         var_pairs=tuple(var or ()),
         message=message,
+        prune=prune,
+        allow_missing_secrets=allow_missing_secrets,
     )
 
 

@@ -15,6 +15,8 @@ from spacepack.cli._views import show_plan
 from spacepack.config import load_settings
 from spacepack.errors import CheckFailed
 from spacepack.plan import Plan
+from spacepack.render.plan_cache import cached_plan
+from spacepack.render.render import default_out_dir
 
 
 @app.command()
@@ -26,7 +28,7 @@ def check(
 ) -> Plan:
     """Inspect PATH: find the app, how it runs, and what would break on a Space. Nothing is run."""
     settings = load_settings(path, project, os.environ)
-    plan = check_project(settings)
+    plan, _cached = cached_plan(settings, default_out_dir(settings), check_project)
     show_plan(plan)
     errors = plan.errors
     if errors:

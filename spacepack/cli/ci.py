@@ -31,8 +31,11 @@ def github(
     ] = False,
     install: Annotated[
         str | None,
-        typer.Option("--install", help="What the job pip-installs (default: spacepack==<this version>)."),
+        typer.Option("--install", help="What the job pip-installs (default: where this spacepack came from)."),
     ] = None,
+    no_action: Annotated[
+        bool, typer.Option("--no-action", help="Install and run spacepack in the job instead of using its action.")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a different existing workflow.")] = False,
     *,
     project: dict[str, Any],
@@ -46,8 +49,12 @@ def github(
     # The secrets the app needs to start must reach the Space (and the smoke test) from repository secrets.
     plan = check_project(settings)
     app_secrets = tuple(var.name for var in plan.env if var.required and var.at_import)
-    workflow = github_workflow(settings, target=target, oidc=oidc, app_secrets=app_secrets, install=install)
+    workflow = github_workflow(
+        settings, target=target, oidc=oidc, app_secrets=app_secrets, install=install, use_action=not no_action
+    )
     written = write_workflow(workflow, force=force)
+    if workflow.warning:
+        say(f"warning: {workflow.warning}")
     say(f"wrote {shown(written)}")
     say(f"next step: {workflow.next_step}")
     return Document({**workflow.to_json(), "path": str(written)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,6 +62,7 @@ def push(
         var_pairs=choices.var_pairs,
         need_token=not dry_run,
     )
+    target = replace(target, prune=choices.prune, allow_missing_secrets=choices.allow_missing_secrets)
     # Under --json the document says it all; the human report would repeat it.
     progress = ConsoleProgress(quiet_reports=json_mode())
     if target.token_source:

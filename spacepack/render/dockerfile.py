@@ -100,7 +100,8 @@ def _system_packages(plan: Plan, settings: Settings, resolution: Resolution | No
     return packages
 
 
-def _base_image(plan: Plan, settings: Settings) -> str:
+def base_image(plan: Plan, settings: Settings) -> str:
+    """The image the Dockerfile starts FROM: `base_image`, else `python:<plan.python>-slim`."""
     image = settings.base_image or f"python:{plan.python}-slim"
     if not matches(IMAGE_REFERENCE, image):
         raise RenderError(f"base image {image!r} is not an image reference", hint="e.g. python:3.11-slim")
@@ -120,7 +121,7 @@ def dockerfile_variables(plan: Plan, settings: Settings, resolution: Resolution 
     resolves them as pip or uv would).
     """
     return {
-        "base_image": _base_image(plan, settings),
+        "base_image": base_image(plan, settings),
         "python_version": plan.python,
         "system_packages": _system_packages(plan, settings, resolution),
         "requirements_file": REQUIREMENTS_FILE,

@@ -10,8 +10,10 @@ from typing import Any
 import yaml
 
 from spacepack.errors import MetadataError, RenderError
+from spacepack.ignore import IgnoreRules
 from spacepack.plan import Plan, image_repository
 from spacepack.render.templates import README_TEMPLATE, default_template_path, render_template
+from spacepack.safe_read import read_project_bytes
 
 # A front matter block: "---" on the first line, YAML, then "---" on a line of its own.
 _FRONT_MATTER = re.compile(
@@ -30,6 +32,13 @@ def split_front_matter(text: str, where: str = "README.md") -> tuple[dict[str, A
     if match is None:
         return None, text
     try:
+        # Aliases first: `*a` repeated over nested anchors (a "billion laughs") takes seconds and
+        # gigabytes to load; Space metadata never needs them, so they are refused before loading.
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(match.group("yaml"))):
+            raise MetadataError(
+                f"the front matter of {where} uses YAML aliases (*name)",
+                hint=f"write the values out in full in the block at the top of {where}",
+            )
         loaded = yaml.safe_load(match.group("yaml"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -63,17 +72,29 @@ def find_readme(plan: Plan) -> Path | None:
     """The project's README.md: in the working dir, else the backend dir, else the project root."""
     for folder in (plan.working_dir, plan.backend_dir, "."):
         candidate = plan.root / folder / "README.md"
-        if candidate.is_file():
+        if candidate.is_file() or candidate.is_symlink():
             return candidate
     return None
 
 
-def read_readme(path: Path) -> str:
-    """A README's text (UTF-8), or a RenderError saying why it cannot be read."""
+def read_readme(path: Path, root: Path | None = None) -> str:
+    """A README's text (UTF-8), or a RenderError saying why it cannot be read.
+
+    Its body is copied into the README that ships, so it is read like every
+    project file: a regular file inside `root` (default: its folder), at
+    most 2 MB, and never through a link to a file that does not ship (`README.md -> .env`).
+    """
+    result = read_project_bytes(
+        root if root is not None else path.parent,
+        path,
+        may_follow=lambda target: not IgnoreRules().is_ignored(target),
+    )
     try:
-        return path.read_bytes().decode("utf-8")
+        if result.data is None:
+            raise OSError(result.refused)
+        return result.data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise RenderError(f"cannot read {path.name}: {error}", hint=f"make {path} readable UTF-8 text") from None
+        raise RenderError(f"cannot read {path.name}: {error}", hint=f"make {path.name} a regular UTF-8 file") from None
 
 
 def default_body(plan: Plan, metadata: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from spacepack.config import Settings
@@ -34,6 +35,10 @@ def _working_path(plan: Plan) -> Path:
             hint="fix backend_dir / entry in the config, or run `spacepack check`",
         )
     return working
+
+
+def _rel(path: Path, root: Path) -> str:
+    return Path(os.path.abspath(path)).relative_to(root).as_posix()  # noqa: PTH100 - lexical: the link itself
 
 
 def _secret_patterns(plan: Plan) -> list[str]:
@@ -124,15 +129,19 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
 
     notes: list[str] = []
     readme_path = find_readme(plan)
+    if readme_path is not None and _rel(readme_path, root) in plan.secret_files:
+        # Only with --force: its body would carry the secret into the README that ships.
+        notes.append(f"README: {_rel(readme_path, root)} holds a secret, so its body is not used")
+        readme_path = None
     existing, body = (None, None)
     if readme_path is not None:
-        existing, body = split_front_matter(read_readme(readme_path), readme_path.name)
+        existing, body = split_front_matter(read_readme(readme_path, root), readme_path.name)
     metadata, metadata_notes = merge_metadata(plan, settings, existing)
     if body is None:
         body = default_body(plan, metadata)
         notes.append("README: none found; wrote a default body and front matter")
     else:
-        rel_readme = readme_path.relative_to(root).as_posix() if readme_path else "README.md"
+        rel_readme = _rel(readme_path, root) if readme_path else "README.md"
         kept = "merged its front matter" if existing else "added front matter"
         notes.append(f"README: kept the body of {rel_readme} byte for byte; {kept}")
     notes.extend(metadata_notes)

@@ -60,11 +60,11 @@ def default_template_path(name: str) -> Path:
 @functools.lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
     # The sandbox: a project's own Dockerfile.template is untrusted input, and
-    # `{{ cycler.__init__.__globals__ }}` must not reach Python. No loader either,
+    # `{{ cycler.__init__.__globals__ }}` must not reach Python. An empty loader,
     # so `{% include %}` cannot pull a host file into a file that ships.
     # StrictUndefined: a misspelt variable fails the render instead of leaving a hole in the Dockerfile.
     return ImmutableSandboxedEnvironment(
-        loader=None,
+        loader=jinja2.DictLoader({}),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -125,7 +125,7 @@ def render_template(path: Path, variables: Mapping[str, Any]) -> str:
             f"template {path.name} tries something the template sandbox forbids",
             hint="templates may only use the documented variables, filters and tests",
         ) from None
-    except jinja2.TemplateError as error:  # e.g. {% include %}: there is no loader on purpose
+    except jinja2.TemplateError as error:  # e.g. {% include %}: the loader is empty on purpose
         raise RenderError(
             f"template {path.name} cannot be rendered: {type(error).__name__}",
             hint="templates may only use the documented variables; includes and imports are not available",

@@ -48,12 +48,21 @@ strict each is:
   returns values.
 - `runtime` — GET /api/spaces/{id}/runtime: each call advances the scripted
   stage sequence (the last stage sticks; a commit restarts it);
-  `errorMessage` when scripted; RUNNING by default.
+  `errorMessage` when scripted; RUNNING by default; `gcTimeout` as set with
+  `set_sleep_time`; hardware `current` only while RUNNING.
 - `restart` — POST /api/spaces/{id}/restart[?factory=true]: write token;
   restarts the stage script.
 - `hardware` — POST /api/spaces/{id}/hardware: write token; known flavor (400).
 - `logs` — GET /api/spaces/{id}/logs/{build,run}: SSE `data: {"data",
-  "timestamp"}` events of the scripted lines, then the stream ends.
+  "timestamp"}` events of the scripted lines, each stamped with the time it
+  was scripted (the client's no-follow mode stops at events newer than the
+  response's Date). The stream then ends, unless the Space's logs are live
+  (`set_logs(..., live=True)`): then it stays open, sends lines added with
+  `append_logs` as they come and a keep-alive `data:` comment line every
+  0.5 s, until the client hangs up or the double stops.
+- `resolve` — GET /spaces/{id}/resolve/{rev}/{path}: the raw file with
+  `ETag` (its git blob id) and `X-Repo-Commit`; 404 with X-Error-Code
+  EntryNotFound for a missing file, RepoNotFound for a missing Space.
 
 Anything else answers 404 JSON with `X-Error-Code: RouteNotFound`, so a client
 call the double does not know about is visible instead of silently working.
@@ -103,11 +112,16 @@ HARDWARE = (
     "a100-large",
     "a100x4",
     "a100x8",
+    "rtx-pro-6000",
+    "rtx-pro-6000x2",
+    "rtx-pro-6000x4",
+    "rtx-pro-6000x8",
 )
 GITATTRIBUTES = b"*.bin filter=lfs diff=lfs merge=lfs -text\n*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
 _NAME_RE = re.compile(r"^(?!.*(--|\.\.))[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SPACE_ROUTE = re.compile(r"^/api/spaces/([^/]+)/([^/]+)(?:/(.*))?$")
+_RESOLVE_ROUTE = re.compile(r"^/spaces/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)$")
 
 
 def git_blob_sha1(data: bytes) -> str:
@@ -155,8 +169,10 @@ class _Space:
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     stages: list[tuple[str, str | None]] = field(default_factory=lambda: [("RUNNING", None)])
     stage_cursor: int = 0
-    build_logs: list[str] = field(default_factory=list)
-    run_logs: list[str] = field(default_factory=list)
+    build_logs: list[tuple[str, str]] = field(default_factory=list)  # (line, timestamp)
+    run_logs: list[tuple[str, str]] = field(default_factory=list)
+    live_logs: bool = False
+    sleep_time: int | None = None
 
     @property
     def head(self) -> Commit:
@@ -206,6 +222,8 @@ class HubDouble:
         self._spaces: dict[str, _Space] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._drop_commits = 0
+        self._open_streams = 0
+        self._stopping = threading.Event()
         self.requests: list[Request] = []
         self.add_token(self.WRITE_TOKEN, user=user, role="write", orgs=tuple(orgs))
         self.add_token(self.READ_TOKEN, user=user, role="read", orgs=tuple(orgs))
@@ -230,6 +248,7 @@ class HubDouble:
 
     def stop(self) -> None:
         """Stop serving and release the port."""
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -316,12 +335,32 @@ class HubDouble:
             space.stages = [(s, None) if isinstance(s, str) else (s[0], s[1]) for s in stages]
             space.stage_cursor = 0
 
-    def set_logs(self, repo_id: str, *, build: Iterable[str] = (), run: Iterable[str] = ()) -> None:
-        """The lines the build and run log streams return."""
+    def set_logs(self, repo_id: str, *, build: Iterable[str] = (), run: Iterable[str] = (), live: bool = False) -> None:
+        """The lines the build and run log streams return; `live` keeps streams open for `append_logs`."""
+        stamp = _now()
         with self._lock:
             space = self._space(repo_id)
-            space.build_logs = list(build)
-            space.run_logs = list(run)
+            space.build_logs = [(line, stamp) for line in build]
+            space.run_logs = [(line, stamp) for line in run]
+            space.live_logs = live
+
+    def append_logs(self, repo_id: str, *, build: Iterable[str] = (), run: Iterable[str] = ()) -> None:
+        """Lines printed now: open live streams send them."""
+        stamp = _now()
+        with self._lock:
+            space = self._space(repo_id)
+            space.build_logs += [(line, stamp) for line in build]
+            space.run_logs += [(line, stamp) for line in run]
+
+    def set_sleep_time(self, repo_id: str, seconds: int | None) -> None:
+        """The sleep time (`gcTimeout`) the runtime reports."""
+        with self._lock:
+            self._space(repo_id).sleep_time = seconds
+
+    def log_streams_open(self) -> int:
+        """How many live log streams are being served now."""
+        with self._lock:
+            return self._open_streams
 
     # -- inspection ----------------------------------------------------------------------------
 
@@ -417,6 +456,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self._dispatch()
 
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
     # -- plumbing ------------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
@@ -450,7 +492,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(2)
         except _Stream as stream:
             status = 200
-            self._send_stream(stream.lines)
+            self._send_stream(stream.space, stream.build)
+        except _Raw as raw:
+            status = 200
+            self._send_raw(raw.data, raw.headers)
         except Exception as error:  # a bug in the double: make it loud
             status = 500
             self._send_json(500, {"error": f"double crashed: {type(error).__name__}: {error}"}, {})
@@ -465,17 +510,68 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
-    def _send_stream(self, lines: list[str]) -> None:
-        payload = b"".join(
-            b"data: " + json.dumps({"data": line + "\n", "timestamp": _now()}).encode() + b"\n\n" for line in lines
+    def _send_raw(self, data: bytes, headers: Mapping[str, str]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    @staticmethod
+    def _events(lines: list[tuple[str, str]]) -> bytes:
+        return b"".join(
+            b"data: " + json.dumps({"data": line + "\n", "timestamp": stamp}).encode() + b"\n\n"
+            for line, stamp in lines
         )
+
+    def _lines(self, space: _Space, build: bool) -> list[tuple[str, str]]:
+        with self.hub._lock:
+            return list(space.build_logs if build else space.run_logs)
+
+    def _send_stream(self, space: _Space, build: bool) -> None:
+        lines = self._lines(space, build)
+        if not space.live_logs:
+            payload = self._events(lines)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        self.wfile.write(payload)
+        with self.hub._lock:
+            self.hub._open_streams += 1
+        try:
+            self._stream_live(space, build, lines)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass  # the client hung up: that is how a follow ends
+        finally:
+            with self.hub._lock:
+                self.hub._open_streams -= 1
+            self.close_connection = True
+
+    def _stream_live(self, space: _Space, build: bool, lines: list[tuple[str, str]]) -> None:
+        sent = 0
+        last_write = 0.0
+        while not self.hub._stopping.is_set():
+            fresh = lines[sent:]
+            chunk = self._events(fresh) if fresh else (b"data:\n\n" if time.monotonic() - last_write > 0.5 else b"")
+            if chunk:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+                last_write = time.monotonic()
+            sent = len(lines)
+            time.sleep(0.05)
+            lines = self._lines(space, build)
 
     def _json_body(self) -> Any:
         try:
@@ -493,6 +589,11 @@ class _Handler(BaseHTTPRequestHandler):
             return "validate-yaml", self._validate_yaml
         if path == "/oauth/token" and method == "POST":
             return "oauth-token", self._oauth_token
+        resolve = _RESOLVE_ROUTE.match(path)
+        if resolve and method in ("GET", "HEAD"):
+            self.repo_id = f"{resolve.group(1)}/{resolve.group(2)}"
+            self.rest = f"{resolve.group(3)}/{resolve.group(4)}"
+            return "resolve", self._resolve
         match = _SPACE_ROUTE.match(path)
         if not match:
             return "unknown", None
@@ -819,7 +920,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "current": space.hardware if stage == "RUNNING" else None,
                 "requested": space.hardware,
             },
-            "gcTimeout": None,
+            "gcTimeout": space.sleep_time,
             "storage": None,
             "replicas": {"current": 1, "requested": 1},
         }
@@ -850,17 +951,35 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _logs(self) -> None:
         space = self._existing()
-        if self.rest == "build":
-            raise _Stream(list(space.build_logs))
-        if self.rest == "run":
-            raise _Stream(list(space.run_logs))
-        raise _error(404, f"unknown log kind {self.rest!r}", "RouteNotFound")
+        if self.rest not in ("build", "run"):
+            raise _error(404, f"unknown log kind {self.rest!r}", "RouteNotFound")
+        raise _Stream(space, build=self.rest == "build")
+
+    def _resolve(self) -> None:
+        space = self._existing()
+        revision, _, path = self.rest.partition("/")
+        if unquote(revision) != "main":
+            raise _error(404, f"Revision Not Found: {revision}", "RevisionNotFound")
+        with self.hub._lock:
+            data = space.head.files.get(path)
+            head = space.head.oid
+        if data is None:
+            raise _error(404, f"Entry not found: {path}", "EntryNotFound")
+        raise _Raw(data, {"ETag": f'"{git_blob_sha1(data)}"', "X-Repo-Commit": head})
 
 
 class _Stream(Exception):
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, space: _Space, *, build: bool) -> None:
         super().__init__("stream")
-        self.lines = lines
+        self.space = space
+        self.build = build
+
+
+class _Raw(Exception):
+    def __init__(self, data: bytes, headers: Mapping[str, str]) -> None:
+        super().__init__("raw")
+        self.data = data
+        self.headers = dict(headers)
 
 
 def validate_space_readme(content: str) -> list[str]:
