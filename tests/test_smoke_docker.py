@@ -146,12 +146,12 @@ def test_slow_start_within_the_timeout_passes(docker_client, fault_image, capsys
 
 def test_hang_fails_at_the_timeout(docker_client, fault_image, capsys):
     image = fault_image("hangs")
-    code, out, err = run_cli(["smoke", image, "--timeout", "3", "--json"], capsys)
+    code, out, err = run_cli(["smoke", image, "--timeout", "8", "--json"], capsys)
     assert code == ExitCode.SMOKE_FAILED
     document = json.loads(out)["smoke"]
     assert document["verdict"] == "failed"
-    assert "GET /health did not answer within 3 s" in document["reason"]
-    assert "did not answer within 3 s" in err
+    assert "GET /health did not answer within 8 s" in document["reason"]
+    assert "did not answer within 8 s" in err
     assert smoke_containers(docker_client, image) == []
 
 
