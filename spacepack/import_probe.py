@@ -57,11 +57,19 @@ class ImportUse:
     path: str  # relative to the project root
     line: int
     in_function: bool  # imported when a function runs, not when the module is imported
+    own_folder: bool = False  # the name is a folder of the project above the image's working folder
 
     @property
     def distribution(self) -> str:
         """The distribution to add when the module is missing."""
         return distribution_to_install(self.module)
+
+    @property
+    def fix(self) -> str:
+        """What to do when the image lacks it."""
+        if self.own_folder:
+            return f"{self.name} is this project's own folder, not on the image's import path: import relative to it"
+        return f"add {self.distribution}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +79,7 @@ class ImportUse:
             "line": self.line,
             "in_function": self.in_function,
             "distribution": self.distribution,
+            "own_folder": self.own_folder,
         }
 
 
@@ -103,9 +112,15 @@ class ImportsMissing(BuildFailed):
         fatal = report.fatal
         first = fatal[0]
         more = f" and {len(fatal) - 1} more" if len(fatal) > 1 else ""
+        to_add = sorted({use.distribution for use in fatal if not use.own_folder})
+        hint = f"add {', '.join(to_add)} to {manifest}, then build again" if to_add else ""
+        if any(use.own_folder for use in fatal):
+            folders = ", ".join(sorted({use.name for use in fatal if use.own_folder}))
+            own = f"import the app's own modules relative to its working folder, not through {folders}"
+            hint = f"{hint}; {own}" if hint else own
         super().__init__(
-            f"the image cannot import {first.module} ({first.path}:{first.line}){more}: no package in it provides it",
-            hint=f"add {', '.join(sorted({use.distribution for use in fatal}))} to {manifest}, then build again",
+            f"the image cannot import {first.module} ({first.path}:{first.line}){more}: nothing in it provides it",
+            hint=hint,
             details=tuple(missing_lines(fatal)),
         )
         self.report = report
@@ -115,7 +130,7 @@ def missing_lines(uses: tuple[ImportUse, ...]) -> Iterator[str]:
     """One line per missing import: where, what, and the distribution to add."""
     for use in uses:
         when = " (inside a function)" if use.in_function else ""
-        yield f"{use.path}:{use.line}: import {use.module}{when}: not in the image; add {use.distribution}"
+        yield f"{use.path}:{use.line}: import {use.module}{when}: not in the image; {use.fix}"
 
 
 # --- what the app imports --------------------------------------------------------------------
@@ -175,6 +190,8 @@ def app_imports(plan: Plan, tree: ProjectTree | None = None) -> tuple[ImportUse,
     """
     tree = tree or load_tree(plan.root)
     modules = _module_paths(tree, plan.working_dir)
+    # `from backend.app import x` run from backend/: the repository's folder name, not a package.
+    own_folders = {plan.root.name, *(part for part in plan.working_dir.split("/") if part not in ("", "."))}
     local_tops = {name.split(".")[0] for name in modules}
     stdlib = stdlib_names()
     entry = plan.entry.split(":", 1)[0]
@@ -198,7 +215,7 @@ def app_imports(plan: Plan, tree: ProjectTree | None = None) -> tuple[ImportUse,
                 top = site.module.split(".")[0]
                 if site.optional or top in local_tops or top in stdlib or not top.isidentifier():
                     continue
-                uses.append(ImportUse(top, site.module, path, site.line, site.line in in_function))
+                uses.append(ImportUse(top, site.module, path, site.line, site.line in in_function, top in own_folders))
             queue.extend(_local_targets(parsed, dotted, path.endswith("__init__.py"), local_tops))
     return tuple(uses)
 

@@ -77,9 +77,21 @@ def test_app_imports_follow_the_entry_module(tmp_path):
 
 
 def test_app_imports_in_a_working_folder(tmp_path):
-    root = build_file_tree(tmp_path / "p", {"backend/main.py": "import jose\n", "backend/tool.py": "import faker\n"})
+    root = build_file_tree(
+        tmp_path / "p",
+        {"backend/main.py": "import jose\nfrom backend.models import Item\n", "backend/tool.py": "import faker\n"},
+    )
     uses = app_imports(plan_for(root, entry="main:app", working_dir="backend"))
-    assert [(use.name, use.path) for use in uses] == [("jose", "backend/main.py")]
+    assert [(use.name, use.path, use.own_folder) for use in uses] == [
+        ("jose", "backend/main.py", False),
+        ("backend", "backend/main.py", True),
+    ]
+    failed = ImportsMissing(ImportReport(checked=("backend",), missing=uses[1:], seconds=0.1), "requirements.txt")
+    assert failed.hint == "import the app's own modules relative to its working folder, not through backend"
+    assert failed.details == (
+        "backend/main.py:2: import backend.models: not in the image; "
+        "backend is this project's own folder, not on the image's import path: import relative to it",
+    )
 
 
 def test_the_failure_names_place_and_distribution():
@@ -90,7 +102,7 @@ def test_the_failure_names_place_and_distribution():
     report = ImportReport(checked=("fastapi", "jose", "pandas"), missing=uses, seconds=0.4)
     failed = ImportsMissing(report, "requirements.txt")
     assert failed.exit_code == ExitCode.BUILD_FAILED
-    assert failed.message == "the image cannot import jose.jwt (app/auth.py:4): no package in it provides it"
+    assert failed.message == "the image cannot import jose.jwt (app/auth.py:4): nothing in it provides it"
     assert failed.hint == "add python-jose to requirements.txt, then build again"
     assert failed.details == ("app/auth.py:4: import jose.jwt: not in the image; add python-jose",)
     assert json.loads(json.dumps(report.to_json()))["missing"][1]["in_function"] is True
