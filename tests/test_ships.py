@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docker.utils.build import exclude_paths
@@ -13,10 +15,11 @@ from spacepack.check import check_project
 from spacepack.config import load_settings
 from spacepack.errors import ConfigError, ExitCode
 from spacepack.ignore import DEFAULT_LEFT_OUT, IgnoreRules, LeftOut, describe_left_out, left_out_by_default, walk
-from spacepack.plan import Plan
+from spacepack.plan import Dependencies, Plan
 from spacepack.push import MANIFEST_PATH
 from spacepack.render import Context, eject_template, render_context
 from spacepack.render.plan_cache import plan_from_json, tree_files
+from tests.conftest import TEST_LABEL
 from tests.helpers import SAMPLE_APP, build_file_tree, run_cli
 from tests.hub_double import HubDouble
 
@@ -338,3 +341,28 @@ def test_push_uploads_what_the_image_holds_and_nothing_left_out(
     settings = load_settings(root, environ={})
     context = render_context(check_project(settings), settings, tmp_path / "again")
     assert uploaded - {MANIFEST_PATH} == _shipped(context) == _image_files(context)
+
+
+@pytest.mark.docker
+def test_the_built_image_holds_exactly_the_files_that_are_uploaded(
+    tmp_path: Path, docker_client: Any, docker_cleanup: dict[str, list[str]], unique_tag: str
+) -> None:
+    main = "from fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\n\napp = FastAPI()\n"
+    main += 'app.mount("/s", StaticFiles(directory="static"), name="s")\n'
+    root = _project(tmp_path / "proj", {"main.py": main, "spacepack.toml": 'include = ["docs/"]\n'})
+    settings = load_settings(root, environ={})
+    plan = replace(check_project(settings), dependencies=Dependencies())  # nothing to install: the files matter
+    context = render_context(plan, settings, tmp_path / "ctx")
+    assert {"docs/index.md", "static/test/readme.txt"} <= _shipped(context)
+    assert "tests/test_main.py" not in _shipped(context)
+    docker_cleanup["images"].append(unique_tag)
+    docker_client.images.build(path=str(context.path), tag=unique_tag, rm=True, forcerm=True, labels={TEST_LABEL: "1"})
+    listing = docker_client.containers.run(
+        unique_tag,
+        ["find", ".", "-type", "f"],
+        remove=True,
+        user="1000",
+        labels={TEST_LABEL: "1"},
+    )
+    in_image = {line.removeprefix("./") for line in listing.decode().split()}
+    assert in_image == _shipped(context)
