@@ -72,6 +72,18 @@ CODES: tuple[Code, ...] = (
         "apps were found in several backend folders; the others are listed",
         "pass `--backend-dir` to pick another",
     ),
+    Code(
+        "SP111",
+        "info",
+        "a path spacepack leaves out by default (tests/, docs/, CI, compose files) ships: the app uses it",
+        "none; add it to `exclude` if the app does not need it",
+    ),
+    Code(
+        "SP112",
+        "warning",
+        "a path left out by default may be used by the app (a path literal names it), so it ships",
+        "add it to `include` if the app reads it, or to `exclude` if it does not",
+    ),
     Code("SP120", "info", "imports set the working dir (why `src.main:app`, not `main:app`)", "none"),
     Code("SP121", "info", "a path relative to the working dir (static files, templates, `env_file`) pins it", "none"),
     Code(

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from spacepack.ignore import LeftOut
+
 Severity = Literal["error", "warning", "info"]
 
 
@@ -150,6 +152,10 @@ class Plan:
     findings: tuple[Finding, ...] = ()
     writable_dirs: tuple[str, ...] = ()  # relative to working_dir: folders the app writes (SQLite, caches)
     secret_files: tuple[str, ...] = ()  # relative to root: files holding secrets; never shipped or uploaded
+    # What ships although spacepack leaves it out by default, because the app uses it (relative to root,
+    # folders end with "/"); and what is left out by default, with its file counts.
+    kept_anyway: tuple[str, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
     project_name: str = "app"
     description: str = ""
     interface: Interface = "asgi"
@@ -180,6 +186,8 @@ class Plan:
             "health_path": self.health_path,
             "writable_dirs": list(self.writable_dirs),
             "secret_files": list(self.secret_files),
+            "kept_anyway": list(self.kept_anyway),
+            "left_out": [item.to_json() for item in self.left_out],
             "candidates": [c.to_json() for c in self.candidates],
             "findings": [f.to_json() for f in self.findings],
         }

@@ -23,10 +23,12 @@ from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reaso
 from spacepack.check.python_version import DEFAULT_PYTHON, detect_python
 from spacepack.check.routes import choose_health_path
 from spacepack.check.secrets_scan import redact_url_credentials
+from spacepack.check.shipping import decide_shipping
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
 from spacepack.errors import UsageError
 from spacepack.findings import finding
+from spacepack.ignore import IgnoreRules
 from spacepack.names import display_name
 from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Interface, Plan
 
@@ -83,7 +85,9 @@ def check_project(settings: Settings) -> Plan:
     root = settings.project_dir.resolve()
     if not root.is_dir():
         raise UsageError(f"{settings.project_dir} is not a folder", hint="pass the path of your project or backend")
-    tree = load_tree(root)
+    # Check reads every file that may ship; `decide_shipping` then says what the defaults leave out.
+    rules = IgnoreRules.for_shipping(root, include=settings.include, exclude=settings.exclude)
+    tree = load_tree(root, rules.without_defaults())
     index = ProjectIndex(tree)
     decision = decide_entry(tree, settings, index)
     findings = list(decision.findings)
@@ -92,6 +96,8 @@ def check_project(settings: Settings) -> Plan:
     code = app_code(index, decision.backend_dir, chosen.path if chosen is not None else None)
     parts = _dependency_env_and_hygiene_checks(files, code, decision.working_dir)
     findings.extend(parts.findings)
+    shipping = decide_shipping(tree, code, decision.working_dir, rules)
+    findings.extend(shipping.findings)
 
     python, python_source = parts.python, parts.python_source
     if settings.python:
@@ -121,6 +127,8 @@ def check_project(settings: Settings) -> Plan:
         findings=sort_findings(findings),
         writable_dirs=parts.writable_dirs,
         secret_files=parts.secret_files,
+        kept_anyway=shipping.kept,
+        left_out=shipping.left_out,
         project_name=name,
         description=description,
     )
