@@ -260,3 +260,31 @@ def test_open_uses_the_browser_when_there_is_a_display(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == "https://alice-x.hf.space\n" and "opened in the browser" in result.stderr
     wait_until(lambda: opened.is_file() and opened.read_text().strip() == "https://alice-x.hf.space", timeout=10)
+
+
+# -- the double speaks the endpoints as huggingface_hub reads them ------------------------------
+
+
+def test_the_double_answers_huggingface_hubs_own_space_calls(double: HubDouble) -> None:
+    from spacepack.hub import get_hf_api
+
+    api = get_hf_api(double.WRITE_TOKEN, endpoint=double.url)
+    double.create_space(SPACE, hardware="t4-small")
+    double.set_sleep_time(SPACE, 600)
+    double.script_stages(SPACE, ("RUNTIME_ERROR", "exit code 1"))
+    api.add_space_secret(SPACE, "API_KEY", "sk-value-123456")
+    api.add_space_variable(SPACE, "MODE", "prod", description="run mode")
+    double.set_logs(SPACE, run=["a", "b"], build=["step 1"])
+
+    runtime = api.get_space_runtime(SPACE)
+    assert (runtime.stage, runtime.hardware, runtime.requested_hardware) == ("RUNTIME_ERROR", None, "t4-small")
+    assert runtime.sleep_time == 600 and runtime.raw["errorMessage"] == "exit code 1"
+    secrets = api.get_space_secrets(SPACE)
+    assert list(secrets) == ["API_KEY"] and secrets["API_KEY"].updated_at is not None
+    assert "sk-value" not in repr(secrets)
+    variables = api.get_space_variables(SPACE)
+    assert variables["MODE"].value == "prod" and variables["MODE"].description == "run mode"
+    assert list(api.fetch_space_logs(SPACE)) == ["a\n", "b\n"]
+    assert list(api.fetch_space_logs(SPACE, build=True)) == ["step 1\n"]
+    # follow ends when the stream ends (a Space whose logs are not live)
+    assert list(api.fetch_space_logs(SPACE, follow=True)) == ["a\n", "b\n"]
