@@ -95,9 +95,9 @@ def _targets(doc: dict[str, Any]) -> list[str]:
             out.append(
                 "  Why: spacepack's number counts what `spacepack build` does on every build — `check` (walks and "
                 "parses the tree) and `render` (copies the shipped files into the context) — before the engine "
-                f"build, which alone is {engine_share}. What would close it: reuse the plan when the tree's file list "
-                "and mtimes have not changed (a cache keyed by the walk), and let render skip unchanged files; the "
-                "engine part is the same layer order as the best alternative."
+                f"build, which alone is {engine_share}. The plan cache skips both only when nothing changed; a "
+                "one-line change is a change, so what would close it is a `check` that re-parses only the changed "
+                "modules (parse results kept by file size and time) and a `render` that re-hashes only changed files."
             )
             if naive is not None and naive / sp < 20:
                 out.append(
