@@ -25,7 +25,12 @@ class Code:
 
 
 CODES: tuple[Code, ...] = (
-    Code("SP100", "error", "no ASGI app was found", "add `app = FastAPI()` to a module, or pass `--entry module:attr`"),
+    Code(
+        "SP100",
+        "error",
+        "no ASGI or WSGI app was found",
+        "add `app = FastAPI()` to a module, or pass `--entry module:attr`",
+    ),
     Code(
         "SP101",
         "warning",
@@ -102,6 +107,19 @@ CODES: tuple[Code, ...] = (
     Code("SP130", "info", "the health path smoke will probe, and why", "none"),
     Code("SP131", "warning", "no health route and no docs page; smoke probes `/`", 'add `@app.get("/health")`'),
     Code("SP132", "warning", "the configured `health_path` matches no route", "fix `health_path`"),
+    Code(
+        "SP140",
+        "error",
+        "the project is a Gradio or Streamlit app, not an ASGI or WSGI app",
+        "use the Space SDK or command the finding names (a Gradio Space; `streamlit run` on `$PORT`), "
+        "or mount a Gradio app in FastAPI",
+    ),
+    Code(
+        "SP141",
+        "error",
+        'the app is created inside `if __name__ == "__main__":`, which never runs under uvicorn',
+        "move the app (and its routes) to module level",
+    ),
     Code(
         "SP201",
         "info",

@@ -23,6 +23,8 @@ def image_repository(project_name: str) -> str:
 
 
 CandidateKind = Literal["instance", "shim", "factory"]
+# How uvicorn talks to the app: ASGI (FastAPI, Starlette...) or WSGI (Flask, Django's wsgi.py), `--interface wsgi`.
+Interface = Literal["asgi", "wsgi"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ class Plan:
     left_out: tuple[LeftOut, ...] = ()
     project_name: str = "app"
     description: str = ""
+    interface: Interface = "asgi"
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -173,6 +176,7 @@ class Plan:
             "backend_dir": self.backend_dir,
             "entry": self.entry,
             "factory": self.factory,
+            "interface": self.interface,
             "working_dir": self.working_dir,
             "python": self.python,
             "python_source": self.python_source,

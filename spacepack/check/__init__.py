@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite
+from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite, not_servable
 from spacepack.check.deps import read_dependencies
 from spacepack.check.envvars import scan_env
 from spacepack.check.formats import PYPROJECT
@@ -30,7 +30,7 @@ from spacepack.errors import UsageError
 from spacepack.findings import finding
 from spacepack.ignore import IgnoreRules
 from spacepack.names import display_name
-from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
+from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Interface, Plan
 
 _ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
 _KIND_ORDER = {"instance": 0, "shim": 1, "factory": 2}
@@ -61,6 +61,7 @@ class EntryDecision:
     health_path: str
     candidates: tuple[Candidate, ...]
     findings: tuple[Finding, ...]
+    interface: Interface = "asgi"
 
 
 def check_project(settings: Settings) -> Plan:
@@ -114,6 +115,7 @@ def check_project(settings: Settings) -> Plan:
         backend_dir=decision.backend_dir,
         entry=decision.entry,
         factory=decision.factory,
+        interface=decision.interface,
         working_dir=decision.working_dir,
         python=python,
         python_source=python_source,
@@ -150,6 +152,7 @@ def decide_entry(tree: ProjectTree, settings: Settings, index: ProjectIndex | No
     ranked = [_layout(index, app, search_dir) for app in finder.find(search_dir)]
     chosen, reasons = _choose(ranked, settings, index, search_dir, findings)
 
+    interface: Interface = "asgi" if chosen is None else chosen.app.interface
     if chosen is None:
         backend_dir = working_dir = as_dir(search_dir)
         entry = settings.entry or ""
@@ -179,6 +182,7 @@ def decide_entry(tree: ProjectTree, settings: Settings, index: ProjectIndex | No
         health_path=health_path,
         candidates=_candidates(ranked, chosen, reasons),
         findings=sort_findings(findings),
+        interface=interface,
     )
 
 
@@ -226,9 +230,10 @@ def _layout(index: ProjectIndex, app: AppCandidate, search_dir: str) -> _Ranked:
     return _Ranked(app, layout, backend_dir_for(index, working, search_dir))
 
 
-def _rank_key(item: _Ranked) -> tuple[int, int, int, str, int]:
+def _rank_key(item: _Ranked) -> tuple[int, int, int, int, str, int]:
     app = item.app
-    return (-app.score, _KIND_ORDER[app.kind], app.path.count("/"), app.path, app.line)
+    # On a tie ASGI wins over WSGI: Django's asgi.py over its wsgi.py.
+    return (-app.score, _KIND_ORDER[app.kind], app.interface == "wsgi", app.path.count("/"), app.path, app.line)
 
 
 def _choose(
@@ -247,14 +252,20 @@ def _choose(
         if item.app.decoy:
             reasons[(item.app.path, item.app.attr)] = f"never chosen: {item.app.decoy}"
     if not eligible:
-        findings.append(
-            finding(
-                "SP100",
-                "no ASGI app found"
-                + (f" in {search_dir}" if search_dir else "")
-                + " (looked for `app = FastAPI()`, Starlette and other ASGI apps, shims and factories)",
-                hint="add `app = FastAPI()` to your main module, or pass --entry module:attr (and --backend-dir)",
-            )
+        # Say what the project is instead (a Gradio or Streamlit app, an app under a main guard), else SP100.
+        instead = not_servable(index, search_dir)
+        findings.extend(
+            instead
+            or [
+                finding(
+                    "SP100",
+                    "no ASGI or WSGI app found"
+                    + (f" in {search_dir}" if search_dir else "")
+                    + " (looked for `app = FastAPI()`, Starlette and other ASGI apps, Flask, Django's "
+                    "`application`, shims and factories)",
+                    hint="add `app = FastAPI()` to your main module, or pass --entry module:attr (and --backend-dir)",
+                )
+            ]
         )
         return None, reasons
     chosen = eligible[0]

@@ -119,6 +119,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         backend_dir=data["backend_dir"],
         entry=data["entry"],
         factory=bool(data["factory"]),
+        interface="wsgi" if data.get("interface") == "wsgi" else "asgi",
         working_dir=data["working_dir"],
         python=data["python"],
         python_source=data["python_source"],
