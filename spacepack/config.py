@@ -17,6 +17,7 @@ value came from, so spacepack can explain its decisions.
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from spacepack.errors import ConfigError
-from spacepack.ignore import is_secret_file
+from spacepack.ignore import is_secret_file, parse_pattern
 from spacepack.paths import check_path_value, inside_project
 from spacepack.safe_read import read_project_bytes
 
@@ -79,10 +80,15 @@ class Settings:
     python: str | None = _key(str)
     base_image: str | None = _key(str)
     system_packages: tuple[str, ...] = _key(list, "list", ())
+    # gitignore-style patterns, relative to the project: what ships although spacepack leaves it
+    # out by default (tests/, docs/, .github/...) or .gitignore does; and what never ships.
+    include: tuple[str, ...] = _key(list, "list", ())
+    exclude: tuple[str, ...] = _key(list, "list", ())
     health_path: str | None = _key(str)
     app_port: int | None = _key(int, "int")
     template: str | None = _key(str)
     installer: str | None = _key(str)  # "uv" (default) or "pip" (the fallback)
+    postgres_image: str | None = _key(str)  # the smoke test's throwaway database (default: postgres:15-alpine)
     space: str | None = _key(str)
     hardware: str | None = _key(str)
     private: bool | None = _key(bool, "bool")
@@ -99,6 +105,10 @@ _SCHEMA: dict[str, tuple[type, str | None]] = {
 }
 # Settings naming a path: each must resolve inside the project (spacepack.paths.inside_project).
 _PATH_SETTINGS = ("template", "backend_dir")
+# Settings holding gitignore-style patterns (spacepack.ignore): checked by `_check_patterns`.
+_PATTERN_SETTINGS = ("include", "exclude")
+MAX_PATTERNS = 200
+MAX_PATTERN_LENGTH = 256
 _TYPE_WORDS = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
 
@@ -194,6 +204,40 @@ def _parse_env(key: str, raw: str, kind: str) -> Any:
     if kind == "list":
         return [item.strip() for item in raw.replace(",", " ").split() if item.strip()]
     return raw
+
+
+def _check_patterns(key: str, patterns: tuple[str, ...], source: str) -> None:
+    """Refuse `include`/`exclude` patterns that could not mean a path inside the project, in one line."""
+    if len(patterns) > MAX_PATTERNS:
+        raise ConfigError(
+            f"'{key}' (from {source}) has {len(patterns)} patterns; at most {MAX_PATTERNS} are allowed",
+            hint="match folders (`data/`) or globs (`*.csv`) instead of listing files",
+        )
+    for pattern in patterns:
+        problem = _pattern_problem(pattern)
+        if problem is not None:
+            shown = pattern if len(pattern) <= 60 else pattern[:57] + "..."
+            raise ConfigError(
+                f"'{key}' pattern {shown!r} (from {source}) {problem}",
+                hint='use gitignore-style patterns relative to the project, e.g. "docs/" or "/data/*.csv"',
+            )
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    if not pattern.strip():
+        return "is empty"
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return f"is longer than {MAX_PATTERN_LENGTH} characters"
+    if any(ord(char) < 32 or ord(char) == 127 for char in pattern):
+        return "holds a control character"
+    if pattern.startswith("!"):
+        return "starts with '!': list what ships in `include`, what does not in `exclude`"
+    segments = pattern.replace("\\", "/").split("/")
+    if ".." in segments or pattern.startswith("~") or re.match(r"^[A-Za-z]:", pattern):
+        return "points outside the project"
+    if parse_pattern(pattern) is None:
+        return "matches nothing"
+    return None
 
 
 def env_name(key: str) -> str:
@@ -296,8 +340,10 @@ def _settings(
     for key, value in values.items():
         if key not in _SCHEMA:
             continue
-        if key == "system_packages":
+        if key in {"system_packages", *_PATTERN_SETTINGS}:
             value = tuple(value)
+        if key in _PATTERN_SETTINGS:
+            _check_patterns(key, value, sources[key])
         if key == "variables":
             value = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
         kwargs[key] = value

@@ -243,20 +243,30 @@ class ContainerState:
     oom_killed: bool = False
 
 
+@dataclass(frozen=True)
+class NetworkAttachment:
+    """A user-defined network a container joins, and the names it answers to there."""
+
+    network: str
+    aliases: tuple[str, ...] = ()
+
+
 def create_and_start(
     client: DockerClient,
     image: str,
     *,
     name: str,
     environment: Mapping[str, str],
-    user: str,
-    container_port: int,
+    user: str | None,
+    container_port: int | None,
     labels: Mapping[str, str],
+    network: NetworkAttachment | None = None,
 ) -> str:
-    """Create and start a detached container publishing `container_port` on 127.0.0.1 only.
+    """Create and start a detached container, publishing `container_port` (if any) on 127.0.0.1 only.
 
     The host port is ephemeral (chosen by the engine); read it with `published_port`.
-    The image is never pulled: a missing image is an error.
+    The image is never pulled: a missing image is an error. With `network`, the
+    container joins that network (instead of the default bridge) under its aliases.
 
     Returns:
         The container id.
@@ -266,7 +276,15 @@ def create_and_start(
         EngineUnavailable: when the engine refuses to create or start it.
     """
     host_config = client.api.create_host_config(
-        port_bindings={f"{container_port}/tcp": ("127.0.0.1", None)},
+        port_bindings={f"{container_port}/tcp": ("127.0.0.1", None)} if container_port else None,
+        network_mode=network.network if network else None,
+    )
+    networking_config = (
+        client.api.create_networking_config(
+            {network.network: client.api.create_endpoint_config(aliases=list(network.aliases) or None)}
+        )
+        if network
+        else None
     )
     try:
         created = client.api.create_container(
@@ -274,9 +292,10 @@ def create_and_start(
             name=name,
             environment=dict(environment),
             user=user,
-            ports=[container_port],
+            ports=[container_port] if container_port else None,
             labels=dict(labels),
             host_config=host_config,
+            networking_config=networking_config,
             detach=True,
         )
     except docker.errors.ImageNotFound as error:
@@ -327,15 +346,21 @@ def container_logs(client: DockerClient, container_id: str, tail: int = 30) -> s
 
 def exec_output(client: DockerClient, container_id: str, command: list[str]) -> str | None:
     """Run a command in a running container; its stdout, or None when it could not run or failed."""
+    result = exec_run(client, container_id, command)
+    if result is None or result[0] not in (0, None):
+        return None
+    return result[1]
+
+
+def exec_run(client: DockerClient, container_id: str, command: list[str]) -> tuple[int | None, str] | None:
+    """Run a command in a running container: (exit code, stdout), or None when it could not run."""
     try:
         exec_id = client.api.exec_create(container_id, command, stdout=True, stderr=False)
         raw: bytes = client.api.exec_start(exec_id)
         code = client.api.exec_inspect(exec_id).get("ExitCode")
     except docker.errors.DockerException:
         return None
-    if code not in (0, None):
-        return None
-    return raw.decode("utf-8", errors="replace")
+    return (None if code is None else int(code)), raw.decode("utf-8", errors="replace")
 
 
 def remove_container(client: DockerClient, container_id: str) -> None:
@@ -354,3 +379,96 @@ def containers_with_label(client: DockerClient, label: str) -> list[str]:
     """Ids of all containers (running or not) carrying `label` (`key` or `key=value`)."""
     found: list[dict[str, Any]] = client.api.containers(all=True, filters={"label": label})
     return [str(c["Id"]) for c in found]
+
+
+def run_to_completion(
+    client: DockerClient,
+    image: str,
+    *,
+    command: list[str],
+    user: str,
+    labels: Mapping[str, str],
+    timeout: float,
+) -> tuple[int | None, str, str]:
+    """Run a short-lived container with no network and wait for it: (exit code, stdout, stderr).
+
+    The exit code is None when it did not finish within `timeout` (it is then
+    killed). The container is removed whatever happens, Ctrl-C included.
+
+    Raises:
+        UsageError: when the image does not exist.
+        EngineUnavailable: when the engine refuses to create or start it.
+    """
+    try:
+        created = client.api.create_container(
+            image,
+            command=command,
+            user=user,
+            labels=dict(labels),
+            network_disabled=True,
+            host_config=client.api.create_host_config(network_mode="none"),
+            detach=True,
+        )
+    except docker.errors.ImageNotFound as error:
+        raise UsageError(f"image '{image}' does not exist in the engine") from error
+    except docker.errors.DockerException as error:
+        raise EngineUnavailable(f"the engine could not create the container: {error}") from error
+    container_id = str(created["Id"])
+    try:
+        with _engine_errors("run a container"):
+            client.api.start(container_id)
+        code = _wait_exit(client, container_id, timeout)
+        out = client.api.logs(container_id, stdout=True, stderr=False).decode("utf-8", errors="replace")
+        err = client.api.logs(container_id, stdout=False, stderr=True).decode("utf-8", errors="replace")
+        return code, out, err
+    finally:
+        remove_container(client, container_id)
+
+
+def _wait_exit(client: DockerClient, container_id: str, timeout: float) -> int | None:
+    try:
+        result: dict[str, Any] = client.api.wait(container_id, timeout=timeout)
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError):
+        return None  # the read timed out: the container still runs
+    return int(result.get("StatusCode", -1))
+
+
+# --- networks ---------------------------------------------------------------
+
+
+def create_network(client: DockerClient, name: str, labels: Mapping[str, str]) -> str:
+    """Create a user-defined bridge network of its own (containers on it find each other by alias).
+
+    Raises:
+        EngineUnavailable: when the engine refuses.
+    """
+    with _engine_errors(f"create the network {name}"):
+        created: dict[str, Any] = client.api.create_network(name, driver="bridge", labels=dict(labels))
+    return str(created["Id"])
+
+
+def remove_network(client: DockerClient, network_id: str) -> None:
+    """Remove a network; a missing one is not an error. Its containers must be removed first."""
+    try:
+        client.api.remove_network(network_id)
+    except docker.errors.NotFound:
+        pass
+
+
+def networks_with_label(client: DockerClient, label: str) -> list[str]:
+    """Ids of the networks carrying `label` (`key` or `key=value`)."""
+    found: list[dict[str, Any]] = client.api.networks(filters={"label": label})
+    return [str(n["Id"]) for n in found]
+
+
+def pull_image(client: DockerClient, reference: str) -> None:
+    """Pull an image from its registry.
+
+    Raises:
+        EngineUnavailable: when it cannot be pulled (no registry, no such image, no access).
+    """
+    repository, _, tag = reference.rpartition(":")
+    if not repository or "/" in tag:
+        repository, tag = reference, "latest"
+    with _engine_errors(f"pull {reference}"):
+        client.api.pull(repository, tag=tag)

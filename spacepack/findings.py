@@ -25,7 +25,12 @@ class Code:
 
 
 CODES: tuple[Code, ...] = (
-    Code("SP100", "error", "no ASGI app was found", "add `app = FastAPI()` to a module, or pass `--entry module:attr`"),
+    Code(
+        "SP100",
+        "error",
+        "no ASGI or WSGI app was found",
+        "add `app = FastAPI()` to a module, or pass `--entry module:attr`",
+    ),
     Code(
         "SP101",
         "warning",
@@ -67,6 +72,18 @@ CODES: tuple[Code, ...] = (
         "apps were found in several backend folders; the others are listed",
         "pass `--backend-dir` to pick another",
     ),
+    Code(
+        "SP111",
+        "info",
+        "a path spacepack leaves out by default (tests/, docs/, CI, compose files) ships: the app uses it",
+        "none; add it to `exclude` if the app does not need it",
+    ),
+    Code(
+        "SP112",
+        "warning",
+        "a path left out by default may be used by the app (a path literal names it), so it ships",
+        "add it to `include` if the app reads it, or to `exclude` if it does not",
+    ),
     Code("SP120", "info", "imports set the working dir (why `src.main:app`, not `main:app`)", "none"),
     Code("SP121", "info", "a path relative to the working dir (static files, templates, `env_file`) pins it", "none"),
     Code(
@@ -90,6 +107,19 @@ CODES: tuple[Code, ...] = (
     Code("SP130", "info", "the health path smoke will probe, and why", "none"),
     Code("SP131", "warning", "no health route and no docs page; smoke probes `/`", 'add `@app.get("/health")`'),
     Code("SP132", "warning", "the configured `health_path` matches no route", "fix `health_path`"),
+    Code(
+        "SP140",
+        "error",
+        "the project is a Gradio or Streamlit app, not an ASGI or WSGI app",
+        "use the Space SDK or command the finding names (a Gradio Space; `streamlit run` on `$PORT`), "
+        "or mount a Gradio app in FastAPI",
+    ),
+    Code(
+        "SP141",
+        "error",
+        'the app is created inside `if __name__ == "__main__":`, which never runs under uvicorn',
+        "move the app (and its routes) to module level",
+    ),
     Code(
         "SP201",
         "info",
@@ -136,8 +166,20 @@ CODES: tuple[Code, ...] = (
         "declare the distribution if the app needs it; the import check in the built image has the final word",
     ),
     Code("SP250", "warning", "Python version declarations disagree", "make them agree"),
-    Code("SP251", "warning", "the declared Python versions exclude 3.10–3.13", "allow a supported version"),
+    Code(
+        "SP251",
+        "warning",
+        "the declared Python versions exclude every version spacepack offers (3.10–3.14)",
+        "allow an offered version",
+    ),
     Code("SP252", "warning", "a Python version declaration cannot be read", "fix it"),
+    Code(
+        "SP253",
+        "info",
+        "the Python version chosen, and why (a pin; else the lowest the declarations allow; else the project's "
+        "Dockerfile, CI or scripts; else 3.11)",
+        "none, or pin one (`.python-version`, or `python` in the config)",
+    ),
     Code(
         "SP301",
         "warning",
@@ -171,6 +213,13 @@ CODES: tuple[Code, ...] = (
         "a dependency manifest carries credentials (an index or package URL with `user:password` or a token); "
         "the line is left out and never printed",
         "remove them and rotate them; see [Private package indexes](#private-package-indexes)",
+    ),
+    Code(
+        "SP315",
+        "warning",
+        "a credential sits in a file the Space never uses (a test, docs, an example, CI or compose config, "
+        "or outside the app's folder); the file is left out",
+        "if it is real, revoke it and remove it from the repository",
     ),
     Code(
         "SP320",

@@ -13,6 +13,11 @@ case-insensitively, like the Docker engine does with `.dockerignore`, so the
 image and the upload always agree. The built-in exclusions (`ALWAYS_EXCLUDED`)
 are matched on their own, so a user's `.gitignore` can add to them but never
 re-include a `.env`, a credential file or a virtualenv.
+
+What never runs on a Docker Space (tests, CI and docs folders, compose files,
+an ejected `Dockerfile.template`: `DEFAULT_LEFT_OUT`) is a third, weakest tier:
+it applies only where no project pattern decides, so an `include` pattern or
+a folder the app uses (`keep`, from `check`) brings it back.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ import itertools
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from spacepack.safe_read import read_project_text
 
@@ -123,6 +129,39 @@ ALWAYS_EXCLUDED: tuple[str, ...] = (
     "Thumbs.db",
     ".idea/",
     ".vscode/",
+)
+
+# What never runs on a Docker Space and only adds risk and upload time: left out unless the app
+# uses it or an `include` pattern brings it back. Names only, so they match at any depth and
+# mean the same from the project root and from the working folder (the .dockerignore's root).
+DEFAULT_LEFT_OUT: tuple[str, ...] = (
+    # tests and their tooling
+    "tests/",
+    "test/",
+    # documentation sources
+    "docs/",
+    # CI of every provider
+    ".github/",
+    ".gitlab/",
+    ".gitlab-ci.yml",
+    ".circleci/",
+    ".travis.yml",
+    "azure-pipelines.yml",
+    "bitbucket-pipelines.yml",
+    ".buildkite/",
+    # local container orchestration: a Space runs the one image
+    "docker-compose*.yml",
+    "docker-compose*.yaml",
+    "compose*.yml",
+    "compose*.yaml",
+    ".devcontainer/",
+    # spacepack's own input: `render` reads it, the image never does
+    "Dockerfile.template",
+    # editor folders (.idea/ and .vscode/ are always left out)
+    ".vs/",
+    ".fleet/",
+    ".zed/",
+    ".history/",
 )
 
 # A folder holding this file is a virtualenv, whatever its name.
@@ -395,6 +434,10 @@ class _Matcher:
 
     def __call__(self, candidate: str) -> bool:
         """Whether `candidate` ("a/b.py", or "a/b/" for a folder) is excluded."""
+        return self.decide(candidate) is True
+
+    def decide(self, candidate: str) -> bool | None:
+        """True when the last matching pattern excludes `candidate`, False when it re-includes it, None: no match."""
         is_dir = candidate.endswith("/")
         path = candidate.rstrip("/")
         name = path.rpartition("/")[2]
@@ -409,7 +452,7 @@ class _Matcher:
                     parts = path.split("/")
                 if any(pattern(parts, is_dir) for pattern in others):
                     return include
-        return False
+        return None
 
 
 def _compile_run(include: bool, patterns: list[_Pattern]) -> _Run:
@@ -449,15 +492,71 @@ class IgnoreRules:
 
     always: tuple[str, ...] = ALWAYS_EXCLUDED
     project: tuple[str, ...] = ()
-    # Ignore files that were not read, with why ("backend/.gitignore: a FIFO"): shown as notes.
+    # Notes on ignore files that were not read, with why ("backend/.gitignore: a FIFO").
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # Left out only where no `project` pattern decides (`DEFAULT_LEFT_OUT` for what ships; () to see it all).
+    defaults: tuple[str, ...] = ()
     _always_match: _Matcher = field(init=False, repr=False, compare=False)
     _project_match: _Matcher = field(init=False, repr=False, compare=False)
+    _defaults_match: _Matcher = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Compiled once; frozen dataclasses need object.__setattr__ for derived fields.
         object.__setattr__(self, "_always_match", _Matcher(self.always))
         object.__setattr__(self, "_project_match", _Matcher(self.project))
+        object.__setattr__(self, "_defaults_match", _Matcher(self.defaults))
+
+    @classmethod
+    def for_shipping(
+        cls,
+        root: Path,
+        *,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        keep: Sequence[str] = (),
+        extra: Sequence[str] = (),
+    ) -> IgnoreRules:
+        """What ships from a project, to the image and the upload alike: the one rule set `check`,
+        `render` and (through the rendered context) `push` use.
+
+        Precedence, lowest first: `DEFAULT_LEFT_OUT`; `keep`; the `.gitignore`
+        files; `exclude`; `include`; `extra`. The built-in exclusions
+        (`ALWAYS_EXCLUDED`) beat them all: `include` never brings back a `.env`.
+
+        Args:
+            root: the project folder.
+            include: gitignore-style patterns that ship even when left out by default or by `.gitignore`.
+            exclude: gitignore-style patterns that never ship.
+            keep: paths relative to `root` left out by default that the app uses ("docs/" for a folder).
+            extra: more patterns that never ship, whatever `include` says (the files holding secrets).
+        """
+        rules = cls.for_project(root, extra=[*exclude, *(f"!{pattern}" for pattern in include), *extra])
+        return replace(rules, defaults=DEFAULT_LEFT_OUT).keeping(keep)
+
+    def keeping(self, paths: Iterable[str]) -> IgnoreRules:
+        """These rules with `paths` (relative, folders ending with "/") out of the default tier's reach.
+
+        Each becomes a `!` pattern placed before every project pattern, so a
+        `.gitignore`, `exclude` or `extra` pattern still leaves it out.
+        """
+        negations = [f"!/{path.strip('/')}{'/' if path.endswith('/') else ''}" for path in paths if path.strip("/")]
+        if not negations:
+            return self
+        return replace(self, project=(*negations, *self.project))
+
+    def without_defaults(self) -> IgnoreRules:
+        """The same rules without the default tier: every file a project may ship (what `check` reads)."""
+        return replace(self, defaults=())
+
+    def left_out_by_default(self, rel_posix: str, is_dir: bool = False) -> bool:
+        """Whether the default tier alone leaves this path (not its folders) out."""
+        candidate = rel_posix.strip("/") + ("/" if is_dir else "")
+        return (
+            bool(self.defaults)
+            and self._defaults_match(candidate)
+            and not self._always_match(candidate)
+            and self._project_match.decide(candidate) is None
+        )
 
     @classmethod
     def for_project(cls, root: Path, extra: Sequence[str] = ()) -> IgnoreRules:
@@ -510,11 +609,37 @@ class IgnoreRules:
         return self._match(rel + "/" if is_dir else rel)
 
     def _match(self, candidate: str) -> bool:
-        return self._always_match(candidate) or self._project_match(candidate)
+        if self._always_match(candidate):
+            return True
+        decided = self._project_match.decide(candidate)
+        if decided is not None:
+            return decided
+        return bool(self.defaults) and self._defaults_match(candidate)
 
     def patterns(self) -> tuple[str, ...]:
-        """Every pattern, gitignore-style, built-ins first (for a `.dockerignore` or a report)."""
-        return self.always + self.project
+        """Every pattern, gitignore-style, built-ins first, then the default tier (for a `.dockerignore`)."""
+        return self.always + self.defaults + self.project
+
+    def reincluding(self, paths: Iterable[str]) -> IgnoreRules:
+        """These rules plus a `!` pattern for the outermost excluded folder (or file) of each path given.
+
+        The `.dockerignore` is written from the working folder, where the
+        project's `include` and `keep` (written from the root) do not apply:
+        re-including what the context holds keeps the image and the upload
+        the same set of files.
+        """
+        negations: dict[str, None] = {}
+        for rel in paths:
+            parts = rel.strip("/").split("/")
+            for depth in range(1, len(parts) + 1):
+                is_dir = depth < len(parts)
+                candidate = "/".join(parts[:depth]) + ("/" if is_dir else "")
+                if self._match(candidate):
+                    negations[f"!/{candidate}"] = None
+                    break
+        if not negations:
+            return self
+        return replace(self, project=(*self.project, *negations))
 
     def dockerignore_lines(self) -> tuple[str, ...]:
         """The patterns rewritten for Docker's `.dockerignore` matcher.
@@ -544,6 +669,58 @@ class IgnoreRules:
                 converted += "/**"
             lines.append(("!" if negate else "") + converted)
         return tuple(lines)
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A folder or file left out of the image and the upload by default (see `DEFAULT_LEFT_OUT`)."""
+
+    path: str  # relative to the project root; a folder ends with "/"
+    files: int  # the files in it that would otherwise ship
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "files": self.files}
+
+
+def left_out_by_default(
+    root: Path, rules: IgnoreRules, under: str = "", everything: Iterable[str] | None = None
+) -> tuple[LeftOut, ...]:
+    """What the default tier of `rules` leaves out below `under`: each outermost folder or file, sorted by path.
+
+    Args:
+        root: the project folder.
+        rules: the rules that decide what ships (`IgnoreRules.for_shipping`).
+        under: a folder relative to `root` ("" for all of it), e.g. the working folder.
+        everything: the files `rules.without_defaults()` keeps, when the caller has walked them already.
+    """
+    prefix = under.strip("/") + "/" if under.strip("/") not in {"", "."} else ""
+    if everything is None:
+        everything = [rel for rel, _size in walk(root, rules.without_defaults())]
+    shipped = {rel for rel, _size in walk(root, rules)}
+    counts: dict[str, int] = {}
+    for rel in everything:
+        if rel.startswith(prefix) and rel not in shipped:
+            key = _left_out_key(rules, rel)
+            counts[key] = counts.get(key, 0) + 1
+    return tuple(LeftOut(path, files) for path, files in sorted(counts.items()))
+
+
+def _left_out_key(rules: IgnoreRules, rel: str) -> str:
+    parts = rel.split("/")
+    for depth in range(1, len(parts)):
+        folder = "/".join(parts[:depth]) + "/"
+        if rules.left_out_by_default(folder, is_dir=True):
+            return folder
+    return rel  # the file itself, or a link to a file left out
+
+
+def describe_left_out(left_out: Sequence[LeftOut], limit: int = 6) -> str:
+    """One short line: "tests/ (14 files), .github/ (2 files)": the `limit` largest, then how many more."""
+    largest = sorted(left_out, key=lambda item: (-item.files, item.path))[:limit]
+    parts = [f"{item.path} ({item.files} file{'' if item.files == 1 else 's'})" for item in largest]
+    if len(left_out) > limit:
+        parts.append(f"{len(left_out) - limit} more")
+    return ", ".join(parts)
 
 
 def _scan(

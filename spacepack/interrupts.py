@@ -43,3 +43,19 @@ def ignore_further_interrupts() -> None:
     """After the cleanup of an interrupt: only the report and the exit remain, which a Ctrl-C must not cut."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def restored_after(in_process: bool) -> Iterator[None]:
+    """Put SIGINT's handler back after the block when the CLI runs inside another program (tests).
+
+    The CLI's own process exits right after reporting, with further Ctrl-C
+    ignored; a caller that runs it in-process keeps its own handler.
+    """
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if in_process and main_thread else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

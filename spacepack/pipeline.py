@@ -19,6 +19,7 @@ from spacepack.build import BuildFailure, BuildOptions, BuiltImage
 from spacepack.check import check_project
 from spacepack.config import Settings, load_settings
 from spacepack.errors import CheckFailed, ExitCode, SpaceFailed, SpacepackError, UsageError
+from spacepack.import_probe import ImportReport, ImportsMissing
 from spacepack.masking import Masker
 from spacepack.paths import shown
 from spacepack.plan import Plan
@@ -106,9 +107,12 @@ def check_and_render(
 
 def default_dotenv(plan: Plan) -> Path | None:
     """The project's `.env` (at its root, else in the backend folder): the local stand-in for Space secrets."""
+    root = plan.root.resolve()
     for folder in (plan.root, plan.backend_path):
         candidate = folder / ".env"
-        if candidate.is_file():
+        # Never through a link out of the project: `.env -> ~/.aws/credentials` would hand the
+        # machine's credentials to the app in the smoke container.
+        if candidate.is_file() and candidate.resolve().is_relative_to(root):
             return candidate
     return None
 
@@ -150,12 +154,15 @@ class BuildResult:
     image: BuiltImage | None = None
     smoke: SmokeReport | None = None
     build_failure: BuildFailure | None = None
+    imports: ImportReport | None = None  # the image's answer on the app's imports
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
             "image": self.image.to_json() if self.image else None,
             "smoke": self.smoke.to_json() if self.smoke else None,
         }
+        if self.imports is not None:
+            document["imports"] = self.imports.to_json()
         if self.build_failure is not None:
             document["build_failure"] = self.build_failure.to_json()
         return document
@@ -188,6 +195,7 @@ def build_and_smoke(
     """
     from spacepack import hub
     from spacepack.build import BuildStepFailed, build_image, image_names, new_log_path
+    from spacepack.database import choose_database, guess_database
     from spacepack.smoke import SmokeTestFailed, run_smoke
 
     resolved = options.resolve(plan, settings, secrets)
@@ -213,15 +221,54 @@ def build_and_smoke(
     progress.say(
         f"built {built.id[7:19]} ({built.size / 1e6:.0f} MB) in {built.seconds:.1f} s as {', '.join(built.tags)}"
     )
+    try:
+        imports = _prove_imports(client, plan, built.tags[0], progress)
+    except ImportsMissing as missing:
+        raise missing.with_result(replace(result, imports=missing.report)) from None
+    result = replace(result, imports=imports)
     if resolved.smoke is None:
         return result
+    smoke = resolved.smoke
+    need = guess_database(plan)
+    given = any(name in smoke.env for name in need.names)
+    database = choose_database(need, smoke.database, smoke.env, settings.postgres_image)
+    if database is None and need.postgres and need.names and smoke.database.mode == "auto" and not given:
+        progress.say(
+            f"{need.names[0]} has a default, so no throwaway Postgres is started "
+            "(pass --database postgres to smoke-test against Postgres)"
+        )
+    # A health path nobody gave is check's guess: a 404 on it is confirmed against the app's routes.
+    guessed = options.smoke is not None and options.smoke.health_path is None and settings.health_path is None
     try:
-        report = run_smoke(client, built.tags[0], resolved.smoke, on_event=progress.say)
+        report = run_smoke(
+            client, built.tags[0], smoke, on_event=progress.say, database=database, health_guessed=guessed
+        )
     except SmokeTestFailed as failed:
         progress.smoke_report(failed.report)
         raise failed.with_result(replace(result, smoke=failed.report)) from None
     progress.smoke_report(report)
     return replace(result, smoke=report)
+
+
+def _prove_imports(client: DockerClient, plan: Plan, image: str, progress: Progress) -> ImportReport:
+    """The image, not check's guess, says whether the app's imports resolve.
+
+    Raises:
+        ImportsMissing: a module the app imports at import time is not in the image (exit code 5).
+    """
+    from spacepack.import_probe import app_imports, missing_lines, probe_imports
+
+    report = probe_imports(client, image, app_imports(plan), on_event=progress.say)
+    if report.warning:
+        progress.say(f"warning: {report.warning}")
+    for line in missing_lines(tuple(use for use in report.missing if use.in_function)):
+        progress.say(f"warning: {line}")
+    if report.fatal:
+        sources = [source.path for source in plan.dependencies.sources if source.path]
+        raise ImportsMissing(report, sources[0] if sources else "requirements.txt")
+    if report.checked and not report.missing:
+        progress.say(f"the image has all {len(report.checked)} imported module(s) ({report.seconds:.1f} s)")
+    return report
 
 
 # --- push, wait, probe -----------------------------------------------------------------------

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from spacepack.ignore import LeftOut
+
 Severity = Literal["error", "warning", "info"]
 
 
@@ -21,6 +23,8 @@ def image_repository(project_name: str) -> str:
 
 
 CandidateKind = Literal["instance", "shim", "factory"]
+# How uvicorn talks to the app: ASGI (FastAPI, Starlette...) or WSGI (Flask, Django's wsgi.py), `--interface wsgi`.
+Interface = Literal["asgi", "wsgi"]
 
 
 @dataclass(frozen=True)
@@ -148,8 +152,13 @@ class Plan:
     findings: tuple[Finding, ...] = ()
     writable_dirs: tuple[str, ...] = ()  # relative to working_dir: folders the app writes (SQLite, caches)
     secret_files: tuple[str, ...] = ()  # relative to root: files holding secrets; never shipped or uploaded
+    # What ships although spacepack leaves it out by default, because the app uses it (relative to root,
+    # folders end with "/"); and what is left out by default, with its file counts.
+    kept_anyway: tuple[str, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
     project_name: str = "app"
     description: str = ""
+    interface: Interface = "asgi"
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -167,6 +176,7 @@ class Plan:
             "backend_dir": self.backend_dir,
             "entry": self.entry,
             "factory": self.factory,
+            "interface": self.interface,
             "working_dir": self.working_dir,
             "python": self.python,
             "python_source": self.python_source,
@@ -176,6 +186,8 @@ class Plan:
             "health_path": self.health_path,
             "writable_dirs": list(self.writable_dirs),
             "secret_files": list(self.secret_files),
+            "kept_anyway": list(self.kept_anyway),
+            "left_out": [item.to_json() for item in self.left_out],
             "candidates": [c.to_json() for c in self.candidates],
             "findings": [f.to_json() for f in self.findings],
         }

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from spacepack import engine
 from spacepack.config import DEFAULT_APP_PORT, LOG_TAIL_LINES, SMOKE_TIMEOUT
+from spacepack.database import DatabaseChoice, DatabasePlan, postgres_sidecar
 from spacepack.envfile import container_env, parse_pairs
 from spacepack.errors import SmokeFailed, UsageError
 from spacepack.masking import Masker
@@ -37,7 +38,13 @@ SPACE_UID = "1000"
 _LISTENER_CHECK_EVERY = 0.5
 _REQUEST_TIMEOUT = 2.0
 _BODY_LIMIT = 65536
+_OPENAPI_LIMIT = 4 * 1024 * 1024
+_HEALTH_WORDS = re.compile(
+    r"^(health|healthz|healthcheck|health-check|health_check|ping|status|ready|readyz|live|livez)$"
+)
 _ALL_INTERFACES = ("0.0.0.0", "::")
+# Docker's embedded DNS server listens here in every container on a user-defined network.
+_ENGINE_DNS = "127.0.0.11"
 _URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,200}$")
 
 Verdict = Literal["healthy", "failed"]
@@ -67,6 +74,8 @@ class SmokeOptions:
         required_env: names that must be in `env` (or the image) before the container starts.
         labels: more labels for the container (tests use them to find what they started).
         interval: seconds between readiness polls.
+        database: `--database`: the guess (auto), a throwaway Postgres, none, or a URL to inject;
+            `database.choose_database` turns it into the `database` argument of `run_smoke`.
     """
 
     health_path: str | None = None
@@ -82,6 +91,7 @@ class SmokeOptions:
     required_env: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     interval: float = 0.05
+    database: DatabaseChoice = field(default_factory=DatabaseChoice)
 
     def with_env(self, default_dotenv: Path | None, base: Mapping[str, str] | None = None) -> SmokeOptions:
         """`env` from `base`, `env`, the default dotenv (unless `env_file`), `env_file`, then `env_pairs`.
@@ -120,11 +130,15 @@ class SmokeReport:
     log_tail: tuple[str, ...] = ()
     reason: str = ""
     exit_code: int | None = None
+    health_path: str | None = None  # the path that was judged (confirmed from the app's routes when it moved)
+    database: Mapping[str, Any] | None = None  # what was done about a database (never a URL or password)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict,
             "image": self.image,
+            "health_path": self.health_path,
+            "database": None if self.database is None else dict(self.database),
             "injected_port": self.injected_port,
             "host_port": self.host_port,
             "time_to_healthy": None if self.time_to_healthy is None else round(self.time_to_healthy, 3),
@@ -257,15 +271,22 @@ class _Session:
         self.host_port = host_port
         self.mask = mask
         self.probes: list[Probe] = []
+        # Guesses the run started without: named in the failure when the app then crashes.
+        self.unset_env: tuple[str, ...] = ()
+        self.health_guessed = False
+        self.up_is_enough = False  # no route to judge: any answer below 500 means the app is up
+        self.warnings: list[str] = []
 
-    def request(self, method: str, path: str, timeout: float, record: bool = True) -> tuple[int, bytes] | None:
+    def request(
+        self, method: str, path: str, timeout: float, record: bool = True, limit: int = _BODY_LIMIT
+    ) -> tuple[int, bytes] | None:
         """One request to 127.0.0.1:<host port>; None when nothing answered (refused, reset, timeout)."""
         started = time.monotonic()
         connection = http.client.HTTPConnection("127.0.0.1", self.host_port, timeout=timeout)
         try:
             connection.request(method, path, headers={"User-Agent": "spacepack-smoke"})
             response = connection.getresponse()
-            body = response.read(_BODY_LIMIT) if method != "HEAD" else b""
+            body = response.read(limit) if method != "HEAD" else b""
             status = response.status
         except (OSError, http.client.HTTPException):
             return None
@@ -277,7 +298,9 @@ class _Session:
 
     def listeners(self) -> tuple[Listener, ...] | None:
         text = engine.exec_output(self.client, self.container_id, ["cat", "/proc/net/tcp", "/proc/net/tcp6"])
-        return None if text is None else parse_proc_net_tcp(text)
+        if text is None:
+            return None
+        return tuple(listener for listener in parse_proc_net_tcp(text) if listener.address != _ENGINE_DNS)
 
     def log_tail(self) -> tuple[str, ...]:
         text = engine.container_logs(self.client, self.container_id, tail=LOG_TAIL_LINES)
@@ -289,6 +312,9 @@ def run_smoke(
     image: str,
     options: SmokeOptions,
     on_event: Callable[[str], None] | None = None,
+    *,
+    database: DatabasePlan | None = None,
+    health_guessed: bool | None = None,
 ) -> SmokeReport:
     """Run `image` like a Space would and check that it answers on the injected PORT.
 
@@ -297,56 +323,106 @@ def run_smoke(
         image: an image id or reference that exists in the engine (it is never pulled).
         options: see `SmokeOptions`.
         on_event: called with one human line per milestone.
+        database: from `database.choose_database`: a URL to inject, or a throwaway Postgres to
+            start beside the container on a network of its own (removed afterwards).
+        health_guessed: the health path is check's guess, not the user's: when it answers 404
+            while the app is up, a route confirmed from the app's /openapi.json is probed instead.
+            None: guessed when `options.health_path` is None (the image label's, or the default).
 
     Returns:
         The report of a healthy run (warnings may say the Space could stay "Starting").
 
     Raises:
-        SmokeTestFailed: with a `report`, when a required env var is missing, the container
-            exits, the app listens elsewhere, health answers non-2xx or the timeout passes.
+        SmokeTestFailed: with a `report`, when the container exits (naming the required env vars
+            that were not set), the app listens elsewhere, health answers non-2xx or the timeout passes.
+        DatabaseFailed: when the throwaway database cannot be started.
         UsageError: when the image does not exist.
     """
     say = on_event or (lambda _line: None)
-    mask = Masker(options.env.values())
     port = options.port or pick_port(options.app_port)
-    base = SmokeReport(verdict="failed", image=image, injected_port=port, host_port=None, time_to_healthy=None)
-
     attrs = engine.image_attrs(client, image)
     if attrs is None:
         raise UsageError(f"image '{image}' does not exist in the engine", hint="build it with `spacepack build`")
+    if health_guessed is None:
+        health_guessed = options.health_path is None
     if options.health_path is None:
         options = replace(options, health_path=labelled_health_path(attrs))
+    base = SmokeReport(
+        verdict="failed",
+        image=image,
+        injected_port=port,
+        host_port=None,
+        time_to_healthy=None,
+        health_path=options.health_path,
+        database=database.to_json() if database else None,
+    )
     image_env = {str(item).split("=", 1)[0] for item in (attrs.get("Config") or {}).get("Env") or []}
-    missing = [name for name in options.required_env if name not in options.env and name not in image_env]
-    if missing:
-        raise SmokeTestFailed(
-            replace(base, reason=f"required environment variable(s) {', '.join(missing)} is not set"),
-            hint=f"pass it with --env {missing[0]}=... or put it in .env (on the Space: a secret)",
-        )
+    injected = set(database.need.names) if database and database.sidecar else set(database.env if database else ())
+    unset = tuple(
+        name
+        for name in options.required_env
+        if name not in options.env and name not in image_env and name not in injected
+    )
+    if unset:
+        # A guess never stops a start: the app may well cope without it.
+        say(f"{', '.join(unset)} not set (check guessed the app needs it at start-up); starting anyway")
+    start = _Start(image, port, unset, health_guessed, say)
+    if database is None or not database.sidecar:
+        env = {**options.env, **(database.env if database else {})}
+        return _run_container(client, replace(options, env=env), base, start, network=None)
+    labels = {SMOKE_LABEL: "1", **options.labels}
+    with postgres_sidecar(client, database, labels=labels, on_event=say) as sidecar:
+        env = {**options.env, **sidecar.env}
+        return _run_container(client, replace(options, env=env), base, start, network=sidecar.network)
 
+
+@dataclass(frozen=True)
+class _Start:
+    """How to start the container under test, beyond the user's options."""
+
+    image: str
+    port: int
+    unset_env: tuple[str, ...]
+    health_guessed: bool
+    say: Callable[[str], None]
+
+
+def _run_container(
+    client: engine.DockerClient, options: SmokeOptions, base: SmokeReport, start: _Start, network: str | None
+) -> SmokeReport:
+    mask = Masker(options.env.values())
     name = f"spacepack-smoke-{uuid.uuid4().hex[:12]}"
     labels = {SMOKE_LABEL: "1", **options.labels}
-    environment = {**options.env, "PORT": str(port)}
-    say(f"starting {image} as uid {SPACE_UID} with PORT={port} (container {name})")
+    environment = {**options.env, "PORT": str(start.port)}
+    start.say(f"starting {start.image} as uid {SPACE_UID} with PORT={start.port} (container {name})")
     container_id = engine.create_and_start(
-        client, image, name=name, environment=environment, user=SPACE_UID, container_port=port, labels=labels
+        client,
+        start.image,
+        name=name,
+        environment=environment,
+        user=SPACE_UID,
+        container_port=start.port,
+        labels=labels,
+        network=engine.NetworkAttachment(network) if network else None,
     )
     try:
-        host_port = engine.published_port(client, container_id, port)
+        host_port = engine.published_port(client, container_id, start.port)
         session = _Session(client, container_id, host_port or 0, mask)
+        session.unset_env = start.unset_env
+        session.health_guessed = start.health_guessed
         if host_port is None:
             # A container that already exited has no port mapping any more: say why it exited.
             _fail_if_exited(session, base, options)
             raise SmokeTestFailed(
-                replace(base, reason=f"the engine did not publish container port {port}"),
+                replace(base, reason=f"the engine did not publish container port {start.port}"),
                 hint="check the engine with `spacepack doctor`",
             )
-        return _judge(session, replace(base, host_port=host_port), options)
+        return _judge(session, replace(base, host_port=host_port), options, start.say)
     finally:
         engine.remove_container(client, container_id)
 
 
-def _judge(session: _Session, base: SmokeReport, options: SmokeOptions) -> SmokeReport:
+def _judge(session: _Session, base: SmokeReport, options: SmokeOptions, say: Callable[[str], None]) -> SmokeReport:
     """Wait for health, then probe the root and the extra checks."""
     port = base.injected_port
     started = time.monotonic()
@@ -369,9 +445,15 @@ def _judge(session: _Session, base: SmokeReport, options: SmokeOptions) -> Smoke
             status, body = answer
             expected = options.expect_status
             ok = status == expected if expected is not None else 200 <= status < 300
+            ok = ok or (session.up_is_enough and status < 500)
             if ok:
                 elapsed = time.monotonic() - started
                 return _after_healthy(session, replace(base, time_to_healthy=elapsed), options, body)
+            if status == 404 and session.health_guessed:
+                # The app is up; only the guessed path is wrong. Its own route list says where to look.
+                options, base = _moved_health(session, base, options, say)
+                health_path = options.health_path or DEFAULT_HEALTH_PATH
+                continue
             # 503 means "starting" to most apps and proxies: keep waiting for it.
             if status != 503:
                 want = str(expected) if expected is not None else "a 2xx status"
@@ -401,19 +483,20 @@ def _fail_if_exited(session: _Session, base: SmokeReport, options: SmokeOptions)
         return
     code = state.exit_code
     why = " (killed: out of memory)" if state.oom_killed else ""
+    reason = f"the container exited with code {code}{why} before {options.health_path} answered"
+    hint = (
+        "the server must keep running in the foreground (e.g. CMD uvicorn ...)"
+        if code == 0
+        else "read the log lines above: the app crashed while starting"
+    )
+    unset = session.unset_env
+    if unset and code != 0:
+        verb = "was" if len(unset) == 1 else "were"
+        reason += f"; {', '.join(unset)} {verb} not set, and check says the app needs it at start-up"
+        hint = f"pass it with --env {unset[0]}=... or put it in .env (on the Space: a secret)"
     raise SmokeTestFailed(
-        replace(
-            base,
-            probes=tuple(session.probes),
-            log_tail=session.log_tail(),
-            reason=f"the container exited with code {code}{why} before {options.health_path} answered",
-            exit_code=code,
-        ),
-        hint=(
-            "the server must keep running in the foreground (e.g. CMD uvicorn ...)"
-            if code == 0
-            else "read the log lines above: the app crashed while starting"
-        ),
+        replace(base, probes=tuple(session.probes), log_tail=session.log_tail(), reason=reason, exit_code=code),
+        hint=hint,
     )
 
 
@@ -471,7 +554,7 @@ def _after_healthy(session: _Session, report: SmokeReport, options: SmokeOptions
             got = "no answer" if answer is None else str(answer[0])
             raise fail(f"GET {path} answered {got}, expected a 2xx status", hint=f"fix the route {path}")
 
-    warnings: list[str] = []
+    warnings = list(session.warnings)
     for method in ("GET", "HEAD"):
         answer = session.request(method, "/", timeout=_REQUEST_TIMEOUT)
         status = None if answer is None else answer[0]
@@ -489,3 +572,78 @@ def _after_healthy(session: _Session, report: SmokeReport, options: SmokeOptions
         warnings=tuple(warnings),
         log_tail=session.log_tail(),
     )
+
+
+def _moved_health(
+    session: _Session, base: SmokeReport, options: SmokeOptions, say: Callable[[str], None]
+) -> tuple[SmokeOptions, SmokeReport]:
+    """After a 404 on a guessed health path: a route the app itself lists, probed next.
+
+    When the app publishes no route list, or lists no route that answers, the app is
+    still up (it answered HTTP): that is judged healthy with a warning, never a failure.
+    """
+    guessed = options.health_path or DEFAULT_HEALTH_PATH
+    session.health_guessed = False  # once: a confirmed path that 404s later is a real answer
+    for path in _openapi_candidates(session, guessed):
+        answer = session.request("GET", path, timeout=_REQUEST_TIMEOUT)
+        if answer is not None and 200 <= answer[0] < 300:
+            say(f"GET {guessed} answered 404; the app's /openapi.json lists {path}, which answers: probing it")
+            session.warnings.append(
+                f"the guessed health path {guessed} is not a route of the app; {path} (from its /openapi.json) "
+                f'was used: set health_path = "{path}" (or pass --health {path}) to say so'
+            )
+            return replace(options, health_path=path), replace(base, health_path=path)
+    say(f"GET {guessed} answered 404 and the app lists no route that answers; the app is up")
+    session.up_is_enough = True
+    session.warnings.append(
+        f"the guessed health path {guessed} answered 404 and the app publishes no health route that answers; "
+        "the app is up (it answers HTTP): pass --health PATH (or set health_path) to check a route of the app"
+    )
+    return options, base
+
+
+def _openapi_candidates(session: _Session, guessed: str) -> list[str]:
+    """GET paths without parameters from the app's OpenAPI document, the likeliest health route first."""
+    spec = _openapi(session, guessed)
+    if spec is None:
+        return []
+    servers = spec.get("servers")
+    prefix = ""
+    if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+        url = str(servers[0].get("url", ""))
+        prefix = url.rstrip("/") if url.startswith("/") else ""
+    paths = spec.get("paths")
+    if not isinstance(paths, dict):
+        return []
+    wanted_last = guessed.rstrip("/").rsplit("/", 1)[-1]
+    ranked: list[tuple[int, str]] = []
+    for path, operations in paths.items():
+        if not isinstance(path, str) or "{" in path or not isinstance(operations, dict) or "get" not in operations:
+            continue
+        last = path.rstrip("/").rsplit("/", 1)[-1]
+        rank = 0 if last == wanted_last else 1 if _HEALTH_WORDS.match(last.lower()) else 2 if path == "/" else 3
+        if rank < 3:
+            ranked.append((rank, path))
+    candidates: list[str] = []
+    for _, path in sorted(ranked)[:3]:
+        for full in (prefix + path, path) if prefix else (path,):
+            if full not in candidates:
+                candidates.append(full)
+    return candidates
+
+
+def _openapi(session: _Session, guessed: str) -> dict[str, Any] | None:
+    """The app's OpenAPI document: /openapi.json, beside a prefix of the guessed path, or under /api(/v1)."""
+    parts = [part for part in guessed.split("/") if part][:-1]
+    folders = ["", *("/" + "/".join(parts[:end]) for end in range(len(parts), 0, -1)), "/api", "/api/v1"]
+    for folder in list(dict.fromkeys(folders))[:5]:
+        answer = session.request("GET", f"{folder}/openapi.json", timeout=_REQUEST_TIMEOUT, limit=_OPENAPI_LIMIT)
+        if answer is None or answer[0] != 200:
+            continue
+        try:
+            spec = json.loads(answer[1])
+        except ValueError:
+            continue
+        if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
+            return spec
+    return None

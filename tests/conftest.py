@@ -97,9 +97,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # --- the session-end leftover check -------------------------------------------------------------
-# Only what tests create is looked at: images tagged spacepack-test/* (every test tag) and
-# containers labelled by spacepack (smoke) or by tests. Other people's docker work is ignored,
-# and so is anything present before the session started.
+# Only what tests create is looked at: images tagged spacepack-test/* (every test tag), and
+# containers and networks labelled by spacepack (smoke, its throwaway database) or by tests.
+# Other people's docker work is ignored, and so is anything present before the session started.
 _OURS_CONTAINER_LABELS = ("dev.spacepack.smoke", TEST_LABEL)
 _OURS_IMAGE_PREFIX = "spacepack-test/"
 
@@ -116,6 +116,11 @@ def _our_docker_objects() -> set[str] | None:
         }
         found |= {
             f"image {tag}" for image in client.images.list() for tag in image.tags if tag.startswith(_OURS_IMAGE_PREFIX)
+        }
+        found |= {
+            f"network {network.name}"
+            for label in _OURS_CONTAINER_LABELS
+            for network in client.networks.list(filters={"label": label})
         }
         client.close()
     except Exception:  # no engine: nothing to compare

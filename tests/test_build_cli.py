@@ -100,7 +100,7 @@ def test_missing_required_env_is_named_then_passes_with_env(docker_client, docke
     docker_cleanup["images"].append(tag)
     code, _, err = run_cli(["build", str(project), "--tag", tag], capsys)
     assert code == ExitCode.SMOKE_FAILED
-    assert "required environment variable(s) API_KEY is not set" in err
+    assert "API_KEY was not set, and check says the app needs it at start-up" in err
     assert no_smoke_containers(docker_client, tag)
 
     (project / ".env").write_text(f"API_KEY={SECRET}\n")  # the project's .env is read by default

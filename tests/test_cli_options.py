@@ -283,3 +283,64 @@ def test_every_command_shows_json_in_its_help(capsys: pytest.CaptureFixture[str]
     for name in commands():
         code, out, _ = run([*name.split(), "--help"], capsys)
         assert code == 0 and "--json" in out, name
+
+
+class _Lines:
+    """A `Progress` that keeps the lines it is given."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+
+    def build_event(self, event: object) -> None:
+        self.lines.append(f"build event {event}")
+
+    def smoke_report(self, report: object) -> None:
+        self.lines.append("smoke report")
+
+    def push_report(self, report: object) -> None:
+        self.lines.append("push report")
+
+    def space_stage(self, stage: str, elapsed: float) -> None:
+        self.lines.append(stage)
+
+
+@pytest.mark.hub
+def test_a_library_user_releases_several_targets_and_gets_typed_results(tmp_path: Path, double: HubDouble) -> None:
+    import os
+
+    from spacepack.pipeline import ReleaseOptions, ReleaseRun, release_targets
+
+    project = build_file_tree(
+        tmp_path / "mono",
+        {
+            "main.py": APP + "\n    import numpy\n",
+            "requirements.txt": "fastapi\n",
+            "spacepack.toml": '[targets.staging]\nspace = "alice/s"\n[targets.prod]\nspace = "alice/p"\n',
+        },
+    )
+
+    def no_engine() -> Any:
+        raise AssertionError("check failed: no build may start")
+
+    progress = _Lines()
+    run = release_targets(
+        project,
+        ["staging", "prod"],
+        ReleaseOptions(),
+        flags={},
+        environ=dict(os.environ),
+        connect_docker=no_engine,
+        progress=progress,
+    )
+    assert isinstance(run, ReleaseRun)
+    staging, prod = run.results
+    assert (staging.status, staging.failed_stage, staging.space_id) == ("failed", "check", "alice/s")
+    assert staging.check is not None and staging.check.entry == "main:app"
+    assert staging.image is None and staging.push is None and staging.space is None
+    assert (prod.status, prod.failed_stage, prod.error) == ("skipped", None, None)
+    assert run.error is staging.error and run.error is not None and run.error.exit_code == ExitCode.CHECK_FAILED
+    assert run.to_json()["status"] == "failed"
+    assert [t["status"] for t in run.to_json()["targets"]] == ["failed", "skipped"]

@@ -49,3 +49,48 @@ def test_fastapi_image_from_the_default_base_answers_on_a_loopback_port(
     assert binding["HostIp"] == "127.0.0.1"
     url = f"http://127.0.0.1:{binding['HostPort']}/health"
     assert wait_until(lambda: _get(url) == 200, timeout=60)
+
+
+def test_a_short_lived_container_is_bounded_offline_and_removed(docker_client):
+    import time
+
+    from spacepack import engine
+
+    label = {"dev.spacepack.test": "run-to-completion"}
+    code, out, _ = engine.run_to_completion(
+        docker_client,
+        "python:3.11-slim",
+        command=["python", "-c", "import os, socket; print(os.getuid(), socket.if_nameindex())"],
+        user="1000",
+        labels=label,
+        timeout=30,
+    )
+    assert code == 0
+    assert out.strip() == "1000 [(1, 'lo')]"  # uid 1000, and no network but loopback
+    started = time.monotonic()
+    code, _, _ = engine.run_to_completion(
+        docker_client,
+        "python:3.11-slim",
+        command=["sleep", "60"],
+        user="1000",
+        labels=label,
+        timeout=2,
+    )
+    assert code is None
+    assert time.monotonic() - started < 20
+    assert docker_client.containers.list(all=True, filters={"label": "dev.spacepack.test=run-to-completion"}) == []
+
+
+def test_a_network_of_its_own_is_labelled_and_removed(docker_client):
+    import uuid
+
+    from spacepack import engine
+
+    name = f"spacepack-test-{uuid.uuid4().hex[:8]}"
+    network = engine.create_network(docker_client, name, {"dev.spacepack.test": "network"})
+    try:
+        assert engine.networks_with_label(docker_client, "dev.spacepack.test=network") == [network]
+    finally:
+        engine.remove_network(docker_client, network)
+    engine.remove_network(docker_client, network)  # a second removal is not an error
+    assert engine.networks_with_label(docker_client, "dev.spacepack.test=network") == []

@@ -146,12 +146,12 @@ def test_slow_start_within_the_timeout_passes(docker_client, fault_image, capsys
 
 def test_hang_fails_at_the_timeout(docker_client, fault_image, capsys):
     image = fault_image("hangs")
-    code, out, err = run_cli(["smoke", image, "--timeout", "3", "--json"], capsys)
+    code, out, err = run_cli(["smoke", image, "--timeout", "8", "--json"], capsys)
     assert code == ExitCode.SMOKE_FAILED
     document = json.loads(out)["smoke"]
     assert document["verdict"] == "failed"
-    assert "GET /health did not answer within 3 s" in document["reason"]
-    assert "did not answer within 3 s" in err
+    assert "GET /health did not answer within 8 s" in document["reason"]
+    assert "did not answer within 8 s" in err
     assert smoke_containers(docker_client, image) == []
 
 
@@ -173,15 +173,56 @@ def test_health_500_fails_fast(docker_client, fault_image, capsys):
     assert smoke_containers(docker_client, image) == []
 
 
-def test_missing_required_env_is_named_before_any_container(docker_client, fault_image):
+def test_a_required_env_guess_never_stops_a_start(docker_client, fault_image):
     image = fault_image("healthy")
-    options = SmokeOptions(required_env=("API_KEY", "DATABASE_URL"), env={"DATABASE_URL": "sqlite://"})
+    lines: list[str] = []
+    options = SmokeOptions(required_env=("API_KEY",), timeout=30)
+    report = run_smoke(docker_client, image, options, on_event=lines.append)
+    assert report.verdict == "healthy"
+    assert any("API_KEY not set" in line and "starting anyway" in line for line in lines)
+    assert smoke_containers(docker_client, image) == []
+
+
+def test_a_crash_names_the_required_env_that_was_not_set(docker_client, fault_image):
+    image = fault_image("crash_on_import")
+    options = SmokeOptions(required_env=("API_KEY", "DATABASE_URL"), env={"DATABASE_URL": "sqlite://"}, timeout=30)
     with pytest.raises(SmokeTestFailed) as failed:
         run_smoke(docker_client, image, options)
     assert failed.value.exit_code == ExitCode.SMOKE_FAILED
-    assert "required environment variable(s) API_KEY is not set" in failed.value.message
+    assert "exited with code 1" in failed.value.message
+    assert "API_KEY was not set, and check says the app needs it at start-up" in failed.value.message
+    assert "DATABASE_URL" not in failed.value.message
     assert "--env API_KEY=" in failed.value.hint
     assert smoke_containers(docker_client, image) == []
+
+
+def test_a_guessed_health_path_under_a_prefix_is_confirmed_from_openapi(docker_client, fault_image):
+    image = fault_image("prefixed_health")
+    lines: list[str] = []
+    report = run_smoke(docker_client, image, SmokeOptions(timeout=30), on_event=lines.append, health_guessed=True)
+    assert report.verdict == "healthy"
+    assert report.health_path == "/api/v1/utils/health-check/"
+    assert [p.path for p in report.probes][:3] == ["/health", "/openapi.json", "/api/openapi.json"]
+    assert any("/api/v1/utils/health-check/ (from its /openapi.json) was used" in w for w in report.warnings)
+    assert any("lists /api/v1/utils/health-check/" in line for line in lines)
+
+
+def test_a_guessed_health_path_behind_a_root_path_is_confirmed(docker_client, fault_image):
+    report = run_smoke(docker_client, fault_image("root_path_health"), SmokeOptions(timeout=30), health_guessed=True)
+    assert report.verdict == "healthy"
+    assert report.health_path == "/api/healthz"
+
+
+def test_a_404_on_a_guessed_path_with_no_route_list_is_not_an_app_failure(docker_client, fault_image):
+    report = run_smoke(docker_client, fault_image("no_openapi"), SmokeOptions(timeout=30), health_guessed=True)
+    assert report.verdict == "healthy"
+    assert any("publishes no health route that answers; the app is up" in w for w in report.warnings)
+
+
+def test_a_404_on_the_users_own_health_path_is_a_failure(docker_client, fault_image):
+    with pytest.raises(SmokeTestFailed) as failed:
+        run_smoke(docker_client, fault_image("prefixed_health"), SmokeOptions(timeout=30), health_guessed=False)
+    assert "GET /health answered 404" in failed.value.message
 
 
 def test_ctrl_c_while_waiting_removes_the_container(docker_client, fault_image, sigint_raises_keyboard_interrupt):

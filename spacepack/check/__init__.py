@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite
+from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite, not_servable
 from spacepack.check.deps import read_dependencies
 from spacepack.check.envvars import scan_env
 from spacepack.check.formats import PYPROJECT
@@ -20,17 +20,18 @@ from spacepack.check.hygiene import scan_hygiene
 from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
 from spacepack.check.manifests import ManifestFiles
 from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reason
-from spacepack.check.python_version import detect_python
+from spacepack.check.python_version import DEFAULT_PYTHON, detect_python
 from spacepack.check.routes import choose_health_path
 from spacepack.check.secrets_scan import redact_url_credentials
+from spacepack.check.shipping import decide_shipping
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
 from spacepack.errors import UsageError
 from spacepack.findings import finding
+from spacepack.ignore import IgnoreRules
 from spacepack.names import display_name
-from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
+from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Interface, Plan
 
-DEFAULT_PYTHON = "3.11"
 _ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
 _KIND_ORDER = {"instance": 0, "shim": 1, "factory": 2}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -60,6 +61,7 @@ class EntryDecision:
     health_path: str
     candidates: tuple[Candidate, ...]
     findings: tuple[Finding, ...]
+    interface: Interface = "asgi"
 
 
 def check_project(settings: Settings) -> Plan:
@@ -83,7 +85,9 @@ def check_project(settings: Settings) -> Plan:
     root = settings.project_dir.resolve()
     if not root.is_dir():
         raise UsageError(f"{settings.project_dir} is not a folder", hint="pass the path of your project or backend")
-    tree = load_tree(root)
+    # Check reads every file that may ship; `decide_shipping` then says what the defaults leave out.
+    rules = IgnoreRules.for_shipping(root, include=settings.include, exclude=settings.exclude)
+    tree = load_tree(root, rules.without_defaults())
     index = ProjectIndex(tree)
     decision = decide_entry(tree, settings, index)
     findings = list(decision.findings)
@@ -92,11 +96,14 @@ def check_project(settings: Settings) -> Plan:
     code = app_code(index, decision.backend_dir, chosen.path if chosen is not None else None)
     parts = _dependency_env_and_hygiene_checks(files, code, decision.working_dir)
     findings.extend(parts.findings)
+    shipping = decide_shipping(tree, code, decision.working_dir, rules)
+    findings.extend(shipping.findings)
 
     python, python_source = parts.python, parts.python_source
     if settings.python:
         python = settings.python
         python_source = settings.sources.get("python", "settings")
+        findings = [f for f in findings if f.code != "SP253"]  # the detected choice and its reason no longer apply
         findings.append(_explicit("python", settings.python, settings, None))
 
     findings.extend(_parse_findings(tree, decision.backend_dir))
@@ -108,6 +115,7 @@ def check_project(settings: Settings) -> Plan:
         backend_dir=decision.backend_dir,
         entry=decision.entry,
         factory=decision.factory,
+        interface=decision.interface,
         working_dir=decision.working_dir,
         python=python,
         python_source=python_source,
@@ -119,6 +127,8 @@ def check_project(settings: Settings) -> Plan:
         findings=sort_findings(findings),
         writable_dirs=parts.writable_dirs,
         secret_files=parts.secret_files,
+        kept_anyway=shipping.kept,
+        left_out=shipping.left_out,
         project_name=name,
         description=description,
     )
@@ -142,6 +152,7 @@ def decide_entry(tree: ProjectTree, settings: Settings, index: ProjectIndex | No
     ranked = [_layout(index, app, search_dir) for app in finder.find(search_dir)]
     chosen, reasons = _choose(ranked, settings, index, search_dir, findings)
 
+    interface: Interface = "asgi" if chosen is None else chosen.app.interface
     if chosen is None:
         backend_dir = working_dir = as_dir(search_dir)
         entry = settings.entry or ""
@@ -171,6 +182,7 @@ def decide_entry(tree: ProjectTree, settings: Settings, index: ProjectIndex | No
         health_path=health_path,
         candidates=_candidates(ranked, chosen, reasons),
         findings=sort_findings(findings),
+        interface=interface,
     )
 
 
@@ -218,9 +230,10 @@ def _layout(index: ProjectIndex, app: AppCandidate, search_dir: str) -> _Ranked:
     return _Ranked(app, layout, backend_dir_for(index, working, search_dir))
 
 
-def _rank_key(item: _Ranked) -> tuple[int, int, int, str, int]:
+def _rank_key(item: _Ranked) -> tuple[int, int, int, int, str, int]:
     app = item.app
-    return (-app.score, _KIND_ORDER[app.kind], app.path.count("/"), app.path, app.line)
+    # On a tie ASGI wins over WSGI: Django's asgi.py over its wsgi.py.
+    return (-app.score, _KIND_ORDER[app.kind], app.interface == "wsgi", app.path.count("/"), app.path, app.line)
 
 
 def _choose(
@@ -239,14 +252,20 @@ def _choose(
         if item.app.decoy:
             reasons[(item.app.path, item.app.attr)] = f"never chosen: {item.app.decoy}"
     if not eligible:
-        findings.append(
-            finding(
-                "SP100",
-                "no ASGI app found"
-                + (f" in {search_dir}" if search_dir else "")
-                + " (looked for `app = FastAPI()`, Starlette and other ASGI apps, shims and factories)",
-                hint="add `app = FastAPI()` to your main module, or pass --entry module:attr (and --backend-dir)",
-            )
+        # Say what the project is instead (a Gradio or Streamlit app, an app under a main guard), else SP100.
+        instead = not_servable(index, search_dir)
+        findings.extend(
+            instead
+            or [
+                finding(
+                    "SP100",
+                    "no ASGI or WSGI app found"
+                    + (f" in {search_dir}" if search_dir else "")
+                    + " (looked for `app = FastAPI()`, Starlette and other ASGI apps, Flask, Django's "
+                    "`application`, shims and factories)",
+                    hint="add `app = FastAPI()` to your main module, or pass --entry module:attr (and --backend-dir)",
+                )
+            ]
         )
         return None, reasons
     chosen = eligible[0]
@@ -416,7 +435,7 @@ def _dependency_env_and_hygiene_checks(files: ManifestFiles, code: AppCode, work
     deps = read_dependencies(tree, backend_dir, working_dir, files, code)
     python = detect_python(tree, backend_dir, files)
     env = scan_env(tree, backend_dir, code)
-    hygiene = scan_hygiene(tree, backend_dir, code, env.reads)
+    hygiene = scan_hygiene(tree, backend_dir, code, env.reads, working_dir)
     return _Parts(
         dependencies=deps.dependencies,
         system_packages=tuple(deps.system_packages),

@@ -1,4 +1,10 @@
-"""Finding the ASGI app to run: instances, re-export shims and factories, ranked by what they carry.
+"""Finding the app to run: instances, re-export shims and factories, ranked by what they carry.
+
+ASGI apps (FastAPI, Starlette...) and WSGI apps (Flask, Django's
+`get_wsgi_application()`, Bottle, Falcon's `falcon.App`) both count; uvicorn
+serves the WSGI ones with `--interface wsgi`. Gradio and Streamlit apps, and
+apps created under `if __name__ == "__main__":`, are recognised only to say
+what to do instead (`not_servable`).
 
 Everything is read from the AST: the user's code is never imported. An app
 that carries routes, routers, middleware and mounts outranks a minimal one
@@ -21,10 +27,12 @@ from spacepack.check.pyast import (
     Symbol,
     app_framework,
     build_scope,
+    is_main_guard,
     keyword,
     non_app_reason,
 )
-from spacepack.plan import CandidateKind
+from spacepack.findings import finding
+from spacepack.plan import CandidateKind, Finding, Interface
 
 _MIDDLEWARE_METHODS = {"add_middleware", "middleware"}
 _MOUNT_METHODS = {"mount", "host"}
@@ -47,8 +55,32 @@ _APP_MARKERS: tuple[bytes, ...] = tuple(
         "falcon",
         "blacksheep",
         "AsyncApp",
+        "Flask",
+        "get_wsgi_application",
+        "Bottle",
     )
 )
+# WSGI app constructors, by qualified name; uvicorn serves them through its WSGI interface.
+WSGI_APP_CALLS: dict[str, str] = {
+    "flask.Flask": "flask",
+    "flask.app.Flask": "flask",
+    "django.core.wsgi.get_wsgi_application": "django-wsgi",
+    "bottle.Bottle": "bottle",
+    "bottle.default_app": "bottle",
+    "falcon.App": "falcon-wsgi",
+    "falcon.API": "falcon-wsgi",
+}
+WSGI_FRAMEWORKS = frozenset(WSGI_APP_CALLS.values())
+
+
+def wsgi_framework(qualified_name: str | None) -> str | None:
+    """The WSGI framework a qualified callee builds an app of (`flask.Flask` -> "flask"), else None."""
+    return WSGI_APP_CALLS.get((qualified_name or "").lstrip("."))
+
+
+def framework_of(qualified_name: str | None) -> str | None:
+    """The framework (WSGI first: `falcon.App` is WSGI, `falcon.asgi.App` ASGI) a callee builds an app of."""
+    return wsgi_framework(qualified_name) or app_framework(qualified_name)
 
 
 @dataclass(frozen=True)
@@ -114,6 +146,10 @@ class AppCandidate:
     @property
     def factory(self) -> bool:
         return self.kind == "factory"
+
+    @property
+    def interface(self) -> Interface:
+        return "wsgi" if self.framework in WSGI_FRAMEWORKS else "asgi"
 
     @property
     def score(self) -> int:
@@ -223,13 +259,13 @@ class AppFinder:
             return None
         if isinstance(value.func, ast.Name) and value.func.id in local_classes:
             return local_classes[value.func.id]
-        return app_framework(self.index.qualified(path, value.func))
+        return framework_of(self.index.qualified(path, value.func))
 
     def _local_app_classes(self, path: str, scope: Scope) -> dict[str, str]:
         classes: dict[str, str] = {}
         for name, node in scope.classes.items():
             for base in node.bases:
-                framework = app_framework(self.index.qualified(path, base))
+                framework = framework_of(self.index.qualified(path, base))
                 if framework:
                     classes[name] = framework
         return classes
@@ -257,7 +293,7 @@ class AppFinder:
         for name, (value, line) in scope.assigns.items():
             if name in apps:
                 continue
-            target = self._shim_target(path, value)
+            target = self._shim_target(path, value) or self._local_factory_call(path, scope, value, local_classes)
             if target is None:
                 continue
             app, how = target
@@ -280,6 +316,16 @@ class AppFinder:
             if factory is not None:
                 apps[name] = factory
         return apps
+
+    def _local_factory_call(
+        self, path: str, scope: Scope, value: ast.expr, local_classes: dict[str, str]
+    ) -> tuple[AppCandidate, str] | None:
+        """`app = create_app()` with `create_app` defined in the same module: the instance uvicorn can load."""
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+            return None
+        node = scope.functions.get(value.func.id)
+        factory = self._factory(path, value.func.id, node, local_classes) if node is not None else None
+        return (factory, f"calls the factory {value.func.id}()") if factory is not None else None
 
     def _shim_target(self, path: str, value: ast.expr) -> tuple[AppCandidate, str] | None:
         if isinstance(value, ast.Call):
@@ -388,3 +434,76 @@ def _with_decoy(candidate: AppCandidate, reason: str) -> AppCandidate:
         candidate.via,
         reason,
     )
+
+
+# --------------------------------------------------------------------------- what cannot be served, and why
+
+_UI_SDKS: dict[str, tuple[str, str]] = {
+    "gradio": (
+        "a Gradio app",
+        "push it as a Gradio Space (`sdk: gradio`, `app_file: app.py`), or serve it from FastAPI: "
+        '`app = gr.mount_gradio_app(FastAPI(), demo, path="/")`, and spacepack ships that',
+    ),
+    "streamlit": (
+        "a Streamlit app",
+        "Streamlit serves itself: use a Docker Space with "
+        "`streamlit run app.py --server.port $PORT --server.address 0.0.0.0` (Hugging Face's Streamlit template)",
+    ),
+}
+
+
+def not_servable(index: ProjectIndex, search_dir: str = "") -> list[Finding]:
+    """Why a project with no servable app has none: a Gradio or Streamlit app, or an app made under a main guard.
+
+    Called when no ASGI or WSGI app was found, so that `check` names what it
+    did find instead of only "no app".
+    """
+    prefix = f"{search_dir.strip('/')}/" if search_dir.strip("/.") else ""
+    findings: list[Finding] = []
+    seen_sdks: set[str] = set()
+    for path in sorted(p for p in index.tree.python if p.startswith(prefix) and non_app_reason(p, prefix) is None):
+        module = index.tree.python[path].tree
+        if module is None:
+            continue
+        imports = index.imports(path)
+        for sdk, (what, fix) in _UI_SDKS.items():
+            ref = next((r for r in imports.values() if r.module.split(".")[0] == sdk), None)
+            if ref is not None and sdk not in seen_sdks:
+                seen_sdks.add(sdk)
+                findings.append(
+                    finding(
+                        "SP140",
+                        f"{path} is {what}, not an ASGI or WSGI app; spacepack builds Docker Spaces that run one",
+                        hint=fix,
+                        path=path,
+                        line=ref.line,
+                    )
+                )
+        findings.extend(_main_guard_apps(index, path, module))
+    return findings
+
+
+def _main_guard_apps(index: ProjectIndex, path: str, module: ast.Module) -> list[Finding]:
+    """SP141 for `app = FastAPI()` (or Flask...) written inside `if __name__ == "__main__":`."""
+    found: list[Finding] = []
+    for statement in module.body:
+        if not is_main_guard(statement):
+            continue
+        for node in ast.walk(statement):
+            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+                continue
+            framework = framework_of(index.qualified(path, node.value.func))
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            if framework and names:
+                found.append(
+                    finding(
+                        "SP141",
+                        f'{path}:{node.lineno} creates the app `{names[0]}` inside `if __name__ == "__main__":`; '
+                        "uvicorn imports the module, so that block never runs on a Space",
+                        hint=f"move `{names[0]} = ...` (and its routes) to module level, above the "
+                        '`if __name__ == "__main__":` block',
+                        path=path,
+                        line=node.lineno,
+                    )
+                )
+    return found

@@ -29,7 +29,7 @@ from spacepack.cli import status as _status  # noqa: F401  (registers the comman
 from spacepack.cli._app import INTERRUPTED_LINE, State, app
 from spacepack.cli._output import Output, emit_json, say
 from spacepack.errors import EXIT_CODE_MEANINGS, ExitCode, SpacepackError
-from spacepack.interrupts import ignore_further_interrupts
+from spacepack.interrupts import ignore_further_interrupts, restored_after
 
 
 def _failure(message: str, code: int, hint: str = "") -> dict[str, Any]:
@@ -66,7 +66,16 @@ def _usage_error(error: typer.exceptions.TyperException) -> NoReturn:
 
 
 def main(argv: list[str] | None = None, prog_name: str = "spacepack") -> None:
-    """Run the CLI; the one place where exceptions become messages, exit codes and failure documents."""
+    """Run the CLI; the one place where exceptions become messages, exit codes and failure documents.
+
+    `argv` None is the process's own command line (`spacepack ...`); a list means a caller runs the
+    CLI in-process, and gets its SIGINT handler back afterwards.
+    """
+    with restored_after(in_process=argv is not None):
+        _main(argv, prog_name)
+
+
+def _main(argv: list[str] | None, prog_name: str) -> None:
     Output.reset()
     try:
         result = app(args=argv, standalone_mode=False, prog_name=prog_name)

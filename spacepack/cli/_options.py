@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -70,6 +71,13 @@ ExpectStatusOpt = Annotated[
 ]
 ExpectJsonOpt = Annotated[
     list[str] | None, typer.Option("--expect-json", help="KEY=VALUE the health JSON must hold (repeatable).")
+]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="postgres: a throwaway Postgres for the smoke test; none; or a URL to inject (default: guessed).",
+    ),
 ]
 CheckPathOpt = Annotated[
     list[str] | None, typer.Option("--check", help="Another path that must answer 2xx (repeatable).")
@@ -254,8 +262,12 @@ def smoke_flags(
 
 
 @flag_group(build=build_flags, smoke=smoke_flags)
-def image_flags(no_smoke: NoSmokeOpt = False, *, build: BuildOptions, smoke: SmokeOptions) -> ImageOptions:
+def image_flags(
+    no_smoke: NoSmokeOpt = False, database: DatabaseOpt = None, *, build: BuildOptions, smoke: SmokeOptions
+) -> ImageOptions:
     """The build and smoke flags of `build` and `release`, as one value."""
+    from spacepack.database import DatabaseChoice
     from spacepack.pipeline import ImageOptions
 
+    smoke = replace(smoke, database=DatabaseChoice.parse(database))
     return ImageOptions(build=build, smoke=None if no_smoke else smoke)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from spacepack.cli._output import say
+from spacepack.ignore import describe_left_out
 from spacepack.paths import shown
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ def _plan_decisions(plan: Plan) -> None:
     else:
         say("  env           (no variables read)")
     say(f"  health path   {plan.health_path}")
+    if plan.left_out:
+        say(f"  left out      {describe_left_out(plan.left_out)} (by default; `include` ships them)")
 
 
 def show_context(context: Context) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from spacepack.cli._app import app
-from spacepack.cli._options import smoke_flags, with_flags
+from spacepack.cli._options import DatabaseOpt, smoke_flags, with_flags
 from spacepack.cli._output import say
 from spacepack.cli._views import show_smoke_report
 from spacepack.config import DEFAULT_APP_PORT
@@ -35,6 +35,7 @@ class SmokeResult:
 def smoke(
     image: Annotated[str, typer.Argument(help="Image id or name:tag to run (never pulled).")],
     app_port: AppPortOpt = DEFAULT_APP_PORT,
+    database: DatabaseOpt = None,
     *,
     options: SmokeOptions,
 ) -> SmokeResult:
@@ -42,14 +43,18 @@ def smoke(
 
     The health path is --health, else the one `build` recorded in the image, else /health.
     The container gets --env, --env-file, or else the .env of the current folder.
+    --database postgres starts a throwaway Postgres beside it (DATABASE_URL); --database URL injects one.
     """
+    from spacepack.database import DatabaseChoice, DatabaseNeed, choose_database
     from spacepack.engine import get_docker_client
     from spacepack.smoke import SmokeTestFailed, run_smoke
 
     resolved = replace(options.with_env(Path(".env")), app_port=app_port)
+    # No plan here to guess from: a database only when asked for.
+    sidecar = choose_database(DatabaseNeed(), DatabaseChoice.parse(database), resolved.env)
     client = get_docker_client()
     try:
-        report = run_smoke(client, image, resolved, on_event=say)
+        report = run_smoke(client, image, resolved, on_event=say, database=sidecar)
     except SmokeTestFailed as failure:
         show_smoke_report(failure.report)
         raise failure.with_result(SmokeResult(failure.report)) from None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from spacepack.errors import RenderError
+from spacepack.ignore import LeftOut
 from spacepack.safe_read import MAX_TEXT_BYTES, read_project_text
 
 # The first line of every .dockerignore spacepack writes: how a folder is recognised as a context.
@@ -48,6 +49,7 @@ class Context:
     readme: str
     metadata: Mapping[str, Any]
     notes: tuple[str, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()  # what spacepack left out by default (see `spacepack.ignore`)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,7 @@ class Context:
             "total_size": sum(f.size for f in self.files),
             "metadata": dict(self.metadata),
             "notes": list(self.notes),
+            "left_out": [item.to_json() for item in self.left_out],
             "dockerfile": self.dockerfile,
             "readme": self.readme,
         }

@@ -49,6 +49,7 @@ def uvicorn_command(plan: Plan) -> str:
             hint='set entry = "package.module:app" in [tool.spacepack]',
         )
     factory = " --factory" if plan.factory else ""
+    factory += " --interface wsgi" if plan.interface == "wsgi" else ""  # Flask, Django's wsgi.py
     return (
         f"exec uvicorn {plan.entry}{factory} --host 0.0.0.0 --port ${{PORT}} --proxy-headers --forwarded-allow-ips '*'"
     )

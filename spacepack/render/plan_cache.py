@@ -39,7 +39,7 @@ from typing import Any
 
 import spacepack
 from spacepack.config import Settings
-from spacepack.ignore import IgnoreRules, walk_with_skipped
+from spacepack.ignore import IgnoreRules, LeftOut, walk_with_skipped
 from spacepack.plan import Candidate, Dependencies, DependencySource, EnvVar, Finding, Plan
 from spacepack.render.context import Context, ContextFile
 from spacepack.resolve import default_cache_dir, index_config
@@ -61,10 +61,13 @@ def _state(path: Path | str, rel: str) -> FileState | None:
     return (rel, info.st_size, info.st_mtime_ns, info.st_ino)
 
 
-def tree_files(root: Path) -> list[FileState]:
-    """What `check` may read in a project: every walked file (kept or skipped) and the manifests one level up."""
+def tree_files(root: Path, include: tuple[str, ...] = ()) -> list[FileState]:
+    """What `check` may read in a project: every walked file (kept or skipped) and the manifests one level up.
+
+    `include` is the setting's patterns: files it brings back from `.gitignore` may be read too.
+    """
     root = root.resolve()
-    kept, skipped = walk_with_skipped(root, IgnoreRules.for_project(root))
+    kept, skipped = walk_with_skipped(root, IgnoreRules.for_shipping(root, include=include).without_defaults())
     names = sorted({rel for rel, _size in kept} | set(skipped))
     base = f"{root}{os.sep}"  # plain strings: a Path per file costs more than the stat itself
     states = [_state(base + rel, rel) for rel in names]
@@ -116,6 +119,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         backend_dir=data["backend_dir"],
         entry=data["entry"],
         factory=bool(data["factory"]),
+        interface="wsgi" if data.get("interface") == "wsgi" else "asgi",
         working_dir=data["working_dir"],
         python=data["python"],
         python_source=data["python_source"],
@@ -148,6 +152,8 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         ),
         writable_dirs=tuple(data["writable_dirs"]),
         secret_files=tuple(data["secret_files"]),
+        kept_anyway=tuple(data["kept_anyway"]),
+        left_out=tuple(LeftOut(item["path"], item["files"]) for item in data["left_out"]),
         project_name=data["project_name"],
         description=data["description"],
     )
@@ -162,6 +168,7 @@ def context_from_json(data: Mapping[str, Any]) -> Context:
         readme=data["readme"],
         metadata=dict(data["metadata"]),
         notes=tuple(data["notes"]),
+        left_out=tuple(LeftOut(item["path"], item["files"]) for item in data["left_out"]),
     )
 
 
@@ -213,7 +220,7 @@ class PlanCache:
 
     def lookup(self, settings: Settings, out_dir: Path) -> CacheLookup:
         """The cached plan (and context) when the key is unchanged; else only the key."""
-        files = tuple(tree_files(settings.project_dir))
+        files = tuple(tree_files(settings.project_dir, settings.include))
         key = plan_key(settings, out_dir, files)
         try:
             entry = json.loads(self._entry_path(settings.project_dir, out_dir).read_text(encoding="utf-8"))

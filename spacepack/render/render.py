@@ -7,7 +7,7 @@ from pathlib import Path
 
 from spacepack.config import Settings
 from spacepack.errors import RenderError
-from spacepack.ignore import IgnoreRules, walk
+from spacepack.ignore import IgnoreRules, describe_left_out, left_out_by_default, walk
 from spacepack.paths import safe_output_dir
 from spacepack.plan import Plan
 from spacepack.render.context import Context, write_context
@@ -46,6 +46,17 @@ def _secret_patterns(plan: Plan) -> list[str]:
     return [f"/{path.strip('/')}" for path in plan.secret_files if path.strip("/")]
 
 
+def shipping_rules(plan: Plan, settings: Settings, extra: list[str] | None = None) -> IgnoreRules:
+    """What ships from the plan's project: the settings' `include`/`exclude` and the folders `check` kept."""
+    return IgnoreRules.for_shipping(
+        plan.root.resolve(),
+        include=settings.include,
+        exclude=settings.exclude,
+        keep=plan.kept_anyway,
+        extra=extra or (),
+    )
+
+
 def _check_out_dir(out_dir: Path, working: Path, root: Path, rules: IgnoreRules) -> None:
     for protected in {working, root}:
         if out_dir == protected or protected.is_relative_to(out_dir):
@@ -80,9 +91,10 @@ def _shipped(plan: Plan, working: Path, rules: IgnoreRules) -> tuple[list[tuple[
     return shipped, clashes
 
 
-def _dockerignore(working: Path, extra: list[str]) -> str:
-    # Rules seen from the working folder, which is the context root.
-    rules = IgnoreRules.for_project(working, extra=extra)
+def _dockerignore(working: Path, extra: list[str], shipped: list[tuple[str, Path]]) -> str:
+    # Rules seen from the working folder, which is the context root. `include` and `keep` are
+    # written from the project root, so what they brought back is re-included by path instead.
+    rules = IgnoreRules.for_shipping(working, extra=extra).reincluding(inside for inside, _source in shipped)
     return render_template(
         default_template_path(DOCKERIGNORE_TEMPLATE),
         {"lines": list(rules.dockerignore_lines()), "requirements_file": REQUIREMENTS_FILE},
@@ -128,7 +140,7 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
     working = _working_path(plan)
     out = (out_dir if out_dir is not None else default_out_dir(settings)).resolve()
     secret_patterns = _secret_patterns(plan)
-    rules = IgnoreRules.for_project(root, extra=secret_patterns)
+    rules = shipping_rules(plan, settings, extra=secret_patterns)
     _check_out_dir(out, working, root, rules)
 
     notes: list[str] = []
@@ -162,6 +174,9 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
         if (root / path).is_relative_to(working)
     ]
     shipped, clashes = _shipped(plan, working, rules)
+    left_out = left_out_by_default(root, rules, under=working.relative_to(root).as_posix())
+    if left_out:
+        notes.append(f"left out by default: {describe_left_out(left_out)} (`include` ships them)")
     # Only reachable with --force: the image may then miss a module the app imports.
     notes.extend(
         f"not shipped: {path} holds a secret (move the value to an env var and a Space secret)"
@@ -173,7 +188,7 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
     generated = {
         "Dockerfile": dockerfile.encode("utf-8"),
         "README.md": readme.encode("utf-8"),
-        ".dockerignore": _dockerignore(working, secrets_in_working).encode("utf-8"),
+        ".dockerignore": _dockerignore(working, secrets_in_working, shipped).encode("utf-8"),
         REQUIREMENTS_FILE: resolution.text.encode("utf-8"),
     }
     files = write_context(out, shipped, generated)
@@ -185,4 +200,5 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
         readme=readme,
         metadata=metadata,
         notes=tuple(notes),
+        left_out=left_out,
     )

@@ -22,15 +22,51 @@ def health() -> dict[str, object]:
 """
 
 
+POSTGRES_APP = """
+import os
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import create_async_engine
+
+engine = create_async_engine(os.environ["DATABASE_URL"])
+metadata = MetaData()
+items = Table("items", metadata, Column("id", Integer, primary_key=True), Column("data", JSONB, nullable=False))
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+        await connection.execute(insert(items).values(data={"kind": "seed"}))
+    yield
+    await engine.dispose()
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/health")
+async def health() -> dict[str, object]:
+    async with engine.connect() as connection:
+        kind = (await connection.execute(select(items.c.data["kind"].astext))).scalar_one()
+    return {"status": "ok", "seed": kind}
+"""
+
+
 @dataclass(frozen=True)
 class FaultApp:
     """A main.py and the CMD that runs it."""
 
     main: str
     cmd: str = SHELL_CMD
+    pip: str = ""  # more packages to install on top of the base
 
     def dockerfile(self, base: str) -> str:
-        return f"FROM {base}\nWORKDIR /app\nCOPY main.py /app/main.py\n{self.cmd}\n"
+        install = f"RUN pip install --no-cache-dir {self.pip}\n" if self.pip else ""
+        return f"FROM {base}\n{install}WORKDIR /app\nCOPY main.py /app/main.py\n{self.cmd}\n"
 
 
 FAULT_APPS: dict[str, FaultApp] = {
@@ -92,5 +128,54 @@ def root() -> dict[str, str]:
 def root() -> dict[str, str]:
     return {"hello": "space"}
 """
+    ),
+    # Routes under a settings prefix, the OpenAPI document under it too (the full-stack template's shape).
+    "prefixed_health": FaultApp(
+        """
+        from fastapi import APIRouter, FastAPI
+
+        API_V1_STR = "/api/v1"
+        app = FastAPI(openapi_url=f"{API_V1_STR}/openapi.json")
+        router = APIRouter(prefix="/utils")
+
+
+        @router.get("/health-check/")
+        def health_check() -> bool:
+            return True
+
+
+        app.include_router(router, prefix=API_V1_STR)
+        """
+    ),
+    # Served behind a proxy prefix: the OpenAPI servers entry names it.
+    "root_path_health": FaultApp(
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI(root_path="/api")
+
+
+        @app.get("/healthz")
+        def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+        """
+    ),
+    # No route list at all and no health route: the app is still up.
+    "no_openapi": FaultApp(
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI(openapi_url=None)
+
+
+        @app.get("/items")
+        def items() -> list[int]:
+            return [1, 2]
+        """
+    ),
+    # Creates its tables at start-up with a Postgres-only type (JSONB) through an async engine.
+    "needs_postgres": FaultApp(
+        POSTGRES_APP,
+        pip="sqlalchemy==2.0.36 asyncpg==0.30.0",
     ),
 }

@@ -1,0 +1,274 @@
+"""Prove the app's imports in the built image, before the smoke test.
+
+`check` guesses from manifests which distributions provide which imports; the
+image is the truth. `app_imports` walks the app's own modules from the entry
+module (what the app really imports, not every file of the repository) and
+collects the third-party top-level names with where they are imported.
+`probe_imports` then runs a short-lived container of the built image (uid 1000,
+no network, bounded time) that asks `importlib.util.find_spec` for each name,
+in the image's working folder, without importing the app or the packages.
+
+A name missing from the image that the app imports at import time fails the
+build stage (exit code 5) with `path:line` and the distribution to add; one
+imported only inside a function is a warning (that route would fail, the app
+would start). Imports guarded by `try: ... except ImportError` are not checked.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from spacepack import engine
+from spacepack.check.import_names import distribution_to_install, iter_imports, stdlib_names
+from spacepack.check.tree import ProjectTree, load_tree
+from spacepack.errors import BuildFailed
+from spacepack.plan import Plan
+
+PROBE_LABEL = "dev.spacepack.import-probe"
+PROBE_TIMEOUT = 30.0
+_MAX_MODULES = 5000
+# find_spec on a top-level name locates it without running it (a dotted name would import its parents).
+_PROBE_SCRIPT = (
+    "import importlib.util, json, sys\n"
+    "missing = []\n"
+    "for name in sys.argv[1:]:\n"
+    "    try:\n"
+    "        found = importlib.util.find_spec(name) is not None\n"
+    "    except (ImportError, ValueError):\n"
+    "        found = False\n"
+    "    if not found:\n"
+    "        missing.append(name)\n"
+    "print(json.dumps(missing))\n"
+)
+
+
+@dataclass(frozen=True)
+class ImportUse:
+    """One import of a third-party module by the app."""
+
+    name: str  # top-level module name, what the probe looks for
+    module: str  # as written ("jose.jwt")
+    path: str  # relative to the project root
+    line: int
+    in_function: bool  # imported when a function runs, not when the module is imported
+    own_folder: bool = False  # the name is a folder of the project above the image's working folder
+
+    @property
+    def distribution(self) -> str:
+        """The distribution to add when the module is missing."""
+        return distribution_to_install(self.module)
+
+    @property
+    def fix(self) -> str:
+        """What to do when the image lacks it."""
+        if self.own_folder:
+            return f"{self.name} is this project's own folder, not on the image's import path: import relative to it"
+        return f"add {self.distribution}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "module": self.module,
+            "path": self.path,
+            "line": self.line,
+            "in_function": self.in_function,
+            "distribution": self.distribution,
+            "own_folder": self.own_folder,
+        }
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What the probe found: every name checked, and the uses whose module the image lacks."""
+
+    checked: tuple[str, ...]
+    missing: tuple[ImportUse, ...]
+    seconds: float
+    warning: str = ""  # the probe itself could not run: nothing was proven either way
+
+    @property
+    def fatal(self) -> tuple[ImportUse, ...]:
+        return tuple(use for use in self.missing if not use.in_function)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checked": list(self.checked),
+            "missing": [use.to_json() for use in self.missing],
+            "seconds": round(self.seconds, 3),
+            "warning": self.warning or None,
+        }
+
+
+class ImportsMissing(BuildFailed):
+    """The built image lacks modules the app imports at import time."""
+
+    def __init__(self, report: ImportReport, manifest: str) -> None:
+        fatal = report.fatal
+        first = fatal[0]
+        more = f" and {len(fatal) - 1} more" if len(fatal) > 1 else ""
+        to_add = sorted({use.distribution for use in fatal if not use.own_folder})
+        hint = f"add {', '.join(to_add)} to {manifest}, then build again" if to_add else ""
+        if any(use.own_folder for use in fatal):
+            folders = ", ".join(sorted({use.name for use in fatal if use.own_folder}))
+            own = f"import the app's own modules relative to its working folder, not through {folders}"
+            hint = f"{hint}; {own}" if hint else own
+        super().__init__(
+            f"the image cannot import {first.module} ({first.path}:{first.line}){more}: nothing in it provides it",
+            hint=hint,
+            details=tuple(missing_lines(fatal)),
+        )
+        self.report = report
+
+
+def missing_lines(uses: tuple[ImportUse, ...]) -> Iterator[str]:
+    """One line per missing import: where, what, and the distribution to add."""
+    for use in uses:
+        when = " (inside a function)" if use.in_function else ""
+        yield f"{use.path}:{use.line}: import {use.module}{when}: not in the image; {use.fix}"
+
+
+# --- what the app imports --------------------------------------------------------------------
+
+
+def _module_paths(tree: ProjectTree, working_dir: str) -> dict[str, str]:
+    """Dotted module name -> project path, for the Python files under the working folder (the image's sys.path)."""
+    prefix = "" if working_dir in ("", ".") else working_dir.strip("/") + "/"
+    modules: dict[str, str] = {}
+    for path in tree.python_under(working_dir):
+        parts = path[len(prefix) :][:-3].split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and all(part.isidentifier() for part in parts):
+            modules.setdefault(".".join(parts), path)
+    return modules
+
+
+def _function_import_lines(module: ast.Module) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(module):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    lines.add(inner.lineno)
+    return lines
+
+
+def _local_targets(module: ast.Module, current: str, is_package: bool, local_tops: set[str]) -> Iterator[str]:
+    """The project modules an app module imports (absolute and relative), with their `from` names."""
+    package = current if is_package else current.rpartition(".")[0]
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in local_tops:
+                    yield alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".") if package else []
+                base_parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*base_parts, *([node.module] if node.module else [])])
+            elif node.module and node.module.split(".")[0] in local_tops:
+                base = node.module
+            else:
+                continue
+            if base:
+                yield base
+            yield from (f"{base}.{alias.name}" if base else alias.name for alias in node.names)
+
+
+def app_imports(plan: Plan, tree: ProjectTree | None = None) -> tuple[ImportUse, ...]:
+    """The third-party imports of the modules the entry module reaches (bounded, link-safe via the tree).
+
+    Args:
+        plan: from `check_project`; its entry and working folder say where the walk starts.
+        tree: the project as `load_tree` read it (read again when not given).
+    """
+    tree = tree or load_tree(plan.root)
+    modules = _module_paths(tree, plan.working_dir)
+    # `from backend.app import x` run from backend/: the repository's folder name, not a package.
+    own_folders = {plan.root.name, *(part for part in plan.working_dir.split("/") if part not in ("", "."))}
+    local_tops = {name.split(".")[0] for name in modules}
+    stdlib = stdlib_names()
+    entry = plan.entry.split(":", 1)[0]
+    queue = deque([entry])
+    seen: set[str] = set()
+    uses: list[ImportUse] = []
+    while queue and len(seen) < _MAX_MODULES:
+        name = queue.popleft()
+        # Importing a.b.c runs a/__init__.py and a/b/__init__.py first.
+        for end in range(1, name.count(".") + 2):
+            dotted = ".".join(name.split(".")[:end])
+            path = modules.get(dotted)
+            if path is None or dotted in seen:
+                continue
+            seen.add(dotted)
+            parsed = tree.python[path].tree
+            if parsed is None:
+                continue
+            in_function = _function_import_lines(parsed)
+            for site in iter_imports(parsed):
+                top = site.module.split(".")[0]
+                if site.optional or top in local_tops or top in stdlib or not top.isidentifier():
+                    continue
+                uses.append(ImportUse(top, site.module, path, site.line, site.line in in_function, top in own_folders))
+            queue.extend(_local_targets(parsed, dotted, path.endswith("__init__.py"), local_tops))
+    return tuple(uses)
+
+
+# --- in the image ------------------------------------------------------------------------------
+
+
+def probe_imports(
+    client: engine.DockerClient,
+    image: str,
+    uses: tuple[ImportUse, ...],
+    *,
+    timeout: float = PROBE_TIMEOUT,
+    on_event: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Ask the image whether it can find each imported top-level module (uid 1000, no network).
+
+    Returns:
+        The report; `missing` lists every use of a module the image lacks. When the probe
+        itself cannot run (no python in the image, timeout), `warning` says so and nothing is missing.
+    """
+    say = on_event or (lambda _line: None)
+    names = tuple(sorted({use.name for use in uses}))
+    started = time.monotonic()
+    if not names:
+        return ImportReport(checked=(), missing=(), seconds=0.0)
+    say(f"checking in the image that {len(names)} imported module(s) can be found")
+    code, out, err = engine.run_to_completion(
+        client,
+        image,
+        command=["python", "-c", _PROBE_SCRIPT, *names],
+        user="1000",
+        labels={PROBE_LABEL: "1"},
+        timeout=timeout,
+    )
+    seconds = time.monotonic() - started
+    found_missing = _parse_output(code, out)
+    if found_missing is None:
+        why = "it did not finish in time" if code is None else f"it exited with code {code}"
+        last = err.strip().splitlines()[-1:] or ["no output"]
+        warning = f"could not check the imports in the image ({why}: {last[0][:200]}); the smoke test will tell"
+        return ImportReport(checked=names, missing=(), seconds=seconds, warning=warning)
+    missing = tuple(use for use in uses if use.name in found_missing)
+    return ImportReport(checked=names, missing=missing, seconds=seconds)
+
+
+def _parse_output(code: int | None, out: str) -> set[str] | None:
+    if code != 0:
+        return None
+    try:
+        listed = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        return None
+    return set(listed)
