@@ -1,8 +1,8 @@
 """Prove the app's imports in the built image, before the smoke test.
 
 `check` guesses from manifests which distributions provide which imports; the
-image is the truth. `app_imports` walks the app's own modules from the entry
-module (what the app really imports, not every file of the repository) and
+image is the truth. `app_imports` takes check's walk of the modules the entry module
+loads (what the app really imports, not every file of the repository) and
 collects the third-party top-level names with where they are imported.
 `probe_imports` then runs a short-lived container of the built image (uid 1000,
 no network, bounded time) that asks `importlib.util.find_spec` for each name,
@@ -19,20 +19,19 @@ from __future__ import annotations
 import ast
 import json
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from spacepack import engine
 from spacepack.check.import_names import distribution_to_install, iter_imports, stdlib_names
+from spacepack.check.pyast import ProjectIndex, loaded_modules, walk_runtime
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.errors import BuildFailed
 from spacepack.plan import Plan
 
 PROBE_LABEL = "dev.spacepack.import-probe"
 PROBE_TIMEOUT = 30.0
-_MAX_MODULES = 5000
 # find_spec on a top-level name locates it without running it (a dotted name would import its parents).
 _PROBE_SCRIPT = (
     "import importlib.util, json, sys\n"
@@ -136,87 +135,55 @@ def missing_lines(uses: tuple[ImportUse, ...]) -> Iterator[str]:
 # --- what the app imports --------------------------------------------------------------------
 
 
-def _module_paths(tree: ProjectTree, working_dir: str) -> dict[str, str]:
-    """Dotted module name -> project path, for the Python files under the working folder (the image's sys.path)."""
+def _local_tops(tree: ProjectTree, working_dir: str) -> set[str]:
+    """The top-level module names the working folder (the image's sys.path) provides."""
     prefix = "" if working_dir in ("", ".") else working_dir.strip("/") + "/"
-    modules: dict[str, str] = {}
+    tops: set[str] = set()
     for path in tree.python_under(working_dir):
-        parts = path[len(prefix) :][:-3].split("/")
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        if parts and all(part.isidentifier() for part in parts):
-            modules.setdefault(".".join(parts), path)
-    return modules
+        top = path[len(prefix) :].split("/")[0].removesuffix(".py")
+        if top.isidentifier() and top != "__init__":
+            tops.add(top)
+    return tops
 
 
 def _function_import_lines(module: ast.Module) -> set[int]:
-    lines: set[int] = set()
-    for node in ast.walk(module):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            for inner in ast.walk(node):
-                if isinstance(inner, (ast.Import, ast.ImportFrom)):
-                    lines.add(inner.lineno)
-    return lines
-
-
-def _local_targets(module: ast.Module, current: str, is_package: bool, local_tops: set[str]) -> Iterator[str]:
-    """The project modules an app module imports (absolute and relative), with their `from` names."""
-    package = current if is_package else current.rpartition(".")[0]
-    for node in ast.walk(module):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] in local_tops:
-                    yield alias.name
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = package.split(".") if package else []
-                base_parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                base = ".".join([*base_parts, *([node.module] if node.module else [])])
-            elif node.module and node.module.split(".")[0] in local_tops:
-                base = node.module
-            else:
-                continue
-            if base:
-                yield base
-            yield from (f"{base}.{alias.name}" if base else alias.name for alias in node.names)
+    """Lines of the imports that run when a function is called, not when the module is imported."""
+    return {
+        node.lineno
+        for node, place in walk_runtime(module)
+        if place.runs == "call" and isinstance(node, ast.Import | ast.ImportFrom)
+    }
 
 
 def app_imports(plan: Plan, tree: ProjectTree | None = None) -> tuple[ImportUse, ...]:
-    """The third-party imports of the modules the entry module reaches (bounded, link-safe via the tree).
+    """The third-party imports of the modules the entry module loads (check's walk, link-safe via the tree).
 
     Args:
         plan: from `check_project`; its entry and working folder say where the walk starts.
         tree: the project as `load_tree` read it (read again when not given).
     """
     tree = tree or load_tree(plan.root)
-    modules = _module_paths(tree, plan.working_dir)
+    index = ProjectIndex(tree)
+    base = "" if plan.working_dir in ("", ".") else plan.working_dir.strip("/")
+    entry_file = index.module_file(plan.entry.split(":", 1)[0], base)
+    if entry_file is None:
+        return ()
     # `from backend.app import x` run from backend/: the repository's folder name, not a package.
     own_folders = {plan.root.name, *(part for part in plan.working_dir.split("/") if part not in ("", "."))}
-    local_tops = {name.split(".")[0] for name in modules}
+    local_tops = _local_tops(tree, plan.working_dir)
+    on_path = set(tree.python_under(plan.working_dir))
     stdlib = stdlib_names()
-    entry = plan.entry.split(":", 1)[0]
-    queue = deque([entry])
-    seen: set[str] = set()
     uses: list[ImportUse] = []
-    while queue and len(seen) < _MAX_MODULES:
-        name = queue.popleft()
-        # Importing a.b.c runs a/__init__.py and a/b/__init__.py first.
-        for end in range(1, name.count(".") + 2):
-            dotted = ".".join(name.split(".")[:end])
-            path = modules.get(dotted)
-            if path is None or dotted in seen:
+    for path in sorted(loaded_modules(index, entry_file) & on_path, key=lambda name: (name != entry_file, name)):
+        parsed = tree.python[path].tree
+        if parsed is None:
+            continue
+        in_function = _function_import_lines(parsed)
+        for site in iter_imports(parsed):
+            top = site.module.split(".")[0]
+            if site.optional or top in local_tops or top in stdlib or not top.isidentifier():
                 continue
-            seen.add(dotted)
-            parsed = tree.python[path].tree
-            if parsed is None:
-                continue
-            in_function = _function_import_lines(parsed)
-            for site in iter_imports(parsed):
-                top = site.module.split(".")[0]
-                if site.optional or top in local_tops or top in stdlib or not top.isidentifier():
-                    continue
-                uses.append(ImportUse(top, site.module, path, site.line, site.line in in_function, top in own_folders))
-            queue.extend(_local_targets(parsed, dotted, path.endswith("__init__.py"), local_tops))
+            uses.append(ImportUse(top, site.module, path, site.line, site.line in in_function, top in own_folders))
     return tuple(uses)
 
 
