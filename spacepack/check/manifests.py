@@ -283,6 +283,32 @@ class Pinned:
         return line + (f"; {self.marker}" if self.marker else "")
 
 
+def grouped(packages: Iterable[LockedPackage]) -> dict[str, tuple[LockedPackage, ...]]:
+    """A lock's packages by canonical name, in file order (a name may be locked at several versions)."""
+    by_name: dict[str, list[LockedPackage]] = {}
+    for package in packages:
+        by_name.setdefault(package.name, []).append(package)
+    return {name: tuple(versions) for name, versions in by_name.items()}
+
+
+def unreadable_lock(rel: str, relock: str) -> LockRead:
+    """A lock file that does not parse: SP213, and the manifests are used instead."""
+    unreadable = finding(
+        "SP213",
+        f"{rel} cannot be read; the manifests are used instead",
+        hint=f"run `{relock}` to rewrite it",
+        path=rel,
+    )
+    return LockRead(path=rel, lock=None, findings=(unreadable,))
+
+
+def locked_python(files: ManifestFiles, rel: str, parse: Callable[[str, str], tuple[Lock | None, Any]]) -> str:
+    """The Python constraint a lock file records, stripped; "" when it records none or is not there."""
+    parsed = files.parsed(rel, parse)
+    lock = parsed[0] if parsed else None
+    return lock.requires_python.strip() if lock and lock.requires_python else ""
+
+
 def lock_edge(raw: object) -> LockEdge | None:
     table = as_table(raw)
     name = as_str(table.get("name"))

@@ -20,9 +20,10 @@ from spacepack.check.manifests import (
     as_str,
     as_table,
     join,
+    locked_python,
     requirement_edges,
+    unreadable_lock,
 )
-from spacepack.findings import finding
 
 
 def _source(entry: Any) -> dict[str, Any]:
@@ -80,22 +81,14 @@ class PipfileLockReader(Reader):
             return None
         lock, roots = parsed
         if lock is None:
-            unreadable = finding(
-                "SP213",
-                f"{rel} cannot be read; the manifests are used instead",
-                hint=f"run `{self.relock}` to rewrite it",
-                path=rel,
-            )
-            return LockRead(path=rel, lock=None, findings=(unreadable,))
+            return unreadable_lock(rel, self.relock)
         # A declared package the lock lacks is a root the closure reports missing (SP212: out of date).
         unlocked = [edge for edge in requirement_edges(declared.requirements) if edge.name not in lock.packages]
         return LockRead(path=rel, lock=lock, roots=(*roots, *unlocked), what=f"{declared.path} [packages]")
 
     def python(self, files: ManifestFiles, directory: str) -> tuple[PythonDeclared, ...]:
         rel = join(directory, "Pipfile.lock")
-        parsed = files.parsed(rel, parse_pipfile_lock)
-        lock = parsed[0] if parsed else None
-        version = lock.requires_python.strip() if lock and lock.requires_python else ""
+        version = locked_python(files, rel, parse_pipfile_lock)
         if not version:
             return ()
         text = f"=={version}" if version.count(".") >= 2 else f"=={version}.*"

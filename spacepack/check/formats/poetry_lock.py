@@ -19,11 +19,13 @@ from spacepack.check.manifests import (
     as_list,
     as_str,
     as_table,
+    grouped,
     join,
     load_toml,
+    locked_python,
     requirement_edges,
+    unreadable_lock,
 )
-from spacepack.findings import finding
 from spacepack.plan import Finding
 
 _POETRY_EXTRA_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -34,7 +36,7 @@ def parse_poetry_lock(text: str, path: str) -> tuple[Lock | None, Finding | None
     data, error = load_toml(text, path)
     if data is None:
         return None, error
-    packages: dict[str, list[LockedPackage]] = {}
+    packages: list[LockedPackage] = []
     for raw in as_list(data.get("package")):
         table = as_table(raw)
         name = as_str(table.get("name"))
@@ -66,20 +68,21 @@ def parse_poetry_lock(text: str, path: str) -> tuple[Lock | None, Finding | None
                     dep = canonicalize_name(match.group(1))
                     members.append(optional.get(dep, LockEdge(name=dep)))
             extras[canonicalize_name(extra)] = tuple(members)
-        package = LockedPackage(
-            name=canonicalize_name(name),
-            version=as_str(table.get("version")),
-            dependencies=tuple(required),
-            extras=extras,
-            source=as_table(table.get("source")),
-            display_name=name,
+        packages.append(
+            LockedPackage(
+                name=canonicalize_name(name),
+                version=as_str(table.get("version")),
+                dependencies=tuple(required),
+                extras=extras,
+                source=as_table(table.get("source")),
+                display_name=name,
+            )
         )
-        packages.setdefault(package.name, []).append(package)
     metadata = as_table(data.get("metadata"))
     lock = Lock(
         path=path,
         kind="poetry.lock",
-        packages={k: tuple(v) for k, v in packages.items()},
+        packages=grouped(packages),
         requires_python=as_str(metadata.get("python-versions")),
     )
     return lock, None
@@ -100,21 +103,13 @@ class PoetryLockReader(Reader):
             return None
         lock, _ = parsed
         if lock is None:
-            unreadable = finding(
-                "SP213",
-                f"{rel} cannot be read; the manifests are used instead",
-                hint=f"run `{self.relock}` to rewrite it",
-                path=rel,
-            )
-            return LockRead(path=rel, lock=None, findings=(unreadable,))
+            return unreadable_lock(rel, self.relock)
         roots = tuple(requirement_edges(declared.requirements))
         return LockRead(path=rel, lock=lock, roots=roots, what=declared.project_name or "the project")
 
     def python(self, files: ManifestFiles, directory: str) -> tuple[PythonDeclared, ...]:
         rel = join(directory, "poetry.lock")
-        parsed = files.parsed(rel, parse_poetry_lock)
-        lock = parsed[0] if parsed else None
-        text = lock.requires_python.strip() if lock and lock.requires_python else ""
+        text = locked_python(files, rel, parse_poetry_lock)
         if text in {"", "*"}:
             return ()
         return (PythonDeclared(text, f"python-versions in {rel}", rel, python_alternatives(text, True)),)

@@ -19,10 +19,13 @@ from spacepack.check.manifests import (
     as_list,
     as_str,
     as_table,
+    grouped,
     join,
     load_toml,
     lock_edge,
+    locked_python,
     requirement_edges,
+    unreadable_lock,
 )
 from spacepack.findings import finding
 from spacepack.plan import Finding
@@ -33,7 +36,7 @@ def parse_uv_lock(text: str, path: str) -> tuple[Lock | None, Finding | None]:
     data, error = load_toml(text, path)
     if data is None:
         return None, error
-    packages: dict[str, list[LockedPackage]] = {}
+    packages: list[LockedPackage] = []
     for raw in as_list(data.get("package")):
         table = as_table(raw)
         name = as_str(table.get("name"))
@@ -44,19 +47,20 @@ def parse_uv_lock(text: str, path: str) -> tuple[Lock | None, Finding | None]:
             canonicalize_name(extra): tuple(e for e in map(lock_edge, as_list(items)) if e)
             for extra, items in as_table(table.get("optional-dependencies")).items()
         }
-        package = LockedPackage(
-            name=canonicalize_name(name),
-            version=as_str(table.get("version")),
-            dependencies=edges,
-            extras=extras,
-            source=as_table(table.get("source")),
-            display_name=name,
+        packages.append(
+            LockedPackage(
+                name=canonicalize_name(name),
+                version=as_str(table.get("version")),
+                dependencies=edges,
+                extras=extras,
+                source=as_table(table.get("source")),
+                display_name=name,
+            )
         )
-        packages.setdefault(package.name, []).append(package)
     lock = Lock(
         path=path,
         kind="uv.lock",
-        packages={k: tuple(v) for k, v in packages.items()},
+        packages=grouped(packages),
         requires_python=as_str(data.get("requires-python")),
     )
     return lock, None
@@ -95,7 +99,7 @@ class UvLockReader(Reader):
                 continue
             lock, _ = parsed
             if lock is None:
-                return LockRead(path=rel, lock=None, findings=(_unreadable(rel, self.relock),))
+                return unreadable_lock(rel, self.relock)
             return self._project_closure(files, directory, declared, lock)
         return None
 
@@ -117,18 +121,7 @@ class UvLockReader(Reader):
 
     def python(self, files: ManifestFiles, directory: str) -> tuple[PythonDeclared, ...]:
         rel = join(directory, "uv.lock")
-        parsed = files.parsed(rel, parse_uv_lock)
-        lock = parsed[0] if parsed else None
-        text = lock.requires_python.strip() if lock and lock.requires_python else ""
+        text = locked_python(files, rel, parse_uv_lock)
         if text in {"", "*"}:
             return ()
         return (PythonDeclared(text, f"requires-python in {rel}", rel, python_alternatives(text, False)),)
-
-
-def _unreadable(rel: str, relock: str) -> Finding:
-    return finding(
-        "SP213",
-        f"{rel} cannot be read; the manifests are used instead",
-        hint=f"run `{relock}` to rewrite it",
-        path=rel,
-    )
