@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from spacepack.safe_read import read_project_text
+from spacepack.safe_read import read_project_text, special_kind
 
 # Name parts that mark an env file as a template meant to be shared (no real values).
 _ENV_TEMPLATE_PARTS = frozenset({"example", "sample", "template", "tmpl", "tpl", "dist", "defaults"})
@@ -847,7 +847,7 @@ def walk_with_skipped(
                     continue
                 info = target.stat()
             if not stat.S_ISREG(info.st_mode):
-                said.append(f"{rel}: {_special_kind(info.st_mode)}; not shipped")
+                said.append(f"{rel}: {special_kind(info.st_mode)}; not shipped")
                 continue
         except (OSError, RuntimeError):
             continue
@@ -897,13 +897,3 @@ def _utf8(rel: str) -> bool:
 
 def _printable(rel: str) -> str:
     return rel.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-
-
-def _special_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device file"
-    return "not a regular file"

@@ -33,13 +33,14 @@ class ReadResult:
     refused: str = ""  # one line: "a symlink to a file outside the project", "a FIFO", "over 2 MB"...
 
 
-def _kind(mode: int) -> str:
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, for a one-line "not read" or "not shipped" message."""
     if stat.S_ISFIFO(mode):
         return "a FIFO"
     if stat.S_ISSOCK(mode):
         return "a socket"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+        return "a device file"
     if stat.S_ISDIR(mode):
         return "a folder"
     return "not a regular file"
@@ -107,7 +108,7 @@ def _read_regular(target: Path, max_bytes: int, flags: int) -> ReadResult:
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            return ReadResult(None, _kind(info.st_mode))
+            return ReadResult(None, special_kind(info.st_mode))
         if info.st_size > max_bytes:
             return ReadResult(None, f"over {max_bytes // (1024 * 1024) or 1} MB")
         os.set_blocking(descriptor, True)
