@@ -1,4 +1,4 @@
-"""Test helpers: fixture trees from dict specs, the sample app, the in-process CLI, bounded waits."""
+"""Test helpers: fixture trees and plans for them, the sample app, the in-process CLI, bounded waits."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 import pytest
+
+from spacepack.plan import Plan
 
 T = TypeVar("T")
 
@@ -40,6 +42,21 @@ def build_file_tree(root: Path, spec: Mapping[str, str | bytes], dedent: bool = 
         else:
             path.write_text(textwrap.dedent(content).lstrip("\n") if dedent else content, encoding="utf-8")
     return root
+
+
+def plan_for(root: Path, **overrides: Any) -> Plan:
+    """A plan for the fixture tree at `root`: `main:app` at its root, Python 3.11; `overrides` replace fields."""
+    values: dict[str, Any] = {
+        "root": root,
+        "backend_dir": ".",
+        "entry": "main:app",
+        "factory": False,
+        "working_dir": ".",
+        "python": "3.11",
+        "python_source": "default",
+    }
+    values.update(overrides)
+    return Plan(**values)
 
 
 def wait_until(condition: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.05) -> T:

@@ -15,24 +15,16 @@ from spacepack.plan import Dependencies, Plan
 from spacepack.render import build_metadata, render_context, validate_metadata
 from spacepack.render.metadata import KNOWN_KEYS, LICENSES, merge_metadata, short_description
 from spacepack.render.readme import compose_readme, split_front_matter
-from tests.helpers import build_file_tree
+from tests.helpers import build_file_tree, plan_for
 
 
 def make_plan(root: Path, **overrides: Any) -> Plan:
     values: dict[str, Any] = {
-        "root": root,
-        "backend_dir": ".",
-        "entry": "main:app",
-        "factory": False,
-        "working_dir": ".",
-        "python": "3.11",
-        "python_source": "default",
         "project_name": "todo-api",
         "description": "A small FastAPI backend for a todo app: every user gets their own list of tasks.",
         "dependencies": Dependencies(packages=("fastapi",), requirements=("fastapi",)),
     }
-    values.update(overrides)
-    return Plan(**values)
+    return plan_for(root, **{**values, **overrides})
 
 
 def test_defaults_are_valid_and_sensible(tmp_path: Path) -> None:

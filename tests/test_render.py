@@ -16,7 +16,7 @@ from spacepack.render import Context, eject_template, render_context, render_doc
 from spacepack.render import context as context_module
 from spacepack.render.dockerfile import requirements_text
 from tests.conftest import REPO_ROOT
-from tests.helpers import build_file_tree, run_cli
+from tests.helpers import build_file_tree, plan_for, run_cli
 from tests.package_index import make_index, use_index
 
 APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
@@ -35,18 +35,10 @@ def _local_index(index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def make_plan(root: Path, **overrides: object) -> Plan:
     values: dict[str, object] = {
-        "root": root,
-        "backend_dir": ".",
-        "entry": "main:app",
-        "factory": False,
-        "working_dir": ".",
-        "python": "3.11",
-        "python_source": "default",
         "project_name": "demo",
         "dependencies": Dependencies(packages=("fastapi",), requirements=("fastapi==0.115.0",)),
     }
-    values.update(overrides)
-    return Plan(**values)  # type: ignore[arg-type]
+    return plan_for(root, **{**values, **overrides})
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from spacepack.config import Settings, load_settings
 from spacepack.plan import Dependencies, Plan
 from spacepack.render import render_context
 from tests.conftest import EXAMPLE_BACKEND, TEST_LABEL
-from tests.helpers import SAMPLE_APP, build_file_tree, wait_until
+from tests.helpers import SAMPLE_APP, build_file_tree, plan_for, wait_until
 
 APP = (
     "import os\nfrom pathlib import Path\n\n"
@@ -153,18 +153,10 @@ def test_uv_installer_builds_an_image_that_serves_with_compiled_bytecode(
 
 def _simple_plan(root: Path, name: str, requirements: tuple[str, ...], **overrides: Any) -> Plan:
     values: dict[str, Any] = {
-        "root": root,
-        "backend_dir": ".",
-        "entry": "main:app",
-        "factory": False,
-        "working_dir": ".",
-        "python": "3.11",
-        "python_source": "default",
         "project_name": name,
         "dependencies": Dependencies(packages=("fastapi", "uvicorn"), requirements=requirements),
     }
-    values.update(overrides)
-    return Plan(**values)
+    return plan_for(root, **{**values, **overrides})
 
 
 @pytest.mark.docker

@@ -21,7 +21,7 @@ from spacepack.config import load_settings
 from spacepack.plan import Dependencies, DependencySource, EnvVar, Plan
 from spacepack.render import render_context
 from tests.conftest import REPO_ROOT
-from tests.helpers import build_file_tree
+from tests.helpers import build_file_tree, plan_for
 from tests.package_index import make_index, use_index
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -45,18 +45,10 @@ def _local_index(index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def _plan(root: Path, **overrides: object) -> Plan:
     values: dict[str, object] = {
-        "root": root,
-        "backend_dir": ".",
-        "entry": "main:app",
-        "factory": False,
-        "working_dir": ".",
-        "python": "3.11",
-        "python_source": "default",
         "project_name": "demo-api",
         "description": "A demo API.",
     }
-    values.update(overrides)
-    return Plan(**values)  # type: ignore[arg-type]
+    return plan_for(root, **{**values, **overrides})
 
 
 def _requirements_txt(root: Path) -> Plan:

@@ -24,7 +24,7 @@ from spacepack.resolve import (
     resolve,
 )
 from spacepack.resolve import _uv_env as uv_env
-from tests.helpers import build_file_tree
+from tests.helpers import build_file_tree, plan_for
 from tests.package_index import make_index, use_index
 
 APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
@@ -59,18 +59,10 @@ def no_index_reachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _plan(root: Path, requirements: tuple[str, ...], **overrides: object) -> Plan:
     values: dict[str, object] = {
-        "root": root,
-        "backend_dir": ".",
-        "entry": "main:app",
-        "factory": False,
-        "working_dir": ".",
-        "python": "3.11",
-        "python_source": "default",
         "project_name": "demo",
         "dependencies": Dependencies(packages=(), requirements=requirements),
     }
-    values.update(overrides)
-    return Plan(**values)  # type: ignore[arg-type]
+    return plan_for(root, **{**values, **overrides})
 
 
 def _render(tmp_path: Path, requirements: tuple[str, ...], **overrides: object) -> tuple[str, str, tuple[str, ...]]:
