@@ -51,29 +51,13 @@ def double(double: HubDouble, monkeypatch: pytest.MonkeyPatch) -> HubDouble:
     return double
 
 
-@pytest.fixture
-def remove_built_images(docker_client: object) -> Iterator[list[str]]:
-    images: list[str] = []
-    yield images
-    import docker
-
-    assert isinstance(docker_client, docker.DockerClient)
-    for reference in images:
-        try:
-            docker_client.images.remove(reference, force=True)
-        except docker.errors.ImageNotFound:
-            pass
-
-
 def _image_tags(document: dict[str, object]) -> list[str]:
     image = document.get("image") or {}
     assert isinstance(image, dict)
     return list(image.get("tags") or [])
 
 
-def test_release_builds_smokes_pushes_waits_and_probes(
-    tmp_path, double, space_app, capsys, remove_built_images
-) -> None:
+def test_release_builds_smokes_pushes_waits_and_probes(tmp_path, double, space_app, capsys, docker_cleanup) -> None:
     project = build_file_tree(tmp_path / "svc", {"main.py": APP, "requirements.txt": "fastapi\nuvicorn\n"})
     double.create_space("alice/svc")
     double.script_stages("alice/svc", "BUILDING", "APP_STARTING", "RUNNING")
@@ -81,7 +65,7 @@ def test_release_builds_smokes_pushes_waits_and_probes(
         ["release", str(project), "--space", "alice/svc", "--tag", "spacepack-test/svc:rel", "--json"], capsys
     )
     document = json.loads(out)
-    remove_built_images.extend(_image_tags(document))
+    docker_cleanup["images"].extend(_image_tags(document))
     assert code == 0, err
     assert document["status"] == "released"
     assert document["failed_stage"] is None
@@ -122,7 +106,7 @@ def test_release_with_a_bad_token_fails_before_building(tmp_path, double, capsys
 
 
 def test_release_reports_a_space_build_error_with_its_exit_code(
-    tmp_path, double, space_app, capsys, remove_built_images
+    tmp_path, double, space_app, capsys, docker_cleanup
 ) -> None:
     project = build_file_tree(tmp_path / "svc", {"main.py": APP, "requirements.txt": "fastapi\nuvicorn\n"})
     double.create_space("alice/broken")
@@ -132,16 +116,14 @@ def test_release_reports_a_space_build_error_with_its_exit_code(
         ["release", str(project), "--space", "alice/broken", "--tag", "spacepack-test/broken:rel", "--json"], capsys
     )
     document = json.loads(out)
-    remove_built_images.extend(_image_tags(document))
+    docker_cleanup["images"].extend(_image_tags(document))
     assert code == ExitCode.SPACE_BUILD_ERROR
     assert document["status"] == "failed" and document["failed_stage"] == "push"
     assert document["push"]["stage"] == "BUILD_ERROR"
     assert "ERROR: boom" in document["push"]["log_tail"]
 
 
-def test_release_all_targets_releases_each_space_in_turn(
-    tmp_path, double, space_app, capsys, remove_built_images
-) -> None:
+def test_release_all_targets_releases_each_space_in_turn(tmp_path, double, space_app, capsys, docker_cleanup) -> None:
     project = build_file_tree(
         tmp_path / "mono",
         {
@@ -167,7 +149,7 @@ def test_release_all_targets_releases_each_space_in_turn(
     code, out, err = run(["release", str(project), "--all-targets", "--no-smoke", "--json"], capsys)
     document = json.loads(out)
     for target in document["targets"]:
-        remove_built_images.extend(_image_tags(target))
+        docker_cleanup["images"].extend(_image_tags(target))
     assert code == 0, err
     assert document["status"] == "released"
     assert [t["target"] for t in document["targets"]] == ["staging", "production"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,27 +15,13 @@ from tests.hub_double import HubDouble
 pytestmark = [pytest.mark.docker, pytest.mark.hub]
 
 
-@pytest.fixture
-def built_images(docker_client: object) -> Iterator[list[str]]:
-    images: list[str] = []
-    yield images
-    import docker
-
-    assert isinstance(docker_client, docker.DockerClient)
-    for reference in images:
-        try:
-            docker_client.images.remove(reference, force=True)
-        except docker.errors.ImageNotFound:
-            pass
-
-
 def test_release_checks_the_token_once_and_labels_the_image_with_the_normalised_space(
     tmp_path: Path,
     double: HubDouble,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     docker_client: object,
-    built_images: list[str],
+    docker_cleanup: dict[str, list[str]],
 ) -> None:
     import docker
 
@@ -56,7 +41,7 @@ def test_release_checks_the_token_once_and_labels_the_image_with_the_normalised_
         capsys,
     )
     document = json.loads(out)
-    built_images.extend((document.get("image") or {}).get("tags") or [])
+    docker_cleanup["images"].extend((document.get("image") or {}).get("tags") or [])
     assert code == 0, err
     assert document["space"] == "alice/svc"
     assert len(double.requests_for("whoami")) == 1  # checked before the build, trusted by the push
