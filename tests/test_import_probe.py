@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 
 from spacepack.check.tree import load_tree
 from spacepack.errors import ExitCode
 from spacepack.import_probe import PROBE_LABEL, ImportReport, ImportsMissing, ImportUse, app_imports, probe_imports
-from spacepack.plan import Plan
-from tests.helpers import build_file_tree
-
-
-def plan_for(root: Path, entry: str = "app.main:app", working_dir: str = ".") -> Plan:
-    return Plan(
-        root=root,
-        backend_dir=".",
-        entry=entry,
-        factory=False,
-        working_dir=working_dir,
-        python="3.11",
-        python_source="default",
-    )
-
+from tests.helpers import build_file_tree, plan_for
 
 PROJECT = {
     "app/__init__.py": "import structlog\n",
@@ -64,7 +49,7 @@ PROJECT = {
 
 def test_app_imports_follow_the_entry_module(tmp_path):
     root = build_file_tree(tmp_path / "p", PROJECT)
-    uses = app_imports(plan_for(root), load_tree(root))
+    uses = app_imports(plan_for(root, entry="app.main:app"), load_tree(root))
     found = {(use.name, use.path, use.line, use.in_function) for use in uses}
     assert found == {
         ("structlog", "app/__init__.py", 1, False),
