@@ -37,7 +37,7 @@ def main() -> int:
         scan_hygiene(load_tree(root), "app")
 
     def tokens() -> None:
-        _token_findings(load_tree(root))  # read, gate, decode and match every shipped file
+        _token_findings(load_tree(root), ".")  # read, gate, decode and match every shipped file
 
     figures = {
         "files": files,

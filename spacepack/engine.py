@@ -298,6 +298,10 @@ def create_and_start(
             networking_config=networking_config,
             detach=True,
         )
+    except KeyboardInterrupt:
+        # Ctrl-C while the request was in flight: the engine may create it anyway, and we have no id.
+        _remove_late_container(client, name)
+        raise
     except docker.errors.ImageNotFound as error:
         raise UsageError(
             f"image '{image}' does not exist in the engine", hint="build it first with `spacepack build`"
@@ -314,6 +318,21 @@ def create_and_start(
             raise EngineUnavailable(f"the engine could not start the container: {error}") from error
         raise
     return container_id
+
+
+def _remove_late_container(client: DockerClient, name: str, seconds: float = 2.0) -> None:
+    """Remove the container named `name` if the engine creates it within `seconds` (bounded)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            found: list[dict[str, Any]] = client.api.containers(all=True, filters={"name": f"^/{name}$"})
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+            return
+        for container in found:
+            remove_container(client, str(container["Id"]))
+        if found or time.monotonic() >= deadline:
+            return
+        time.sleep(0.1)
 
 
 def published_port(client: DockerClient, container_id: str, container_port: int) -> int | None:

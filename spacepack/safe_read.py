@@ -19,6 +19,8 @@ from pathlib import Path
 
 # Manifests, templates, ignore files and READMEs are small; anything bigger is not a text file we need.
 MAX_TEXT_BYTES = 2 * 1024 * 1024
+# A bigger Python module is generated data, not code to check.
+MAX_PYTHON_BYTES = 10 * 1024 * 1024
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 

@@ -34,6 +34,9 @@ def test_wheel_carries_one_copy_of_each_template(wheel: Path) -> None:
     for name in top_level_templates:
         assert f"spacepack/_templates/{name}" in names
     assert "spacepack/py.typed" in names
+    # The vendored import -> distribution map and its license, read as package data.
+    assert "spacepack/check/data/import_map.txt" in names
+    assert "spacepack/check/data/LICENSE.pipreqs" in names
 
 
 def test_fresh_venv_install_gives_a_working_doctor(wheel: Path, tmp_path: Path) -> None:
@@ -69,3 +72,13 @@ def test_fresh_venv_install_gives_a_working_doctor(wheel: Path, tmp_path: Path) 
     found = Path(probe.stdout.strip())
     assert (found / "Dockerfile.template").is_file()
     assert REPO_ROOT not in found.parents
+    # ...and its import -> distribution map.
+    mapped = subprocess.run(
+        [str(python), "-c", "from spacepack.check.import_names import distribution_to_install as d; print(d('bs4'))"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert mapped.returncode == 0, mapped.stderr
+    assert mapped.stdout.strip() == "beautifulsoup4"

@@ -71,14 +71,17 @@ def test_without_a_database_the_crash_names_the_variable(docker_client, postgres
     assert any("KeyError: 'DATABASE_URL'" in line for line in failed.value.report.log_tail)
 
 
-def test_ctrl_c_while_the_app_starts_removes_the_database_and_its_network(docker_client, fault_image):
+@pytest.mark.parametrize("delay", [0.0, 0.5])
+def test_ctrl_c_while_the_app_starts_removes_the_database_and_its_network(
+    docker_client, fault_image, delay, sigint_raises_keyboard_interrupt
+):
     image = fault_image("never_listens")
     plan = choose_database(NEED, DatabaseChoice.parse("postgres"), given={})
     assert plan is not None
 
     def interrupt_when_the_app_starts(line: str) -> None:
         if line.startswith("starting spacepack-test/"):
-            threading.Timer(0.5, _thread.interrupt_main).start()
+            threading.Timer(delay, _thread.interrupt_main).start()
 
     with pytest.raises(KeyboardInterrupt):
         run_smoke(docker_client, image, SmokeOptions(timeout=30), on_event=interrupt_when_the_app_starts, database=plan)

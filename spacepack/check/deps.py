@@ -24,6 +24,7 @@ from spacepack.check.import_names import (
     is_test_only,
     iter_imports,
     provider_by_name,
+    shared_providers,
     stdlib_names,
 )
 from spacepack.check.manifests import (
@@ -388,6 +389,21 @@ def _doubt(install: _Install, path: str, module: str, loaded: bool) -> _Doubt | 
             dist,
             ", which no dependency provides; the app does not import this file when it starts",
             f"add {dist} to {where} if the app loads {path}",
+        )
+    shared = shared_providers(module)
+    if shared is not None:  # several projects provide this import name: which one is missing is a guess
+        if not shared:
+            top = module.split(".", 1)[0]
+            return _Doubt(
+                dist,
+                f", a namespace that many {top}-* distributions share, and none of them is declared",
+                f"add the {top}-* distribution the app uses to {where}",
+            )
+        known = ", ".join(shared[:4]) + (", ..." if len(shared) > 4 else "")
+        return _Doubt(
+            dist,
+            f", which several distributions provide ({known}), and none of them is declared",
+            f"add the one the app uses (perhaps {dist}) to {where}",
         )
     return None
 

@@ -1,112 +1,150 @@
 """Which distribution provides an import, and which imports a module makes.
 
-Pure data plus one AST walk. The maps cover the names that differ between
-`import x` and `pip install y` in the usual web and ML stacks; anything not
-listed is assumed to be installed under its own name.
+Data plus one AST walk. Import names map to distributions through pipreqs'
+import -> PyPI map (vendored as a data file, about 1,150 names, read once per
+process), spacepack's own additions and corrections on top, and the import's
+own name (a distribution named like the import provides it). Several unrelated
+projects may provide one import name (`jwt`, the `google` namespace): then no
+single distribution is certain.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.resources
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
 from spacepack.check.pyast import statement_children
 
-# import name -> distributions that provide it; the first is the one to install when inferring.
-IMPORT_TO_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
-    "jose": ("python-jose", "python-jose-cryptodome"),
-    "jwt": ("PyJWT",),
-    "dotenv": ("python-dotenv",),
-    "yaml": ("PyYAML",),
-    "PIL": ("Pillow", "pillow-simd"),
-    "sklearn": ("scikit-learn",),
+# The broad source: pipreqs' import -> PyPI map, vendored as data (see its header for source and license).
+VENDORED_MAP = "data/import_map.txt"
+
+# spacepack's own entries, each replacing the vendored one for its import name. All the
+# distributions of an entry provide the same module (builds or forks of one project), so
+# the import is certain whichever is declared; the first is the one to install when inferring.
+HAND_ENTRIES: dict[str, tuple[str, ...]] = {
+    # Missing from pipreqs 0.5.0 (cv2 and jose were added upstream after that release). Headless
+    # first: a Space has no display, and the headless builds need no libGL in the image.
     "cv2": (
         "opencv-python-headless",
         "opencv-python",
         "opencv-contrib-python-headless",
         "opencv-contrib-python",
     ),
-    "bs4": ("beautifulsoup4",),
-    "psycopg2": ("psycopg2-binary", "psycopg2"),
-    "psycopg": ("psycopg", "psycopg-binary"),
-    "multipart": ("python-multipart",),
-    "python_multipart": ("python-multipart",),
-    "dateutil": ("python-dateutil",),
-    "magic": ("python-magic",),
-    "docx": ("python-docx",),
-    "pptx": ("python-pptx",),
-    "slugify": ("python-slugify",),
-    "socketio": ("python-socketio",),
-    "engineio": ("python-engineio",),
-    "telegram": ("python-telegram-bot",),
-    "ldap": ("python-ldap",),
-    "MySQLdb": ("mysqlclient",),
-    "pymysql": ("PyMySQL",),
-    "Crypto": ("pycryptodome",),
-    "Cryptodome": ("pycryptodomex",),
-    "OpenSSL": ("pyOpenSSL",),
-    "nacl": ("PyNaCl",),
-    "fitz": ("PyMuPDF",),
-    "pymupdf": ("PyMuPDF",),
-    "pypdf": ("pypdf",),
-    "PyPDF2": ("PyPDF2",),
-    "git": ("GitPython",),
-    "github": ("PyGithub",),
-    "attr": ("attrs",),
-    "google.protobuf": ("protobuf",),
-    "google.generativeai": ("google-generativeai",),
-    "google.genai": ("google-genai",),
-    "google.cloud.storage": ("google-cloud-storage",),
-    "google.cloud.firestore": ("google-cloud-firestore",),
-    "google.auth": ("google-auth",),
-    "google.oauth2": ("google-auth",),
-    "googleapiclient": ("google-api-python-client",),
-    "firebase_admin": ("firebase-admin",),
-    "serial": ("pyserial",),
-    "usb": ("pyusb",),
-    "zmq": ("pyzmq",),
-    "skimage": ("scikit-image",),
-    "Levenshtein": ("python-Levenshtein", "Levenshtein"),
-    "faiss": ("faiss-cpu", "faiss-gpu"),
-    "sentence_transformers": ("sentence-transformers",),
-    "llama_cpp": ("llama-cpp-python",),
-    "email_validator": ("email-validator",),
-    "pydantic_settings": ("pydantic-settings",),
-    "huggingface_hub": ("huggingface-hub",),
-    "websocket": ("websocket-client",),
-    "markdown": ("Markdown",),
-    "jinja2": ("Jinja2",),
-    "mako": ("Mako",),
-    "sqlalchemy": ("SQLAlchemy",),
-    "redis": ("redis",),
-    "grpc": ("grpcio",),
-    "kafka": ("kafka-python",),
-    "mpl_toolkits": ("matplotlib",),
-    "pkg_resources": ("setuptools",),
-    "setuptools": ("setuptools",),
-    "tomli": ("tomli",),
-    "typing_extensions": ("typing-extensions",),
-    "uvloop": ("uvloop",),
-    "passlib": ("passlib",),
-    "bcrypt": ("bcrypt",),
-    "jwcrypto": ("jwcrypto",),
-    "sentry_sdk": ("sentry-sdk",),
-    "opentelemetry": ("opentelemetry-api",),
-    "prometheus_client": ("prometheus-client",),
-    "starlette_exporter": ("starlette-exporter",),
-    "slowapi": ("slowapi",),
-    "fastapi_users": ("fastapi-users",),
-    "langchain_community": ("langchain-community",),
-    "langchain_core": ("langchain-core",),
-    "langchain_openai": ("langchain-openai",),
-    "tiktoken": ("tiktoken",),
-    "win32api": ("pywin32",),
-    "win32com": ("pywin32",),
+    "jose": ("python-jose", "python-jose-cryptodome"),  # missing; the cryptodome fork keeps the module name
+    "argon2": ("argon2-cffi",),  # missing; the binding pwdlib and passlib[argon2] use
+    "fastapi_cache": ("fastapi-cache2",),  # missing; fastapi-cache2 is the maintained fork with this module
+    "psycopg2": ("psycopg2-binary", "psycopg2"),  # missing; the binary wheel needs no compiler in the image
+    "docx": ("python-docx",),  # missing
+    "pptx": ("python-pptx",),  # missing
+    "nacl": ("PyNaCl",),  # missing
+    "fitz": ("PyMuPDF",),  # missing; PyMuPDF's historical module name
+    "attr": ("attrs",),  # missing; attrs ships both `attr` and `attrs`
+    "skimage": ("scikit-image",),  # missing
+    "faiss": ("faiss-cpu", "faiss-gpu"),  # missing; CPU first, a Space's default hardware
+    "llama_cpp": ("llama-cpp-python",),  # missing
+    "grpc": ("grpcio",),  # missing
+    "kafka": ("kafka-python", "kafka-python-ng"),  # missing; -ng is the fork that kept the module
+    "mpl_toolkits": ("matplotlib",),  # missing; shipped inside matplotlib's wheel
+    "pkg_resources": ("setuptools",),  # missing; shipped inside setuptools
+    "win32api": ("pywin32",),  # missing
+    "win32com": ("pywin32",),  # missing
+    "google.protobuf": ("protobuf",),  # pipreqs maps all of `google` to protobuf; only this part is
+    "google.oauth2": ("google-auth",),  # missing; google-auth ships google.auth and google.oauth2
+    "mysql.connector": ("mysql-connector-python",),  # pipreqs: mysql-connector-repackaged, an unofficial copy
+    # Corrections: pipreqs names a Python 2 era, renamed or forked distribution.
+    "PIL": ("Pillow", "pillow-simd"),  # adds the SIMD fork, which keeps the module name
+    "MySQLdb": ("mysqlclient", "MySQL-python"),  # MySQL-python is Python 2 only; mysqlclient is its successor
+    "Levenshtein": ("Levenshtein", "python-Levenshtein"),  # python-Levenshtein is now an alias of Levenshtein
+    "bcrypt": ("bcrypt",),  # pipreqs: python-bcrypt, abandoned in 2013
+    "docker": ("docker",),  # pipreqs: docker-py, renamed docker in 2016
+    "msgpack": ("msgpack",),  # pipreqs: msgpack-python, renamed msgpack in 2018
+    "locust": ("locust",),  # pipreqs: locustio, renamed locust in 2020
+    "ephem": ("ephem", "pyephem"),  # pyephem is the old name of ephem
+    "statsd": ("statsd",),  # pipreqs: dogstatsd-python, Datadog's retired client
+    "asyncssh": ("asyncssh",),  # pipreqs: asyncssh-unofficial, a fork
+    "autobahn": ("autobahn",),  # pipreqs: autobahn-rce, a fork
+    "kazoo": ("kazoo",),  # pipreqs: asana-kazoo, a fork
+    "flask_redis": ("flask-redis",),  # pipreqs: Flask-And-Redis, another project
+    "devtools": ("devtools",),  # pipreqs: tg.devtools (TurboGears); devtools is the debug helper apps import
 }
+
+# Import names that several unrelated projects provide: no distribution is certain for them, so
+# an undeclared one is a warning (SP214) and any one of these that is declared satisfies the import.
+# Names the vendored map lists more than once (`slugify`, `azure`, `backports`...) are shared too.
+SHARED_IMPORTS: dict[str, tuple[str, ...]] = {
+    "jwt": ("PyJWT", "jwt"),  # `jwt` is also another JSON Web Token library, with this module
+    "multipart": ("python-multipart", "multipart"),  # two projects; python-multipart now prefers python_multipart
+    # Namespace packages that many distributions fill; their dotted names (google.cloud.storage ->
+    # google-cloud-storage) are the certain part.
+    "google": (),  # pipreqs maps it to protobuf, which is one of dozens
+    "opentelemetry": ("opentelemetry-api",),
+}
+
+
+@dataclass(frozen=True)
+class ImportMap:
+    """Import name (top-level or dotted) -> distributions known to provide it, first to install."""
+
+    providers: Mapping[str, tuple[str, ...]]
+    shared: frozenset[str]  # import names several unrelated projects provide
+
+
+def _plain(name: str) -> str:
+    """canonicalize_name for the vendored file's names (no separator runs there), at a fraction of the cost."""
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _read_vendored(text: str) -> dict[str, list[str]]:
+    listed: dict[str, list[str]] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, dist = line.partition(":")
+        name, dist = name.strip(), dist.strip()
+        # An entry that only respells the import (requests:Requests) adds nothing: the import's
+        # own name is a source already, and its spelling is the one people write today.
+        if sep and name and dist and _plain(dist) != _plain(name):
+            # pipreqs writes underscores for dashes (scikit_learn); the same distribution for pip.
+            listed.setdefault(name, []).append(dist.replace("_", "-"))
+    return listed
+
+
+@functools.cache
+def import_map() -> ImportMap:
+    """The vendored map with spacepack's entries on top; read once per process."""
+    text = importlib.resources.files("spacepack.check").joinpath(VENDORED_MAP).read_text(encoding="utf-8")
+    listed = _read_vendored(text)
+    shared = {name for name, dists in listed.items() if len(set(dists)) > 1}
+    # pipreqs keeps the last line of a repeated name, so its own choice goes first.
+    providers = {name: tuple(dict.fromkeys(reversed(dists))) for name, dists in listed.items()}
+    for name, dists in HAND_ENTRIES.items():
+        providers[name] = dists
+        shared.discard(name)
+    for name, dists in SHARED_IMPORTS.items():
+        providers[name] = dists
+        shared.add(name)
+    return ImportMap(providers=providers, shared=frozenset(shared))
+
+
+@functools.lru_cache(maxsize=4096)
+def _entry(module: str) -> tuple[str, tuple[str, ...]] | None:
+    """The longest dotted prefix of `module` the map knows, with its distributions."""
+    providers = import_map().providers
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        known = providers.get(name)
+        if known is not None:
+            return name, known
+    return None
+
 
 # Names that ship inside another distribution's wheel (never installed on their own).
 BUNDLED_IMPORTS: frozenset[str] = frozenset({"_pytest", "pytest_asyncio", "typing_inspection", "pydantic_core"})
@@ -258,20 +296,32 @@ def stdlib_names() -> frozenset[str]:
     return frozenset(sys.stdlib_module_names) | {"__future__", "__main__"}
 
 
+@functools.lru_cache(maxsize=4096)
 def exact_distributions(module: str) -> frozenset[str]:
-    """Distributions (canonical) known to provide the import `module`: the table, and the import's own names.
+    """Distributions (canonical) that provide the import `module`: the map's, and the import's own names.
 
-    `google.cloud.storage` is provided by google-cloud-storage, google-cloud or
-    google; `jose` by the table's python-jose.
+    The declared names themselves count: `google.cloud.storage` is provided by
+    google-cloud-storage, google-cloud or google; `jose` by python-jose (the map)
+    or a distribution named jose.
     """
     parts = module.split(".")
     names = {canonicalize_name("-".join(parts[:end])) for end in range(1, len(parts) + 1)}
-    for end in range(len(parts), 0, -1):
-        known = IMPORT_TO_DISTRIBUTIONS.get(".".join(parts[:end]))
-        if known:
-            names.update(canonicalize_name(d) for d in known)
-            break
+    entry = _entry(module)
+    if entry is not None:
+        names.update(canonicalize_name(d) for d in entry[1])
     return frozenset(names)
+
+
+def shared_providers(module: str) -> tuple[str, ...] | None:
+    """None when the import names one project for sure; else the distributions known to provide it.
+
+    `jwt` is PyJWT's module and also the `jwt` distribution's; `google.x` belongs to
+    whichever google-* distribution ships it. An empty tuple: a namespace, no list.
+    """
+    entry = _entry(module)
+    if entry is None or entry[0] not in import_map().shared:
+        return None
+    return entry[1]
 
 
 def provider_by_name(module: str, distributions: Iterable[str]) -> str | None:
@@ -289,14 +339,22 @@ def provider_by_name(module: str, distributions: Iterable[str]) -> str | None:
     return None
 
 
+def _is_namespace(name: str, providers: tuple[str, ...]) -> bool:
+    """Whether `name` is shared and every known provider is named under it (azure-storage for `azure`)."""
+    prefix = canonicalize_name(name) + "-"
+    return name in import_map().shared and all(canonicalize_name(d).startswith(prefix) for d in providers)
+
+
 def distribution_to_install(module: str) -> str:
     """The distribution to install for an import when nothing declares it (import inference)."""
-    parts = module.split(".")
-    for end in range(len(parts), 0, -1):
-        known = IMPORT_TO_DISTRIBUTIONS.get(".".join(parts[:end]))
-        if known:
-            return known[0]
-    return parts[0].replace("_", "-")
+    entry = _entry(module)
+    if entry is None:
+        return module.split(".", 1)[0].replace("_", "-")
+    name, providers = entry
+    if name != module and _is_namespace(name, providers):
+        # A deeper module of a namespace package: its dotted name (azure.storage.blob -> azure-storage-blob).
+        return module.replace(".", "-").replace("_", "-")
+    return providers[0] if providers else name.replace(".", "-").replace("_", "-")
 
 
 def expand_known(requirements: Iterable[tuple[str, frozenset[str]]]) -> frozenset[str]:

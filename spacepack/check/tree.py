@@ -20,7 +20,7 @@ from spacepack.errors import UsageError
 from spacepack.findings import finding
 from spacepack.ignore import IgnoreRules, is_env_file, is_secret_file, walk_with_skipped
 from spacepack.plan import Finding
-from spacepack.safe_read import MAX_TEXT_BYTES, read_project_bytes, read_project_text
+from spacepack.safe_read import MAX_PYTHON_BYTES, MAX_TEXT_BYTES, read_project_bytes, read_project_text
 
 # Manifests and templates are small; anything bigger is not a text file we need to read.
 _MAX_TEXT_BYTES = MAX_TEXT_BYTES
@@ -85,9 +85,6 @@ def _one_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
-_MAX_PYTHON_BYTES = 10 * 1024 * 1024
-
-
 class _LazyModules(Mapping[str, PythonModule]):
     """Python files by path, each read and parsed the first time it is looked up."""
 
@@ -104,7 +101,7 @@ class _LazyModules(Mapping[str, PythonModule]):
         if module is None:
             # The walk vetted the path; the read is still bounded (a big generated module is not code to check).
             result = read_project_bytes(
-                self._root, key, max_bytes=_MAX_PYTHON_BYTES, may_follow=self._known.__contains__
+                self._root, key, max_bytes=MAX_PYTHON_BYTES, may_follow=self._known.__contains__
             )
             if result.data is None:
                 finding = Finding(

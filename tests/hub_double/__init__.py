@@ -815,15 +815,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._require_write(self.repo_id.split("/")[0])
         if unquote(self.rest) != "main":
             raise _error(404, f"Revision Not Found: {self.rest}", "RevisionNotFound")
-        if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/x-ndjson":
-            raise _error(400, "commit body must be application/x-ndjson")
-        try:
-            lines = [json.loads(line) for line in self.body.splitlines() if line.strip()]
-        except ValueError:
-            raise _error(400, "commit body is not valid NDJSON") from None
-        if not lines or lines[0].get("key") != "header":
-            raise _error(400, "the first NDJSON line must be the header")
-        header = lines[0].get("value") or {}
+        header, operations = self._commit_lines()
         summary = header.get("summary")
         if not isinstance(summary, str) or not summary.strip():
             raise _error(400, "commit summary is required")
@@ -834,36 +826,8 @@ class _Handler(BaseHTTPRequestHandler):
             files = dict(space.head.files)
             added: list[str] = []
             deleted: list[str] = []
-            for line in lines[1:]:
-                key, value = line.get("key"), line.get("value") or {}
-                path = value.get("path")
-                if not isinstance(path, str) or not path or path.startswith("/") or ".." in path.split("/"):
-                    raise _error(400, f"invalid path in commit: {path!r}")
-                if key == "file":
-                    if value.get("encoding") != "base64":
-                        raise _error(400, "file content must be base64")
-                    try:
-                        files[path] = base64.b64decode(value.get("content", ""), validate=True)
-                    except ValueError:
-                        raise _error(400, f"invalid base64 for {path}") from None
-                    added.append(path)
-                elif key == "deletedFile":
-                    if path not in files:
-                        raise _error(404, f"Entry Not Found: {path}", "EntryNotFound")
-                    del files[path]
-                    deleted.append(path)
-                elif key == "deletedFolder":
-                    folder = path.rstrip("/") + "/"
-                    gone = [p for p in files if p.startswith(folder)]
-                    if not gone:
-                        raise _error(404, f"Entry Not Found: {path}", "EntryNotFound")
-                    for p in gone:
-                        del files[p]
-                    deleted.extend(gone)
-                elif key == "lfsFile":
-                    raise _error(400, "the double never asks for LFS uploads")
-                else:
-                    raise _error(400, f"unknown commit operation {key!r}")
+            for line in operations:
+                _apply_commit_operation(line, files, added, deleted)
             if not added and not deleted:
                 raise _error(400, "No files have been modified since last commit")
             oid = _new_oid()
@@ -871,6 +835,18 @@ class _Handler(BaseHTTPRequestHandler):
             space.stage_cursor = 0
         url = f"{self.hub.url}/spaces/{self.repo_id}/commit/{oid}"
         raise _Reply(200, {"success": True, "commitOid": oid, "commitUrl": url, "commitMessage": summary})
+
+    def _commit_lines(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The commit body's header and its operations, or the Hub's 400 for a malformed body."""
+        if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/x-ndjson":
+            raise _error(400, "commit body must be application/x-ndjson")
+        try:
+            lines = [json.loads(line) for line in self.body.splitlines() if line.strip()]
+        except ValueError:
+            raise _error(400, "commit body is not valid NDJSON") from None
+        if not lines or lines[0].get("key") != "header":
+            raise _error(400, "the first NDJSON line must be the header")
+        return lines[0].get("value") or {}, lines[1:]
 
     def _settings(self, store: str) -> None:
         space = self._existing()
@@ -1020,3 +996,38 @@ def validate_space_readme(content: str) -> list[str]:
 
 
 __all__ = ["Commit", "HubDouble", "Request", "git_blob_sha1", "validate_space_readme"]
+
+
+def _apply_commit_operation(
+    line: dict[str, Any], files: dict[str, bytes], added: list[str], deleted: list[str]
+) -> None:
+    """One NDJSON commit operation applied to the new tree, as the Hub does (or its 4xx)."""
+    key, value = line.get("key"), line.get("value") or {}
+    path = value.get("path")
+    if not isinstance(path, str) or not path or path.startswith("/") or ".." in path.split("/"):
+        raise _error(400, f"invalid path in commit: {path!r}")
+    if key == "file":
+        if value.get("encoding") != "base64":
+            raise _error(400, "file content must be base64")
+        try:
+            files[path] = base64.b64decode(value.get("content", ""), validate=True)
+        except ValueError:
+            raise _error(400, f"invalid base64 for {path}") from None
+        added.append(path)
+    elif key == "deletedFile":
+        if path not in files:
+            raise _error(404, f"Entry Not Found: {path}", "EntryNotFound")
+        del files[path]
+        deleted.append(path)
+    elif key == "deletedFolder":
+        folder = path.rstrip("/") + "/"
+        gone = [p for p in files if p.startswith(folder)]
+        if not gone:
+            raise _error(404, f"Entry Not Found: {path}", "EntryNotFound")
+        for p in gone:
+            del files[p]
+        deleted.extend(gone)
+    elif key == "lfsFile":
+        raise _error(400, "the double never asks for LFS uploads")
+    else:
+        raise _error(400, f"unknown commit operation {key!r}")
