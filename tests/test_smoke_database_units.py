@@ -80,6 +80,34 @@ def test_the_full_stack_templates_parts_are_set_one_by_one():
     }
 
 
+@pytest.mark.parametrize(
+    ("names", "parts"),
+    [
+        (("DB_HOST", "DB_PORT", "DB_USER", "DB_PASS", "DB_NAME"), ("db", "5432", "spacepack", "s3cret", "app")),
+        (("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"), ("db", "5432", "spacepack", "s3cret", "app")),
+        (("DATABASE_HOST", "DATABASE_PORT", "DATABASE_USERNAME", "DATABASE_PASSWORD", "DATABASE_NAME"), None),
+        (("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"), None),
+    ],
+)
+def test_every_family_of_part_names_gets_every_part(names, parts):
+    need = guess_database(plan_with(("sqlalchemy", "psycopg2"), *(var(name) for name in names)))
+    assert need.wants_sidecar
+    injected = connection_env(need, "s3cret")
+    assert injected == dict(zip(names, parts or ("db", "5432", "spacepack", "s3cret", "app"), strict=True))
+
+
+def test_parts_of_two_families_are_set_alike():
+    env = (var("DB_HOST"), var("DB_PASS"), var("POSTGRES_PASSWORD", False), var("PGUSER"), var("DB_USER"))
+    injected = connection_env(guess_database(plan_with(("asyncpg",), *env)), "s3cret")
+    assert injected == {
+        "DB_HOST": "db",
+        "DB_PASS": "s3cret",
+        "POSTGRES_PASSWORD": "s3cret",
+        "PGUSER": "spacepack",
+        "DB_USER": "spacepack",
+    }
+
+
 def test_a_password_variable_alone_is_no_database():
     need = guess_database(plan_with(("asyncpg",), var("POSTGRES_PASSWORD")))
     assert need.names == ()
