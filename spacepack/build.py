@@ -472,14 +472,19 @@ def base_images(dockerfile: str) -> tuple[str, ...]:
 
 
 def _require_base_images(client: engine.DockerClient, dockerfile: str) -> None:
-    # The engine would fail at step 1 with a pull error; a missing base is an engine-side
-    # problem with its own exit code and fix, not a build failure of the user's project.
+    # A first build on a new machine has no base image yet: pull it, as `docker build` would.
+    # One that cannot be pulled is an engine-side problem with its own exit code and fix, not a
+    # build failure of the user's project (the engine would fail at step 1 with a pull error).
     for image in base_images(dockerfile):
-        if not engine.image_present(client, image):
+        if engine.image_present(client, image):
+            continue
+        try:
+            engine.pull_image(client, image)
+        except EngineUnavailable as error:
             raise EngineUnavailable(
-                f"the base image {image} is not in the engine",
-                hint=f"run `docker pull {image}` (or build with --pull)",
-            )
+                f"the base image {image} is not in the engine and cannot be pulled ({error.message})",
+                hint=f"check the engine's registry access, then `docker pull {image}`",
+            ) from error
 
 
 def image_names(

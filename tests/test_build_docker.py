@@ -46,14 +46,16 @@ def test_build_tags_labels_and_logs(docker_client, docker_cleanup, unique_tag, t
 
 
 def test_bad_requirement_names_the_step_and_keeps_the_log(docker_client, docker_cleanup, unique_tag, tmp_path):
+    # A name of its own for the requirements file, so this build's step containers are told apart from others'.
+    requirements = f"requirements-{uuid.uuid4().hex[:8]}.txt"
     context = build_file_tree(
         tmp_path / "ctx",
         {
-            "requirements.txt": "fastapi\nno-such-package-spacepack-test==9.9.9\n",
-            "Dockerfile": """
+            requirements: "fastapi\nno-such-package-spacepack-test==9.9.9\n",
+            "Dockerfile": f"""
                 FROM python:3.11-slim
-                COPY requirements.txt /tmp/requirements.txt
-                RUN pip install --no-cache-dir -r /tmp/requirements.txt
+                COPY {requirements} /tmp/{requirements}
+                RUN pip install --no-cache-dir -r /tmp/{requirements}
             """,
         },
     )
@@ -63,7 +65,7 @@ def test_bad_requirement_names_the_step_and_keeps_the_log(docker_client, docker_
     failure = failed.value.failure
     assert failed.value.exit_code == ExitCode.BUILD_FAILED
     assert (failure.step, failure.total) == (3, 3)
-    assert failure.command == "RUN pip install --no-cache-dir -r /tmp/requirements.txt"
+    assert failure.command == f"RUN pip install --no-cache-dir -r /tmp/{requirements}"
     assert any("no-such-package-spacepack-test" in line for line in failure.output_tail)
     assert len(failure.output_tail) <= 30
     assert failed.value.message.startswith("the build failed at step 3/3: The command '/bin/sh -c pip install")
@@ -71,8 +73,13 @@ def test_bad_requirement_names_the_step_and_keeps_the_log(docker_client, docker_
     assert "full log: " in failure.to_text()
     assert engine.image_attrs(docker_client, unique_tag) is None
     # The legacy builder's intermediate containers are removed (forcerm).
-    leftovers = docker_client.containers.list(all=True, filters={"status": "exited"})
-    assert not any("requirements" in " ".join(c.attrs["Config"]["Cmd"] or []) for c in leftovers)
+    assert not _containers_with_command(docker_client, requirements)
+
+
+def _containers_with_command(docker_client, marker: str) -> list[str]:
+    """Ids of containers (any state) whose command names `marker`; listed without a per-container inspect,
+    so a container another run removes meanwhile is no error."""
+    return [c["Id"] for c in docker_client.api.containers(all=True) if marker in (c.get("Command") or "")]
 
 
 def test_ctrl_c_during_a_step_leaves_no_container(docker_client, docker_cleanup, unique_tag, tmp_path):
@@ -86,10 +93,8 @@ def test_ctrl_c_during_a_step_leaves_no_container(docker_client, docker_cleanup,
         if progress.line == marker:
             raise KeyboardInterrupt
 
-    def step_containers() -> list[object]:
-        return [
-            c for c in docker_client.containers.list(all=True) if marker in " ".join(c.attrs["Config"]["Cmd"] or [])
-        ]
+    def step_containers() -> list[str]:
+        return _containers_with_command(docker_client, marker)
 
     with pytest.raises(KeyboardInterrupt):
         build_image(

@@ -133,6 +133,24 @@ def test_license_other_needs_a_name() -> None:
         validate_metadata({"license": "other"})
 
 
+@pytest.mark.parametrize(
+    ("written", "hub_id"),
+    [("MIT", "mit"), ("Apache 2.0", "apache-2.0"), ("Apache-2.0", "apache-2.0"), ("GPL-3.0-only", "gpl-3.0")],
+)
+def test_a_common_license_spelling_is_written_as_the_hub_id(tmp_path: Path, written: str, hub_id: str) -> None:
+    settings = Settings(project_dir=tmp_path, metadata={"license": written})
+    metadata, notes = merge_metadata(make_plan(tmp_path), settings)
+    assert metadata["license"] == hub_id
+    assert any("license" in note and hub_id in note for note in notes)
+
+
+def test_an_unknown_license_gets_a_did_you_mean() -> None:
+    with pytest.raises(MetadataError, match=r"did you mean 'apache-2.0'\?"):
+        validate_metadata({"license": "Apache 2.1"})
+    with pytest.raises(MetadataError, match="license id"):
+        validate_metadata({"license": "my own terms"})
+
+
 def test_license_list_is_the_hub_list() -> None:
     assert len(LICENSES) >= 80 and len(set(LICENSES)) == len(LICENSES)
     assert {"apache-2.0", "mit", "cc-by-4.0", "gpl-3.0", "llama3", "gemma", "unknown", "other"} <= set(LICENSES)

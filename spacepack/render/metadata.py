@@ -146,6 +146,44 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
+# Spellings people write (SPDX ids, pyproject `license`, prose) for the Hub's license ids.
+_LICENSE_ALIASES = {
+    "apache": "apache-2.0",
+    "apache2": "apache-2.0",
+    "apache-2": "apache-2.0",
+    "apache-license-2.0": "apache-2.0",
+    "apache-license-version-2.0": "apache-2.0",
+    "gplv2": "gpl-2.0",
+    "gplv3": "gpl-3.0",
+    "gpl-2.0-only": "gpl-2.0",
+    "gpl-3.0-only": "gpl-3.0",
+    "lgpl-3.0-only": "lgpl-3.0",
+    "agpl-3.0-only": "agpl-3.0",
+    "mit-license": "mit",
+    "the-mit-license": "mit",
+    "bsd-3": "bsd-3-clause",
+    "bsd-2": "bsd-2-clause",
+    "mpl-2": "mpl-2.0",
+}
+
+
+def canonical_license(value: str) -> str | None:
+    """The Hub's license id for a common spelling (`MIT` -> `mit`, `Apache 2.0` -> `apache-2.0`), else None."""
+    spelled = "-".join(value.strip().lower().replace("_", " ").split())
+    candidate = _LICENSE_ALIASES.get(spelled, spelled)
+    return candidate if candidate in LICENSES else None
+
+
+def _license(key: str, value: Any) -> None:
+    if isinstance(value, str) and value not in LICENSES:
+        # The did-you-mean looks at the value as the Hub spells ids: lower case, dashes.
+        spelled = "-".join(value.strip().lower().split())
+        close = difflib.get_close_matches(spelled, LICENSES, n=1)
+        guess = f" (did you mean '{close[0]}'?)" if close else ""
+        raise _fail(key, value, f"a license id of the Hub's list, such as mit or apache-2.0{guess}")
+    _one_of(LICENSES)(key, value)
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -310,7 +348,7 @@ _VALIDATORS: dict[str, Callable[[str, Any], None]] = {
     "startup_duration_timeout": _duration,
     "custom_headers": _custom_headers,
     "preload_from_hub": _preload_from_hub,
-    "license": _one_of(LICENSES),
+    "license": _license,
     "license_name": _string,
     "license_link": _string,
     "duplicated_from": _string,
@@ -440,6 +478,10 @@ def merge_metadata(
             before = _show(merged.get(key))
             notes.append(f"README: set {key} {before} -> {_show(forced)} (must match the image)")
             merged[key] = forced
+    license_id = merged.get("license")
+    if isinstance(license_id, str) and license_id not in LICENSES and canonical_license(license_id):
+        merged["license"] = canonical_license(license_id)
+        notes.append(f"README: license {_show(license_id)} -> {_show(merged['license'])} (the Hub's license id)")
     ordered = {key: merged[key] for key in KNOWN_KEYS if key in merged and merged[key] is not None}
     ordered.update({key: value for key, value in merged.items() if key not in ordered and value is not None})
     validate_metadata(ordered)
