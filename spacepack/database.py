@@ -36,7 +36,8 @@ DATABASE_ALIAS = "db"
 DATABASE_LABEL = "dev.spacepack.database"
 READY_TIMEOUT = 60.0
 _USER = "spacepack"
-_DB_NAME = "app"
+# Named like the user: libpq (psycopg2.connect(host=..., user=...)) connects to that database when none is given.
+_DB_NAME = _USER
 
 # Names that hold a whole database URL (DATABASE_URL, SQLALCHEMY_DATABASE_URI, ASYNC_DB_DSN, PG_URL...).
 _URL_NAME = re.compile(r"^(?:[A-Z0-9]+_)*(?:DATABASE|DB|POSTGRES|POSTGRESQL|PG|SQLALCHEMY_DATABASE)_(?:URL|URI|DSN)$")
