@@ -36,17 +36,20 @@ DATABASE_ALIAS = "db"
 DATABASE_LABEL = "dev.spacepack.database"
 READY_TIMEOUT = 60.0
 _USER = "spacepack"
-_DB_NAME = "app"
+# Named like the user: libpq (psycopg2.connect(host=..., user=...)) connects to that database when none is given.
+_DB_NAME = _USER
 
 # Names that hold a whole database URL (DATABASE_URL, SQLALCHEMY_DATABASE_URI, ASYNC_DB_DSN, PG_URL...).
 _URL_NAME = re.compile(r"^(?:[A-Z0-9]+_)*(?:DATABASE|DB|POSTGRES|POSTGRESQL|PG|SQLALCHEMY_DATABASE)_(?:URL|URI|DSN)$")
-# Names that hold one part of the connection (the full-stack template's POSTGRES_SERVER, ...).
-_PART_NAMES: dict[str, tuple[str, ...]] = {
-    "host": ("POSTGRES_SERVER", "POSTGRES_HOST", "DB_HOST", "DATABASE_HOST", "PGHOST"),
-    "port": ("POSTGRES_PORT", "DB_PORT", "DATABASE_PORT", "PGPORT"),
-    "user": ("POSTGRES_USER", "DB_USER", "DATABASE_USER", "PGUSER"),
-    "password": ("POSTGRES_PASSWORD", "DB_PASSWORD", "DATABASE_PASSWORD", "PGPASSWORD"),
-    "name": ("POSTGRES_DB", "DB_NAME", "DATABASE_NAME", "PGDATABASE"),
+# Names that hold one part of the connection, in every family apps use: DB_HOST/DB_PASS,
+# POSTGRES_SERVER/POSTGRES_DB (the full-stack template), PGHOST/PGDATABASE (libpq), DATABASE_USER...
+_PART_PREFIX = r"^(?:POSTGRES(?:QL)?_|PG_?|DB_|DATABASE_)"
+_PART_NAMES: dict[str, re.Pattern[str]] = {
+    "host": re.compile(_PART_PREFIX + r"(?:HOST|HOSTNAME|SERVER)$"),
+    "port": re.compile(_PART_PREFIX + r"PORT$"),
+    "user": re.compile(_PART_PREFIX + r"(?:USER|USERNAME)$"),
+    "password": re.compile(_PART_PREFIX + r"(?:PASS|PASSWORD|PASSWD|PWD)$"),
+    "name": re.compile(_PART_PREFIX + r"(?:DB|NAME|DBNAME|DATABASE)$"),
 }
 _POSTGRES_DRIVERS = ("asyncpg", "psycopg", "psycopg-binary", "psycopg-c", "psycopg2", "psycopg2-binary", "pg8000")
 _OTHER_DRIVERS = ("aiosqlite", "aiomysql", "asyncmy", "pymysql", "mysqlclient", "motor", "pymongo", "beanie")
@@ -61,7 +64,8 @@ class DatabaseNeed:
 
     Attributes:
         url_vars: env vars that take the whole URL (first = the one reported).
-        part_vars: connection-part env vars (`host`, `port`, `user`, `password`, `name`) -> var names.
+        part_vars: connection part (`host`, `port`, `user`, `password`, `name`) -> every env var the app
+            reads for it (`DB_PASS` and `POSTGRES_PASSWORD` both get the password).
         scheme: the URL scheme the app's driver expects (`postgresql+asyncpg`, `postgresql`, ...).
         required: a URL or part var is read with no default: the app cannot start without it.
         postgres: a Postgres driver is among the dependencies.
@@ -70,7 +74,7 @@ class DatabaseNeed:
     """
 
     url_vars: tuple[str, ...] = ()
-    part_vars: Mapping[str, str] = field(default_factory=dict)
+    part_vars: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scheme: str = "postgresql"
     required: bool = False
     postgres: bool = False
@@ -80,7 +84,7 @@ class DatabaseNeed:
     @property
     def names(self) -> tuple[str, ...]:
         """Every env var this database would set."""
-        return (*self.url_vars, *self.part_vars.values())
+        return (*self.url_vars, *(name for names in self.part_vars.values() for name in names))
 
     @property
     def wants_sidecar(self) -> bool:
@@ -169,17 +173,18 @@ def guess_database(plan: Plan) -> DatabaseNeed:
     url_vars = tuple(var for var in plan.env if _URL_NAME.match(var.name))
     by_name = {var.name: var for var in plan.env}
     part_vars = {
-        part: next(name for name in names if name in by_name)
-        for part, names in _PART_NAMES.items()
-        if any(name in by_name for name in names)
+        part: matched
+        for part, pattern in _PART_NAMES.items()
+        if (matched := tuple(var.name for var in plan.env if pattern.match(var.name)))
     }
     # Parts only count with a host: POSTGRES_PASSWORD alone is not a connection.
     if "host" not in part_vars:
         part_vars = {}
     postgres = bool(packages & set(_POSTGRES_DRIVERS))
-    required = any(v.required for v in url_vars) or any(by_name[n].required for n in part_vars.values())
+    part_names = [name for names in part_vars.values() for name in names]
+    required = any(v.required for v in url_vars) or any(by_name[name].required for name in part_names)
     drivers = sorted(packages & {*_POSTGRES_DRIVERS, *_ORMS})
-    names = [v.name for v in url_vars] + list(part_vars.values())
+    names = [v.name for v in url_vars] + part_names
     if not names:
         reason = ""
     else:
@@ -231,7 +236,7 @@ def _database_given(need: DatabaseNeed, given: Mapping[str, str]) -> bool:
     A URL or host naming localhost or a compose service name (`db`, `postgres`) cannot: inside the
     container localhost is the app itself, so such values are replaced by the sidecar's.
     """
-    names = [*need.url_vars, *([need.part_vars["host"]] if "host" in need.part_vars else [])]
+    names = [*need.url_vars, *need.part_vars.get("host", ())]
     return any(_usable_host(given[name]) for name in names if name in given)
 
 
@@ -250,7 +255,7 @@ def connection_env(need: DatabaseNeed, password: str, host: str = DATABASE_ALIAS
     url = f"{need.scheme}://{_USER}:{password}@{host}:5432/{_DB_NAME}"
     env = dict.fromkeys(need.url_vars, url)
     parts = {"host": host, "port": "5432", "user": _USER, "password": password, "name": _DB_NAME}
-    env.update({name: parts[part] for part, name in need.part_vars.items()})
+    env.update({name: parts[part] for part, names in need.part_vars.items() for name in names})
     return env
 
 

@@ -45,6 +45,10 @@ _HEALTH_WORDS = re.compile(
 _ALL_INTERFACES = ("0.0.0.0", "::")
 # Docker's embedded DNS server listens here in every container on a user-defined network.
 _ENGINE_DNS = "127.0.0.11"
+# What a guessed path may answer while the app is up: not a route, behind a login, not a GET route.
+_WRONG_GUESS = frozenset({401, 403, 404, 405})
+# Tried after the app's own route list: FastAPI's docs page, then the root.
+_FALLBACK_PATHS = ("/docs", "/")
 _URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,200}$")
 
 Verdict = Literal["healthy", "failed"]
@@ -449,9 +453,10 @@ def _judge(session: _Session, base: SmokeReport, options: SmokeOptions, say: Cal
             if ok:
                 elapsed = time.monotonic() - started
                 return _after_healthy(session, replace(base, time_to_healthy=elapsed), options, body)
-            if status == 404 and session.health_guessed:
-                # The app is up; only the guessed path is wrong. Its own route list says where to look.
-                options, base = _moved_health(session, base, options, say)
+            if status in _WRONG_GUESS and session.health_guessed:
+                # The app is up; only the guessed path is wrong (absent, or behind a login). Its own route
+                # list, the docs page or / say where to look.
+                options, base = _moved_health(session, base, options, say, status)
                 health_path = options.health_path or DEFAULT_HEALTH_PATH
                 continue
             # 503 means "starting" to most apps and proxies: keep waiting for it.
@@ -575,28 +580,31 @@ def _after_healthy(session: _Session, report: SmokeReport, options: SmokeOptions
 
 
 def _moved_health(
-    session: _Session, base: SmokeReport, options: SmokeOptions, say: Callable[[str], None]
+    session: _Session, base: SmokeReport, options: SmokeOptions, say: Callable[[str], None], status: int = 404
 ) -> tuple[SmokeOptions, SmokeReport]:
-    """After a 404 on a guessed health path: a route the app itself lists, probed next.
+    """After a 401/403/404/405 on a guessed health path: a route the app lists, else its docs page or /.
 
-    When the app publishes no route list, or lists no route that answers, the app is
-    still up (it answered HTTP): that is judged healthy with a warning, never a failure.
+    When none of those answers 2xx, the app is still up (it answered HTTP): that is judged
+    healthy with a warning, never a failure.
     """
     guessed = options.health_path or DEFAULT_HEALTH_PATH
-    session.health_guessed = False  # once: a confirmed path that 404s later is a real answer
-    for path in _openapi_candidates(session, guessed):
+    session.health_guessed = False  # once: a confirmed path that fails later is a real answer
+    listed = _openapi_candidates(session, guessed)
+    for path in [*listed, *(p for p in _FALLBACK_PATHS if p not in listed and p != guessed)]:
         answer = session.request("GET", path, timeout=_REQUEST_TIMEOUT)
         if answer is not None and 200 <= answer[0] < 300:
-            say(f"GET {guessed} answered 404; the app's /openapi.json lists {path}, which answers: probing it")
+            source = "the app's /openapi.json lists" if path in listed else "the app answers"
+            say(f"GET {guessed} answered {status}; {source} {path}, which answers: probing it")
+            origin = "from its /openapi.json" if path in listed else "it answers"
             session.warnings.append(
-                f"the guessed health path {guessed} is not a route of the app; {path} (from its /openapi.json) "
+                f"the guessed health path {guessed} answered {status}; {path} ({origin}) "
                 f'was used: set health_path = "{path}" (or pass --health {path}) to say so'
             )
             return replace(options, health_path=path), replace(base, health_path=path)
-    say(f"GET {guessed} answered 404 and the app lists no route that answers; the app is up")
+    say(f"GET {guessed} answered {status} and the app lists no route that answers; the app is up")
     session.up_is_enough = True
     session.warnings.append(
-        f"the guessed health path {guessed} answered 404 and the app publishes no health route that answers; "
+        f"the guessed health path {guessed} answered {status} and the app publishes no health route that answers; "
         "the app is up (it answers HTTP): pass --health PATH (or set health_path) to check a route of the app"
     )
     return options, base

@@ -239,3 +239,72 @@ def test_settings_fields_with_defaults_are_optional_and_without_required(tmp_pat
     )
     assert {n for n, e in env.items() if e.required} == {"SECRET_KEY"}
     assert all(e.at_import for e in env.values())
+
+
+def test_a_field_defaulting_to_an_unset_env_read_has_no_default(tmp_path: Path) -> None:
+    _, env = scan(
+        tmp_path,
+        {
+            "settings.py": """\
+                import os
+                from pydantic import BaseSettings
+
+                class Settings(BaseSettings):
+                    db_host: str = os.getenv("DB_HOST")
+                    db_port: str = os.getenv("DB_PORT", "5432")
+                    token_expire: int = os.getenv("ACCESS_TOKEN_EXPIRE_MINUTES")
+                    debug: bool = os.environ.get("DEBUG", None)
+
+                settings = Settings()
+                """
+        },
+    )
+    assert env["DB_HOST"].required and env["DB_HOST"].at_import
+    assert not env["DB_PORT"].required
+    # Either name sets the field; the name the default reads is the one with no default.
+    assert env["ACCESS_TOKEN_EXPIRE_MINUTES"].required and not env["TOKEN_EXPIRE"].required
+    assert env["DEBUG"].required
+
+
+def test_pydantic_v1_settings_through_a_base_class_in_another_module(tmp_path: Path) -> None:
+    _, env = scan(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/base.py": """\
+                from pydantic import BaseSettings
+
+                class BaseAppSettings(BaseSettings):
+                    class Config:
+                        env_file = ".env"
+                        env_prefix = "todo_"
+                """,
+            "core/app.py": """\
+                from pydantic import Field, PostgresDsn
+                from core.base import BaseAppSettings
+
+                class AppSettings(BaseAppSettings):
+                    debug: bool = False
+                    secret_key: str
+                    database_url: PostgresDsn
+                    api_token: str = Field(..., env="SERVICE_TOKEN")
+                    mail_password: str
+
+                    class Config:
+                        fields = {"mail_password": {"env": "SMTP_PASSWORD"}}
+                """,
+            "main.py": """\
+                from functools import lru_cache
+                from core.app import AppSettings
+
+                @lru_cache
+                def get_app_settings() -> AppSettings:
+                    return AppSettings()
+
+                settings = get_app_settings()
+                """,
+        },
+    )
+    for name in ("TODO_SECRET_KEY", "TODO_DATABASE_URL", "SERVICE_TOKEN", "SMTP_PASSWORD"):
+        assert env[name].required and env[name].at_import, name
+    assert not env["TODO_DEBUG"].required

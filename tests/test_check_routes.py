@@ -62,6 +62,57 @@ def test_health_beats_status_and_post_routes_do_not_count(tmp_path: Path) -> Non
     assert "SP130" in codes
 
 
+def test_routes_behind_an_auth_dependency_are_not_health_routes(tmp_path: Path) -> None:
+    path, _ = health_of(
+        tmp_path,
+        {
+            "main.py": """
+                from typing import Annotated
+                from fastapi import APIRouter, Depends, FastAPI, Security
+                from app_auth import get_current_user, get_db, verify_token
+
+                app = FastAPI()
+                router = APIRouter()
+                locked = APIRouter(dependencies=[Depends(verify_token)])
+
+                @router.get("/2fa/status")
+                def twofa_status(user=Depends(get_current_user), db=Depends(get_db)): ...
+
+                @router.get("/me/ping")
+                def me_ping(user: Annotated[str, Security(get_current_user)]): ...
+
+                @router.get("/ready", dependencies=[Depends(verify_token)])
+                def ready(): ...
+
+                @locked.get("/health")
+                def locked_health(): ...
+
+                app.include_router(router)
+                app.include_router(locked, prefix="/admin")
+            """,
+            "app_auth.py": "def get_current_user(): ...\ndef get_db(): ...\ndef verify_token(): ...\n",
+        },
+    )
+    assert path == "/docs"
+
+
+def test_a_route_that_only_needs_a_database_session_stays_a_health_route(tmp_path: Path) -> None:
+    path, _ = health_of(
+        tmp_path,
+        {
+            "main.py": """
+                from fastapi import Depends, FastAPI
+                def get_db(): ...
+                app = FastAPI()
+
+                @app.get("/api/status")
+                def status(db=Depends(get_db)): ...
+            """
+        },
+    )
+    assert path == "/api/status"
+
+
 def test_router_prefixes_across_modules(tmp_path: Path) -> None:
     path, _ = health_of(
         tmp_path,

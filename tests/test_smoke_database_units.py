@@ -55,7 +55,7 @@ def test_the_url_form_follows_the_driver(packages, scheme):
     assert need.scheme == scheme
     assert need.url_vars == ("DATABASE_URL",)
     assert need.wants_sidecar
-    assert connection_env(need, "pw")["DATABASE_URL"] == f"{scheme}://spacepack:pw@db:5432/app"
+    assert connection_env(need, "pw")["DATABASE_URL"] == f"{scheme}://spacepack:pw@db:5432/spacepack"
 
 
 def test_url_variable_names_beyond_database_url():
@@ -76,7 +76,46 @@ def test_the_full_stack_templates_parts_are_set_one_by_one():
         "POSTGRES_PORT": "5432",
         "POSTGRES_USER": "spacepack",
         "POSTGRES_PASSWORD": "s3cret",
-        "POSTGRES_DB": "app",
+        "POSTGRES_DB": "spacepack",
+    }
+
+
+@pytest.mark.parametrize(
+    ("names", "parts"),
+    [
+        (("DB_HOST", "DB_PORT", "DB_USER", "DB_PASS", "DB_NAME"), ("db", "5432", "spacepack", "s3cret", "spacepack")),
+        (
+            ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"),
+            ("db", "5432", "spacepack", "s3cret", "spacepack"),
+        ),
+        (("DATABASE_HOST", "DATABASE_PORT", "DATABASE_USERNAME", "DATABASE_PASSWORD", "DATABASE_NAME"), None),
+        (("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"), None),
+    ],
+)
+def test_every_family_of_part_names_gets_every_part(names, parts):
+    need = guess_database(plan_with(("sqlalchemy", "psycopg2"), *(var(name) for name in names)))
+    assert need.wants_sidecar
+    injected = connection_env(need, "s3cret")
+    assert injected == dict(zip(names, parts or ("db", "5432", "spacepack", "s3cret", "spacepack"), strict=True))
+
+
+def test_the_database_is_named_like_the_user_for_a_connection_that_names_none():
+    # psycopg2.connect(host=, user=, password=) without dbname: libpq picks the database named like the user.
+    injected = connection_env(
+        guess_database(plan_with(("psycopg2",), var("DB_HOST"), var("DB_USER"), var("DB_NAME"))), "pw"
+    )
+    assert injected["DB_NAME"] == injected["DB_USER"]
+
+
+def test_parts_of_two_families_are_set_alike():
+    env = (var("DB_HOST"), var("DB_PASS"), var("POSTGRES_PASSWORD", False), var("PGUSER"), var("DB_USER"))
+    injected = connection_env(guess_database(plan_with(("asyncpg",), *env)), "s3cret")
+    assert injected == {
+        "DB_HOST": "db",
+        "DB_PASS": "s3cret",
+        "POSTGRES_PASSWORD": "s3cret",
+        "PGUSER": "spacepack",
+        "DB_USER": "spacepack",
     }
 
 

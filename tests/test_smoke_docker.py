@@ -219,6 +219,23 @@ def test_a_404_on_a_guessed_path_with_no_route_list_is_not_an_app_failure(docker
     assert any("publishes no health route that answers; the app is up" in w for w in report.warnings)
 
 
+def test_a_401_on_a_guessed_path_moves_to_a_route_that_answers(docker_client, fault_image):
+    lines: list[str] = []
+    options = SmokeOptions(health_path="/2fa/status", timeout=30)
+    report = run_smoke(docker_client, fault_image("login_status"), options, on_event=lines.append, health_guessed=True)
+    assert report.verdict == "healthy"
+    assert report.health_path == "/"
+    assert [p.status for p in report.probes][0] == 401
+    assert any("/2fa/status answered 401; / (from its /openapi.json) was used" in w for w in report.warnings)
+
+
+def test_a_401_on_the_users_own_health_path_is_a_failure(docker_client, fault_image):
+    options = SmokeOptions(health_path="/2fa/status", timeout=30)
+    with pytest.raises(SmokeTestFailed) as failed:
+        run_smoke(docker_client, fault_image("login_status"), options, health_guessed=False)
+    assert "GET /2fa/status answered 401" in failed.value.message
+
+
 def test_a_404_on_the_users_own_health_path_is_a_failure(docker_client, fault_image):
     with pytest.raises(SmokeTestFailed) as failed:
         run_smoke(docker_client, fault_image("prefixed_health"), SmokeOptions(timeout=30), health_guessed=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from spacepack.check.pyast import (
@@ -120,11 +120,63 @@ def _sqlite_dir(value: str) -> str | None:
     return _normalise_dir(posixpath.dirname(path) or ".")
 
 
+@dataclass(frozen=True)
+class _SettingsConfig:
+    """A settings class's env naming: `env_prefix`, `case_sensitive`, pydantic v1 `Config.fields` envs."""
+
+    prefix: str = ""
+    case_sensitive: bool = False
+    envs: Mapping[str, str] = field(default_factory=dict)  # field name -> env name
+
+    def updated(self, options: Mapping[str, ast.expr]) -> _SettingsConfig:
+        config = self
+        if "env_prefix" in options:
+            config = replace(config, prefix=_const_str(options["env_prefix"]) or "")
+        if "case_sensitive" in options:
+            value = options["case_sensitive"]
+            config = replace(config, case_sensitive=isinstance(value, ast.Constant) and value.value is True)
+        if "fields" in options:
+            config = replace(config, envs={**config.envs, **_config_field_envs(options["fields"])})
+        return config
+
+
+def _config_field_envs(value: ast.expr) -> dict[str, str]:
+    """pydantic v1 `Config.fields = {"name": {"env": "ENV"}}` (or `{"name": "ENV"}`): field -> env name."""
+    envs: dict[str, str] = {}
+    for key, spec in _options(value).items():
+        env = _const_str(spec) or _const_str(_options(spec).get("env"))
+        if env:
+            envs[key] = env
+    return envs
+
+
+def settings_classes(modules: Iterable[ast.Module]) -> dict[str, ast.ClassDef]:
+    """Every settings class of the project by name: `BaseSettings` subclasses, through any module."""
+    classes = [node for module in modules for node in iter_statements(module) if isinstance(node, ast.ClassDef)]
+    found: dict[str, ast.ClassDef] = {}
+    changed = True
+    while changed:  # subclasses of subclasses, across modules, in any order
+        changed = False
+        for node in classes:
+            if node.name not in found and {_name_of(b) for b in node.bases} & ({"BaseSettings"} | set(found)):
+                found[node.name] = node
+                changed = True
+    return found
+
+
 class _Scanner:
     """Walks one module once, with when each node runs, resolving `os`/`environ`/`getenv` through its imports."""
 
-    def __init__(self, path: str, module: ast.Module, imports: dict[str, ImportRef] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        module: ast.Module,
+        imports: dict[str, ImportRef] | None = None,
+        external: Mapping[str, ast.ClassDef] | None = None,
+    ) -> None:
         self.path = path
+        # Settings classes of other modules, by name: a subclass here is a settings class too.
+        self.external = dict(external or {})
         self.module = module
         self.imports = imports if imports is not None else module_imports(module)
         self.result = _ModuleScan()
@@ -231,19 +283,20 @@ class _Scanner:
                 if node.name in self.result.settings:
                     continue
                 bases = {_name_of(b) for b in node.bases}
-                if bases & ({"BaseSettings"} | set(self.result.settings)):
+                if bases & ({"BaseSettings"} | set(self.result.settings) | set(self.external)):
                     self.result.settings[node.name] = []
                     changed = True
         by_name = {n.name: n for n in classes}
         for name in list(self.result.settings):
             self.result.settings[name] = self._settings_fields(by_name[name], by_name)
 
-    def _settings_config(self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef]) -> tuple[str, bool]:
-        prefix, case_sensitive = "", False
+    def _settings_config(self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef]) -> _SettingsConfig:
+        config = _SettingsConfig()
         for base in node.bases:  # inherited config first, overridden below
             base_name = _name_of(base)
-            if base_name in self.result.settings and base_name in by_name and base_name != node.name:
-                prefix, case_sensitive = self._settings_config(by_name[base_name], by_name)
+            known = base_name in self.result.settings or base_name in self.external
+            if known and base_name in by_name and base_name != node.name:
+                config = self._settings_config(by_name[base_name], {**self.external, **by_name})
         for statement in node.body:
             options: dict[str, ast.expr] = {}
             if isinstance(statement, ast.Assign) and any(
@@ -257,15 +310,11 @@ class _Scanner:
                 for inner in statement.body:
                     if isinstance(inner, ast.Assign) and isinstance(inner.targets[0], ast.Name):
                         options[inner.targets[0].id] = inner.value
-            if "env_prefix" in options:
-                prefix = _const_str(options["env_prefix"]) or ""
-            if "case_sensitive" in options:
-                value = options["case_sensitive"]
-                case_sensitive = isinstance(value, ast.Constant) and value.value is True
-        return prefix, case_sensitive
+            config = config.updated(options)
+        return config
 
     def _settings_fields(self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef]) -> list[EnvRead]:
-        prefix, case_sensitive = self._settings_config(node, by_name)
+        config = self._settings_config(node, {**self.external, **by_name})
         fields: list[EnvRead] = []
         for base in node.bases:
             base_name = _name_of(base)
@@ -281,24 +330,51 @@ class _Scanner:
             attr = statement.target.id
             if attr.startswith("_") or attr == "model_config" or _is_classvar(statement.annotation):
                 continue
-            value = statement.value
-            required = value is None
-            default = _const_str(value)
-            env_name = (prefix + attr) if case_sensitive else (prefix + attr).upper()
-            if isinstance(value, ast.Call) and _name_of(value.func) == "Field":
-                first = value.args[0] if value.args else _keyword(value, "default")
-                has_factory = _keyword(value, "default_factory") is not None
-                required = not has_factory and (
-                    first is None or (isinstance(first, ast.Constant) and first.value is ...)
-                )
-                default = _const_str(first)
-                alias = _alias(value)
-                if alias:
-                    env_name = alias if case_sensitive else alias.upper()
+            reads = self._field_reads(statement, config.prefix + attr, config.case_sensitive, config.envs.get(attr))
             # Fields a subclass redeclares replace the inherited ones.
-            fields = [f for f in fields if f.name != env_name]
-            fields.append(EnvRead(env_name, self.path, statement.lineno, required, False, default, settings_field=True))
+            fields = [f for f in fields if f.name not in {r.name for r in reads}]
+            fields.extend(reads)
         return fields
+
+    def _field_reads(
+        self, statement: ast.AnnAssign, env_name: str, case_sensitive: bool, config_env: str | None
+    ) -> list[EnvRead]:
+        """The env read(s) of one settings field: its own name, and an env var its default reads."""
+        value = statement.value
+        if isinstance(value, ast.Call) and _name_of(value.func) == "Field":
+            first = value.args[0] if value.args else _keyword(value, "default")
+            has_factory = _keyword(value, "default_factory") is not None
+            required = not has_factory and (first is None or (isinstance(first, ast.Constant) and first.value is ...))
+            env_name = _alias(value) or env_name
+            value = None if required else first
+        else:
+            required = value is None
+        env_name = config_env or env_name
+        env_name = env_name if case_sensitive else env_name.upper()
+        line = statement.lineno
+        inner = self._env_read_default(value)
+        if inner is None:
+            return [EnvRead(env_name, self.path, line, required, False, _const_str(value), settings_field=True)]
+        # `= os.getenv("X")` is None when X is unset: no default the app can start with. Either name sets it.
+        inner_name, inner_required, inner_default = inner
+        if inner_name == env_name:
+            return [EnvRead(env_name, self.path, line, inner_required, False, inner_default, settings_field=True)]
+        return [
+            EnvRead(env_name, self.path, line, False, False, inner_default, settings_field=True),
+            EnvRead(inner_name, self.path, line, inner_required, False, inner_default, settings_field=True),
+        ]
+
+    def _env_read_default(self, value: ast.expr | None) -> tuple[str, bool, str | None] | None:
+        """(name, required, literal fallback) when a field default is `os.getenv("X"[, d])`; else None."""
+        if value is None or not self._is_env_call(value):
+            return None
+        assert isinstance(value, ast.Call)
+        name = _const_str(value.args[0]) if value.args else _const_str(_keyword(value, "key"))
+        if not name:
+            return None
+        fallback = value.args[1] if len(value.args) > 1 else _keyword(value, "default")
+        unset = fallback is None or (isinstance(fallback, ast.Constant) and fallback.value is None)
+        return name, unset, _const_str(fallback)
 
 
 _ENV_CALLS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
@@ -424,7 +500,11 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     Settings fields are at import when their class, or a function returning
     one, is called at import time anywhere in the app.
     """
-    paths_and_scans = [(path, _Scanner(path, module, code.index.imports(path)).run()) for path, module in code.parsed()]
+    parsed = list(code.parsed())
+    external = settings_classes(module for _, module in parsed)
+    paths_and_scans = [
+        (path, _Scanner(path, module, code.index.imports(path), external).run()) for path, module in parsed
+    ]
     scans = [scan for _, scan in paths_and_scans]
     # Only modules the app loads run their module-level calls when it starts.
     called_at_import: set[str] = set()

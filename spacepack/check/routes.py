@@ -12,6 +12,7 @@ module constants, f-strings of them, and settings-class defaults
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from spacepack.check.apps import AppCandidate, AppFinder, AppSite
@@ -45,6 +46,10 @@ _DEFAULT_METHODS = {
     "add_route": ("GET",),
 }
 _HTTP_VERBS = {"get", "post", "put", "delete", "patch", "options", "head", "trace"}
+# A dependency named like this answers 401/403 without credentials: its route is no health route.
+_AUTH_DEPENDENCY = re.compile(
+    r"user|auth|token|login|admin|permission|credential|oauth|jwt|api_?key|verify|session_?id"
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Route:
     methods: tuple[str, ...]
     file: str
     line: int
+    guarded: bool = False  # an auth dependency (a current user, a token, Security(...)) stands in front of it
 
 
 @dataclass(frozen=True)
@@ -207,8 +213,9 @@ class RouteCollector:
                 routes.extend(self._starlette_routes(site.path, routes_kw, prefix, depth))
         return routes
 
-    def _routes_of(self, path: str, uses: list[Use], prefix: str, depth: int) -> list[Route]:
+    def _routes_of(self, path: str, uses: list[Use], prefix: str, depth: int, guarded: bool = False) -> list[Route]:
         routes: list[Route] = []
+        scope = self.index.scope(path)
         for use in uses:
             call = use.call
             if call is None:
@@ -222,10 +229,15 @@ class RouteCollector:
                     methods = (use.method.upper(),)
                 else:
                     methods = _literal_methods(keyword(call, "methods")) or _DEFAULT_METHODS[use.method]
-                routes.append(Route(_join(prefix, route_path), methods, path, use.line))
+                function = scope.functions.get(use.decorated) if scope and use.decorated else None
+                behind_auth = guarded or _auth_dependencies(keyword(call, "dependencies")) or _auth_params(function)
+                routes.append(Route(_join(prefix, route_path), methods, path, use.line, behind_auth))
             elif use.method == "include_router" and call.args:
                 include_prefix = self.strings.value(path, keyword(call, "prefix")) or ""
-                routes.extend(self.router_routes(path, call.args[0], _join(prefix, include_prefix), depth + 1))
+                behind_auth = guarded or _auth_dependencies(keyword(call, "dependencies"))
+                routes.extend(
+                    self.router_routes(path, call.args[0], _join(prefix, include_prefix), depth + 1, behind_auth)
+                )
             elif use.method == "mount" and call.args:
                 mount_path = self.strings.value(path, call.args[0]) or self.strings.value(path, keyword(call, "path"))
                 target = call.args[1] if len(call.args) > 1 else keyword(call, "app")
@@ -236,7 +248,7 @@ class RouteCollector:
                     routes.extend(self.app_routes(app.site, _join(prefix, mount_path), depth + 1))
         return routes
 
-    def router_routes(self, path: str, expr: ast.expr, prefix: str, depth: int) -> list[Route]:
+    def router_routes(self, path: str, expr: ast.expr, prefix: str, depth: int, guarded: bool = False) -> list[Route]:
         """Routes of a router expression used in module `path`, under `prefix` (plus its own prefix)."""
         if depth > 6:
             return []
@@ -257,7 +269,8 @@ class RouteCollector:
         constructor = scope.first_assigns.get(name)
         if constructor is not None and isinstance(constructor[0], ast.Call):
             own_prefix = self.strings.value(symbol.path, keyword(constructor[0], "prefix")) or ""
-        return self._routes_of(symbol.path, scope.uses_of(name), _join(prefix, own_prefix), depth)
+            guarded = guarded or _auth_dependencies(keyword(constructor[0], "dependencies"))
+        return self._routes_of(symbol.path, scope.uses_of(name), _join(prefix, own_prefix), depth, guarded)
 
     def _starlette_routes(self, path: str, expr: ast.expr, prefix: str, depth: int) -> list[Route]:
         if isinstance(expr, ast.Name):
@@ -284,6 +297,40 @@ class RouteCollector:
                 if inner is not None:
                     routes.extend(self._starlette_routes(path, inner, _join(prefix, route_path), depth + 1))
         return routes
+
+
+def _is_auth_dependency(expr: ast.expr) -> bool:
+    """`Security(...)`, or `Depends(x)` where x is named like a credential check (`get_current_user`)."""
+    if not isinstance(expr, ast.Call):
+        return False
+    kind = (dotted(expr.func) or "").rpartition(".")[2]
+    if kind == "Security":
+        return True
+    if kind != "Depends":
+        return False
+    target = expr.args[0] if expr.args else keyword(expr, "dependency")
+    name = (dotted(target.func if isinstance(target, ast.Call) else target) or "") if target is not None else ""
+    return bool(_AUTH_DEPENDENCY.search(name.lower()))
+
+
+def _auth_dependencies(expr: ast.expr | None) -> bool:
+    """Whether a `dependencies=[...]` list holds an auth dependency."""
+    return isinstance(expr, ast.List | ast.Tuple) and any(_is_auth_dependency(item) for item in expr.elts)
+
+
+def _auth_params(function: ast.FunctionDef | ast.AsyncFunctionDef | None) -> bool:
+    """Whether an endpoint takes an auth dependency: `user = Depends(get_current_user)`, or in `Annotated`."""
+    if function is None:
+        return False
+    arguments = function.args
+    defaults = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
+    annotated = [
+        item
+        for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+        if isinstance(arg.annotation, ast.Subscript) and isinstance(arg.annotation.slice, ast.Tuple)
+        for item in arg.annotation.slice.elts[1:]
+    ]
+    return any(_is_auth_dependency(expr) for expr in (*defaults, *annotated))
 
 
 def _literal_methods(expr: ast.expr | None) -> tuple[str, ...]:
@@ -376,7 +423,7 @@ def choose_health_path(finder: AppFinder, candidate: AppCandidate, explicit: str
     ranked = sorted(
         (rank, len(r.path), r.path, r.file, r.line, index)
         for index, r in enumerate(routes)
-        if "GET" in r.methods and (rank := health_rank(r.path)) is not None
+        if "GET" in r.methods and not r.guarded and (rank := health_rank(r.path)) is not None
     )
     if ranked:
         best = routes[ranked[0][5]]

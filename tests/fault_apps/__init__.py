@@ -161,6 +161,28 @@ def root() -> dict[str, str]:
         """
     ),
     # No route list at all and no health route: the app is still up.
+    # Its only "status" route needs a login (401 without one); / answers.
+    "login_status": FaultApp(
+        """
+        from fastapi import Depends, FastAPI, HTTPException
+
+        app = FastAPI(docs_url=None)
+
+
+        def get_current_user() -> str:
+            raise HTTPException(status_code=401, detail="Not authenticated")
+
+
+        @app.get("/2fa/status")
+        def twofa_status(user: str = Depends(get_current_user)) -> dict[str, str]:
+            return {"user": user}
+
+
+        @app.get("/")
+        def root() -> dict[str, str]:
+            return {"hello": "space"}
+        """
+    ),
     "no_openapi": FaultApp(
         """
         from fastapi import FastAPI
