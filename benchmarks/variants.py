@@ -9,7 +9,8 @@
   `RUN python -m pip install --no-cache-dir -r requirements.txt` (same layer order; the pip
   cache mount only helps BuildKit rebuilds, so no cache is the plain equivalent).
 - `naive`: `COPY . .` then `pip install -r requirements.txt`.
-- `spacepack-uv`: spacepack with `installer = "uv"` (its Dockerfile installs the dependencies with uv).
+- `spacepack-pip`: spacepack with `installer = "pip"`, the fallback (uv is the default installer).
+- `spacepack-uv`: in results from before uv became the default, spacepack with `installer = "uv"`.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ VARIANT_LABELS = {
     "hf-guide+ignore": "(a) HF guide + spacepack's .dockerignore",
     "docker-init": "(b) docker init (+ its .dockerignore)",
     "naive": "(c) naive COPY . . + pip",
+    "spacepack-pip": 'spacepack, installer = "pip"',
     "spacepack-uv": 'spacepack, installer = "uv"',
 }
 

@@ -38,6 +38,8 @@ CONFIG_FILE = "spacepack.toml"
 INSTALLERS = ("pip", "uv")
 # The port a Docker Space routes to unless README metadata sets `app_port`.
 DEFAULT_APP_PORT = 7860
+# Seconds the smoke test waits for the health path unless --timeout says otherwise.
+SMOKE_TIMEOUT = 60.0
 # How many last lines of a log (a build step's output, a container's, a Space's) an error shows.
 LOG_TAIL_LINES = 30
 
@@ -80,7 +82,7 @@ class Settings:
     health_path: str | None = _key(str)
     app_port: int | None = _key(int, "int")
     template: str | None = _key(str)
-    installer: str | None = _key(str)  # "pip" (default) or "uv"
+    installer: str | None = _key(str)  # "uv" (default) or "pip" (the fallback)
     space: str | None = _key(str)
     hardware: str | None = _key(str)
     private: bool | None = _key(bool, "bool")
@@ -302,7 +304,7 @@ def _settings(
     if "installer" in kwargs and kwargs["installer"] not in INSTALLERS:
         raise ConfigError(
             f"installer {kwargs['installer']!r} (from {sources['installer']}) is not one of: {', '.join(INSTALLERS)}",
-            hint='use installer = "pip" (the default) or "uv" (faster dependency installs)',
+            hint='use installer = "uv" (the default) or "pip" (the fallback)',
         )
     if "app_port" in kwargs and not 1 <= kwargs["app_port"] <= 65535:
         raise ConfigError(

@@ -37,3 +37,9 @@ def deferred_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if received:
         raise KeyboardInterrupt
+
+
+def ignore_further_interrupts() -> None:
+    """After the cleanup of an interrupt: only the report and the exit remain, which a Ctrl-C must not cut."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

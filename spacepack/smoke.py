@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from spacepack import engine
-from spacepack.config import DEFAULT_APP_PORT, LOG_TAIL_LINES
+from spacepack.config import DEFAULT_APP_PORT, LOG_TAIL_LINES, SMOKE_TIMEOUT
 from spacepack.envfile import container_env, parse_pairs
 from spacepack.errors import SmokeFailed, UsageError
 from spacepack.masking import Masker
@@ -33,7 +33,6 @@ SMOKE_LABEL = "dev.spacepack.smoke"
 HEALTH_PATH_LABEL = "dev.spacepack.health-path"
 DEFAULT_HEALTH_PATH = "/health"
 SPACE_UID = "1000"
-DEFAULT_TIMEOUT = 60.0
 # A listener check runs `cat` in the container; not on every 50 ms poll.
 _LISTENER_CHECK_EVERY = 0.5
 _REQUEST_TIMEOUT = 2.0
@@ -76,7 +75,7 @@ class SmokeOptions:
     env_pairs: tuple[str, ...] = ()
     env_file: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = SMOKE_TIMEOUT
     expect_status: int | None = None
     expect_json: Mapping[str, str] = field(default_factory=dict)
     checks: tuple[str, ...] = ()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from spacepack import hub
 from spacepack.check.secrets_scan import is_secret_name
+from spacepack.config import LOG_TAIL_LINES
 from spacepack.envfile import read_env_file
 from spacepack.errors import ExitCode, HubError, SpaceFailed, UsageError, WaitTimeout
 from spacepack.hub import SpaceId
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from spacepack.plan import EnvVar
 
 # How many log lines a failure shows (push --wait, release, and `logs` without --tail).
-LOG_TAIL_LINES = 30
 ERROR_STAGES = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"})
 STOPPED_STAGES = frozenset({"PAUSED", "STOPPED", "DELETING"})
 

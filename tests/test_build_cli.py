@@ -70,7 +70,8 @@ def test_example_backend_builds_and_smokes_green(docker_client, docker_cleanup, 
 
 
 @pytest.mark.docker
-def test_bad_requirement_fails_the_build_with_exit_code_5(docker_client, docker_cleanup, tmp_path, capsys):
+def test_bad_requirement_stops_before_the_build_in_one_line(docker_client, docker_cleanup, tmp_path, capsys):
+    # Resolved at render time: a requirement no index has is named before any build step runs.
     project = build_file_tree(
         tmp_path / "p",
         {
@@ -81,13 +82,13 @@ def test_bad_requirement_fails_the_build_with_exit_code_5(docker_client, docker_
     tag = f"spacepack-test/badreq-{uuid.uuid4().hex[:8]}:test"
     docker_cleanup["images"].append(tag)
     code, out, err = run_cli(["build", str(project), "--tag", tag, "--json"], capsys)
-    assert code == ExitCode.BUILD_FAILED
-    assert "build failed at step" in err and "RUN pip install" in err
-    assert "No matching distribution found for no-such-package-spacepack-test==9.9.9" in err
-    failure = json.loads(out)["build_failure"]
-    assert Path(failure["log_path"]).is_file()
-    assert f"full log: {failure['log_path']}" in err
+    assert code == ExitCode.CHECK_FAILED
+    document = json.loads(out)
+    assert document["error"].startswith("the dependencies do not resolve for Python 3.11: ")
+    assert "no-such-package-spacepack-test" in document["error"] and "\n" not in document["error"]
+    assert "Traceback" not in err and "build_failure" not in document
     assert engine.image_attrs(docker_client, tag) is None
+    assert not (project / ".spacepack" / "logs").exists()  # no build was started
 
 
 @pytest.mark.docker

@@ -12,7 +12,7 @@ import typer.main
 
 from spacepack.cli import app, main
 from spacepack.cli._app import take_json_flag
-from spacepack.cli._options import image_flags, smoke_flags
+from spacepack.cli._options import image_flags, smoke_flags, with_flags
 from spacepack.config import Settings
 from spacepack.errors import EXIT_CODE_MEANINGS, ExitCode, UsageError
 from spacepack.pipeline import ImageOptions, release_target_names
@@ -60,8 +60,13 @@ def option_names(command: Any) -> set[str]:
 def test_each_smoke_flag_is_declared_once_and_reaches_build_smoke_and_release() -> None:
     found = commands()
     group = typer.Typer(add_completion=False)
-    group.command()(smoke_flags)
-    smoke_options = option_names(typer.main.get_command(group)) - {"--help"}
+
+    @group.command()
+    @with_flags(options=smoke_flags)
+    def only_smoke(*, options: object) -> None:
+        """The smoke flag group alone."""
+
+    smoke_options = option_names(typer.main.get_command(group)) - {"--help", "--json"}
     assert {"--port", "--health", "--env", "--env-file", "--timeout", "--expect-json", "--check"} <= smoke_options
     assert smoke_options <= option_names(found["build"])
     assert smoke_options <= option_names(found["smoke"])

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-import spacepack.cli.doctor
+import spacepack.doctor
 from spacepack.cli import main
 from spacepack.errors import ExitCode
 from tests.helpers import SAMPLE_APP, build_file_tree
@@ -24,7 +24,7 @@ def test_a_bug_is_exit_1_with_one_line_and_no_traceback(capsys, monkeypatch) -> 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("something spacepack did not expect")
 
-    monkeypatch.setattr(spacepack.cli.doctor, "run_doctor", broken)
+    monkeypatch.setattr(spacepack.doctor, "run_doctor", broken)
     code, _, err = run(["doctor"], capsys)
     assert code == ExitCode.INTERNAL == 1
     assert "internal error: RuntimeError: something spacepack did not expect" in err
@@ -36,7 +36,7 @@ def test_debug_shows_the_traceback_of_a_bug(monkeypatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(spacepack.cli.doctor, "run_doctor", broken)
+    monkeypatch.setattr(spacepack.doctor, "run_doctor", broken)
     with pytest.raises(RuntimeError, match="boom"):
         main(["--debug", "doctor"])
 
@@ -86,7 +86,7 @@ def test_ctrl_c_is_exit_130(capsys, monkeypatch) -> None:
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(spacepack.cli.doctor, "run_doctor", interrupted)
+    monkeypatch.setattr(spacepack.doctor, "run_doctor", interrupted)
     code, _, err = run(["doctor"], capsys)
     assert code == ExitCode.INTERRUPTED == 130
     assert "interrupted" in err

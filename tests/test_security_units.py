@@ -153,3 +153,34 @@ def test_a_second_interrupt_waits_for_the_cleanup() -> None:
             finished.append("cleanup")
     assert finished == ["cleanup"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_eject_never_writes_through_a_committed_link(tmp_path: Path) -> None:
+    from spacepack.errors import UsageError
+    from spacepack.render.eject import eject_template
+
+    victim = tmp_path / "bashrc"
+    victim.write_text("precious\n")
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "Dockerfile.template").symlink_to(victim)
+    with pytest.raises(UsageError, match="is a link"):
+        eject_template(tmp_path / "project", force=True)
+    assert victim.read_text() == "precious\n"
+
+
+def test_render_never_writes_the_state_marker_through_a_link(tmp_path: Path) -> None:
+    from spacepack.check import check_project
+    from spacepack.render import render_context
+
+    victim = tmp_path / "bashrc"
+    victim.write_text("precious\n")
+    project = build_file_tree(
+        tmp_path / "project",
+        {"main.py": "from fastapi import FastAPI\napp = FastAPI()\n", "requirements.txt": "fastapi\n"},
+    )
+    (project / ".spacepack").mkdir()
+    (project / ".spacepack" / ".gitignore").symlink_to(victim)
+    settings = load_settings(project)
+    render_context(check_project(settings), settings)
+    assert victim.read_text() == "precious\n"
+    assert not (project / ".spacepack" / ".gitignore").is_symlink()

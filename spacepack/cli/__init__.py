@@ -29,6 +29,7 @@ from spacepack.cli import status as _status  # noqa: F401  (registers the comman
 from spacepack.cli._app import INTERRUPTED_LINE, State, app
 from spacepack.cli._output import Output, emit_json, say
 from spacepack.errors import EXIT_CODE_MEANINGS, ExitCode, SpacepackError
+from spacepack.interrupts import ignore_further_interrupts
 
 
 def _failure(message: str, code: int, hint: str = "") -> dict[str, Any]:
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None, prog_name: str = "spacepack") -> None:
     except SpacepackError as error:
         _spacepack_error(error)
     except KeyboardInterrupt:
+        ignore_further_interrupts()
         say(INTERRUPTED_LINE)
         _exit(ExitCode.INTERRUPTED, _failure(INTERRUPTED_LINE, ExitCode.INTERRUPTED))
     except SystemExit:

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from spacepack import __version__
 from spacepack.cli._output import JSON_FLAG, Output, emit_json
 from spacepack.errors import EXIT_CODE_MEANINGS, ExitCode, Result
+from spacepack.interrupts import ignore_further_interrupts
 
 INTERRUPTED_LINE = "interrupted; everything spacepack started was cleaned up"
 
@@ -55,6 +56,7 @@ class _Group(TyperGroup):
         try:
             result = super().invoke(ctx)
         except KeyboardInterrupt:
+            ignore_further_interrupts()  # the cleanup is done; a second Ctrl-C must not turn exit 130 into a kill
             print(INTERRUPTED_LINE, file=sys.stderr, flush=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         if top and Output.json and isinstance(result, Result):

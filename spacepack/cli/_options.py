@@ -13,15 +13,19 @@ import functools
 import inspect
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from spacepack.build import BuildOptions, parse_build_args
 from spacepack.cli._output import JSON_FLAG, JSON_HELP
+from spacepack.config import SMOKE_TIMEOUT
 from spacepack.errors import UsageError
-from spacepack.pipeline import ImageOptions, PushChoices
-from spacepack.smoke import DEFAULT_TIMEOUT, SmokeOptions, parse_expectations
+
+if TYPE_CHECKING:
+    # The library is imported when a command runs, not for --help (it pulls in the docker SDK).
+    from spacepack.build import BuildOptions
+    from spacepack.pipeline import ImageOptions, PushChoices
+    from spacepack.smoke import SmokeOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,12 +107,25 @@ PROBE_URL_ENV = "SPACEPACK_SPACE_URL"
 # --- composing flag groups ------------------------------------------------------------------------
 
 
-def _parameters(function: Callable[..., Any]) -> list[inspect.Parameter]:
-    return list(inspect.signature(function, eval_str=True).parameters.values())
+def _parameters(function: Callable[..., Any], leave_out: Mapping[str, Any] | None = None) -> list[inspect.Parameter]:
+    """The parameters of `function` with their annotations evaluated, except those in `leave_out`.
+
+    Only the options' annotations are evaluated: the values' types (and the return type) may
+    be imported under TYPE_CHECKING only.
+    """
+    parameters = []
+    for parameter in inspect.signature(function).parameters.values():
+        if leave_out is not None and parameter.name in leave_out:
+            continue
+        annotation = parameter.annotation
+        if isinstance(annotation, str):
+            annotation = eval(annotation, function.__globals__)  # our own annotations, as typing does
+        parameters.append(parameter.replace(annotation=annotation))
+    return parameters
 
 
 def _compose(function: F, groups: Mapping[str, Callable[..., Any]], extra: list[inspect.Parameter]) -> F:
-    own = [p for p in _parameters(function) if p.name not in groups]
+    own = _parameters(function, leave_out=groups)
     members = {name: [p.name for p in _parameters(group)] for name, group in groups.items()}
     added = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for g in groups.values() for p in _parameters(g)]
     names = [p.name for p in own + added + extra]
@@ -187,6 +204,8 @@ def push_flags(
     allow_missing_secrets: AllowMissingSecretsOpt = False,
 ) -> PushChoices:
     """The token, secrets, variables, commit message and push guards of `push` and `release`."""
+    from spacepack.pipeline import PushChoices
+
     return PushChoices(
         token=token,
         secret_names=tuple(secret or ()),
@@ -202,6 +221,8 @@ def build_flags(
     tag: TagOpt = None, no_cache: NoCacheOpt = False, pull: PullOpt = False, build_arg: BuildArgOpt = None
 ) -> BuildOptions:
     """The build flags of `build` and `release`."""
+    from spacepack.build import BuildOptions, parse_build_args
+
     return BuildOptions(tag=tag, no_cache=no_cache, pull=pull, build_args=parse_build_args(build_arg or ()))
 
 
@@ -210,12 +231,14 @@ def smoke_flags(
     health: HealthOpt = None,
     env: EnvOpt = None,
     env_file: EnvFileOpt = None,
-    timeout: HealthTimeoutOpt = DEFAULT_TIMEOUT,
+    timeout: HealthTimeoutOpt = SMOKE_TIMEOUT,
     expect_status: ExpectStatusOpt = None,
     expect_json: ExpectJsonOpt = None,
     check: CheckPathOpt = None,
 ) -> SmokeOptions:
     """The smoke flags of `build`, `smoke` and `release` (`release` names the timeout --smoke-timeout)."""
+    from spacepack.smoke import SmokeOptions, parse_expectations
+
     if health is not None and not health.startswith("/"):
         raise UsageError(f"--health {health!r} must start with /", hint=f"e.g. --health /{health.lstrip('/')}")
     return SmokeOptions(
@@ -233,4 +256,6 @@ def smoke_flags(
 @flag_group(build=build_flags, smoke=smoke_flags)
 def image_flags(no_smoke: NoSmokeOpt = False, *, build: BuildOptions, smoke: SmokeOptions) -> ImageOptions:
     """The build and smoke flags of `build` and `release`, as one value."""
+    from spacepack.pipeline import ImageOptions
+
     return ImageOptions(build=build, smoke=None if no_smoke else smoke)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spacepack.cli._app import app
 from spacepack.cli._options import ForceOpt, PathArg, image_flags, project_flags, with_flags
-from spacepack.cli._progress import ConsoleProgress
-from spacepack.config import load_settings
-from spacepack.engine import get_docker_client
-from spacepack.errors import SpacepackError
-from spacepack.pipeline import BuildResult, ImageOptions, build_and_smoke, check_and_render
+
+if TYPE_CHECKING:
+    from spacepack.pipeline import BuildResult, ImageOptions
 
 
 @app.command()
@@ -25,6 +23,12 @@ def build(
     image: ImageOptions,
 ) -> BuildResult:
     """Check, render and build PATH into an image for linux/amd64, then smoke-test it like a Space."""
+    from spacepack.cli._progress import ConsoleProgress
+    from spacepack.config import load_settings
+    from spacepack.engine import get_docker_client
+    from spacepack.errors import SpacepackError
+    from spacepack.pipeline import BuildResult, build_and_smoke, check_and_render
+
     settings = load_settings(path, project, environ=os.environ)
     progress = ConsoleProgress()
     try:

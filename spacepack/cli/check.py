@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from spacepack.check import check_project
 from spacepack.cli._app import app
 from spacepack.cli._options import project_flags, with_flags
 from spacepack.cli._views import show_plan
-from spacepack.config import load_settings
-from spacepack.errors import CheckFailed
-from spacepack.plan import Plan
-from spacepack.render.plan_cache import cached_plan
-from spacepack.render.render import default_out_dir
+
+if TYPE_CHECKING:
+    from spacepack.plan import Plan
 
 
 @app.command()
@@ -27,6 +24,12 @@ def check(
     project: dict[str, Any],
 ) -> Plan:
     """Inspect PATH: find the app, how it runs, and what would break on a Space. Nothing is run."""
+    from spacepack.check import check_project
+    from spacepack.config import load_settings
+    from spacepack.errors import CheckFailed
+    from spacepack.render.plan_cache import cached_plan
+    from spacepack.render.render import default_out_dir
+
     settings = load_settings(path, project, os.environ)
     plan, _cached = cached_plan(settings, default_out_dir(settings), check_project)
     show_plan(plan)

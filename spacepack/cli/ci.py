@@ -8,12 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from spacepack.check import check_project
-from spacepack.ci import github_workflow, write_workflow
 from spacepack.cli._app import app, sub_app
 from spacepack.cli._options import project_flags, with_flags
 from spacepack.cli._output import Document, say
-from spacepack.config import load_settings
 from spacepack.paths import shown
 
 ci_app = sub_app("Write a CI workflow that releases the Space on every push and tag.")
@@ -41,7 +38,10 @@ def github(
     project: dict[str, Any],
 ) -> Document:
     """Write .github/workflows/spacepack-release.yml: release on pushes to the default branch and on tags."""
-    from spacepack.hub import validate_space_id  # huggingface_hub: imported when a command needs it
+    from spacepack.check import check_project
+    from spacepack.ci import github_workflow, write_workflow
+    from spacepack.config import load_settings
+    from spacepack.hub import validate_space_id
 
     settings = load_settings(path, flags={**project, "space": space}, environ=os.environ, target=target)
     if settings.space:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,16 +22,9 @@ from spacepack.cli._options import (
     with_flags,
 )
 from spacepack.cli._output import json_mode
-from spacepack.cli._progress import ConsoleProgress
-from spacepack.config import load_settings
-from spacepack.pipeline import (
-    PushChoices,
-    PushResult,
-    WaitOptions,
-    check_and_render,
-    push_and_wait,
-    resolve_push_target,
-)
+
+if TYPE_CHECKING:
+    from spacepack.pipeline import PushChoices, PushResult
 
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing remote.")]
 WaitOpt = Annotated[bool, typer.Option("--wait", help="Follow the Space until RUNNING, then probe its health path.")]
@@ -52,6 +45,10 @@ def push(
     choices: PushChoices,
 ) -> PushResult:
     """Publish the project to a Hugging Face Docker Space: only what changed, never a secret file."""
+    from spacepack.cli._progress import ConsoleProgress
+    from spacepack.config import load_settings
+    from spacepack.pipeline import WaitOptions, check_and_render, push_and_wait, resolve_push_target
+
     settings = load_settings(path, flags={**project, **space}, environ=os.environ)
     target = resolve_push_target(
         settings,

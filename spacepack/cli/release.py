@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,17 +23,10 @@ from spacepack.cli._options import (
     space_flags,
     with_flags,
 )
-from spacepack.cli._progress import ConsoleProgress
-from spacepack.engine import get_docker_client
-from spacepack.errors import Result
-from spacepack.pipeline import (
-    ImageOptions,
-    PushChoices,
-    ReleaseOptions,
-    WaitOptions,
-    release_target_names,
-    release_targets,
-)
+
+if TYPE_CHECKING:
+    from spacepack.errors import Result
+    from spacepack.pipeline import ImageOptions, PushChoices
 
 TargetOpt = Annotated[str | None, typer.Option("--target", help="A [tool.spacepack.targets.NAME] to release.")]
 AllTargetsOpt = Annotated[bool, typer.Option("--all-targets", help="Release every target in turn.")]
@@ -67,6 +60,10 @@ def release(
     each configured target in turn and stops at the first target that fails
     (later ones are reported as skipped).
     """
+    from spacepack.cli._progress import ConsoleProgress
+    from spacepack.engine import get_docker_client
+    from spacepack.pipeline import ReleaseOptions, WaitOptions, release_target_names, release_targets
+
     names = release_target_names(path, target=target, all_targets=all_targets, space=space["space"], environ=os.environ)
     wait = WaitOptions(wait=True, timeout=timeout, probe=not no_probe, probe_base_url=os.environ.get(PROBE_URL_ENV))
     options = ReleaseOptions(image=image, push=choices, wait=wait, force=force)

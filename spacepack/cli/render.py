@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from spacepack import check
 from spacepack.cli._app import app
 from spacepack.cli._options import PathArg, project_flags, with_flags
 from spacepack.cli._output import Document, json_mode, say
-from spacepack.cli._progress import ConsoleProgress
 from spacepack.cli._views import show_context
-from spacepack.config import load_settings
 from spacepack.paths import shown
-from spacepack.pipeline import stop_on_errors
-from spacepack.render import Context, eject_template, render_context
+
+if TYPE_CHECKING:
+    from spacepack.render import Context
 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Context folder (default: PATH/.spacepack/context).")]
 TemplateOpt = Annotated[str | None, typer.Option("--template", help="A Dockerfile template to render instead.")]
@@ -36,6 +34,12 @@ def render(
     project: dict[str, Any],
 ) -> Context:
     """Write a Space-ready build context: your app, Dockerfile, README.md, .dockerignore."""
+    from spacepack import check
+    from spacepack.cli._progress import ConsoleProgress
+    from spacepack.config import load_settings
+    from spacepack.pipeline import stop_on_errors
+    from spacepack.render import render_context
+
     settings = load_settings(path, flags={**project, "template": template}, environ=os.environ)
     plan = check.check_project(settings)
     stop_on_errors(plan, force, ConsoleProgress(), stopped="nothing was rendered")
@@ -49,6 +53,8 @@ def render(
 @with_flags()
 def eject(path: PathArg = Path(), force: ForceEjectOpt = False) -> Document:
     """Copy the default Dockerfile template into the project; `render` uses your copy from then on."""
+    from spacepack.render import eject_template
+
     written = eject_template(path, force=force)
     say(f"wrote {shown(written)}: edit it; `spacepack render` now uses it")
     return Document({"template": str(written)})

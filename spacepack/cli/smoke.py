@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,8 +13,9 @@ from spacepack.cli._options import smoke_flags, with_flags
 from spacepack.cli._output import say
 from spacepack.cli._views import show_smoke_report
 from spacepack.config import DEFAULT_APP_PORT
-from spacepack.engine import get_docker_client
-from spacepack.smoke import SmokeOptions, SmokeReport, SmokeTestFailed, run_smoke
+
+if TYPE_CHECKING:
+    from spacepack.smoke import SmokeOptions, SmokeReport
 
 AppPortOpt = Annotated[int, typer.Option("--app-port", min=1, max=65535, help="The Space's app_port; PORT differs.")]
 
@@ -42,6 +43,9 @@ def smoke(
     The health path is --health, else the one `build` recorded in the image, else /health.
     The container gets --env, --env-file, or else the .env of the current folder.
     """
+    from spacepack.engine import get_docker_client
+    from spacepack.smoke import SmokeTestFailed, run_smoke
+
     resolved = replace(options.with_env(Path(".env")), app_port=app_port)
     client = get_docker_client()
     try:

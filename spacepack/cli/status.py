@@ -8,34 +8,13 @@ from typing import TYPE_CHECKING
 
 from spacepack.cli._app import app
 from spacepack.cli._options import PathArg, SecretOpt, SecretsFromOpt, SpaceOpt, TokenOpt, with_flags
-from spacepack.cli._output import json_mode, say
+from spacepack.cli._output import json_mode
+from spacepack.cli._views import show_status
 from spacepack.errors import Result
 
 if TYPE_CHECKING:
     from spacepack.errors import SpacepackError
     from spacepack.space import SpaceStatus
-
-
-def show_status(status: SpaceStatus) -> None:
-    """The human form of a status, on stderr: names only, never values."""
-    hardware = status.hardware or "none"
-    if status.requested_hardware and status.requested_hardware != status.hardware:
-        hardware += f" (requested {status.requested_hardware})"
-    sleep = f"{status.sleep_time} s" if status.sleep_time else "default"
-    say(f"{status.space_id}: {status.stage}" + (f" ({status.error_message})" if status.error_message else ""))
-    say(f"  hardware   {hardware}; sleep time {sleep}")
-    say(f"  app        {status.app_url}")
-    say(f"  page       {status.page_url}")
-    if status.last_commit:
-        say(f"  commit     {status.last_commit[:12]} ({status.last_modified or 'date unknown'})")
-    audit = status.audit
-    say(f"  secrets    {', '.join(audit.secrets) or 'none'}")
-    say(f"  variables  {', '.join(audit.variables) or 'none'}")
-    for name in audit.missing:
-        when = "at start-up: the app crashes without it" if name in audit.missing_at_start else "when used"
-        say(f"  missing    {name}: read by the app ({when}); neither a secret nor a variable of the Space")
-    for name in audit.secret_like_variables:
-        say(f"  warning    variable {name} looks like a secret, but Space variables are public")
 
 
 def _verdict(status: SpaceStatus) -> SpacepackError | None:

@@ -25,6 +25,12 @@ def eject_template(project_dir: Path, force: bool = False) -> Path:
     if not project_dir.is_dir():
         raise UsageError(f"{project_dir} is not a folder", hint="pass the project folder: spacepack eject PATH")
     target = project_dir / DOCKERFILE_TEMPLATE
+    if target.is_symlink():
+        # A committed link (`Dockerfile.template -> ~/.bashrc`) must not make --force overwrite its target.
+        raise UsageError(
+            f"{target} is a link; spacepack does not write through links in the project",
+            hint=f"remove the link {DOCKERFILE_TEMPLATE}, then run `spacepack eject` again",
+        )
     if target.exists() and not force:
         raise UsageError(
             f"{target} already exists",

@@ -22,24 +22,6 @@ from spacepack.plan import Plan
 from spacepack.render.dockerfile import app_port
 
 COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
-HARDWARE = (
-    "cpu-basic",
-    "cpu-upgrade",
-    "t4-small",
-    "t4-medium",
-    "l4x1",
-    "l4x4",
-    "l40sx1",
-    "l40sx4",
-    "l40sx8",
-    "a10g-small",
-    "a10g-large",
-    "a10g-largex2",
-    "a10g-largex4",
-    "a100-large",
-    "a100x4",
-    "a100x8",
-)
 STORAGE = ("small", "medium", "large")
 HEADERS = ("mini", "default")
 OAUTH_SCOPES = (
@@ -186,6 +168,13 @@ def _one_of(allowed: tuple[str, ...]) -> Callable[[str, Any], None]:
     return check
 
 
+def _hardware(key: str, value: Any) -> None:
+    # huggingface_hub's flavors, through the Hub adapter (one list); imported only when the key is set.
+    from spacepack.hub import HARDWARE
+
+    _one_of(HARDWARE)(key, value)
+
+
 def _string(key: str, value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
         raise _fail(key, value, "a non-empty string")
@@ -299,7 +288,7 @@ _VALIDATORS: dict[str, Callable[[str, Any], None]] = {
     "sdk": _sdk,
     "python_version": _python_version,
     "sdk_version": _string,
-    "suggested_hardware": _one_of(HARDWARE),
+    "suggested_hardware": _hardware,
     "suggested_storage": _one_of(STORAGE),
     "app_file": _string,
     "app_build_command": _string,

@@ -95,6 +95,10 @@ def _ignore_state_dir(settings: Settings, out_dir: Path) -> None:
     if not out_dir.is_relative_to(state):
         return
     marker = state / ".gitignore"
+    if marker.is_symlink():
+        marker.unlink()  # a committed link must not make spacepack write to its target
+    elif marker.exists() and not marker.is_file():
+        return  # a folder or a FIFO by that name: not spacepack's to read or replace
     if not marker.is_file() or marker.read_text(encoding="utf-8") != "*\n":
         state.mkdir(parents=True, exist_ok=True)
         marker.write_text("*\n", encoding="utf-8")

@@ -250,7 +250,10 @@ def test_smoke_failure_whose_log_prints_the_secret_leaks_nothing(
 @pytest.mark.docker
 def test_build_failure_leaks_nothing(docker_client: object, tmp_path: Path, canaries: Canaries) -> None:
     project = make_canary_project(tmp_path / "proj", canaries)
-    (project / "requirements.txt").write_text("fastapi\nuvicorn\nno-such-package-spacepack-canary==9.9.9\n")
+    # A step that fails after printing the build argument: the output and the log must mask it.
+    (project / "Dockerfile.template").write_text(
+        'FROM {{ base_image }}\nARG TOKEN\nRUN echo "token is $TOKEN" && exit 1\n'
+    )
     tag = f"spacepack-test/canary-fail-{uuid.uuid4().hex[:10]}:test"
     try:
         run = run_cli(

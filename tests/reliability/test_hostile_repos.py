@@ -111,8 +111,9 @@ def test_forced_push_uploads_no_secret_and_survives_a_bad_file_name(
     double, env = hub_env
     assert isinstance(double, HubDouble)
     env = {**env, "HF_TOKEN": double.WRITE_TOKEN}
-    # PEM_KEY is read at start-up and not passed: the missing-secret guard is not what this test is about.
-    run = timed(["push", str(leaky.root), "--space", SPACE, "--force", "--allow-missing-secrets", "--json"], env=env)
+    # The leaky app reads PEM_KEY at start-up: the missing-secret guard is passed on purpose, to reach the upload.
+    argv = ["push", str(leaky.root), "--space", SPACE, "--force", "--allow-missing-secrets", "--json"]
+    run = timed(argv, env=env)
     assert run.code == 0, run.err[-3000:]
     assert leaky.leaks(run.both) == []
     uploaded = double.files(SPACE)
