@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from spacepack.check import DEFAULT_PYTHON, check_project
+from spacepack.check import check_project
+from spacepack.check.python_version import DEFAULT_PYTHON
 from spacepack.check.secrets_scan import redact_url_credentials
 from spacepack.config import Settings
 from spacepack.errors import SpacepackError

@@ -136,8 +136,20 @@ CODES: tuple[Code, ...] = (
         "declare the distribution if the app needs it; the import check in the built image has the final word",
     ),
     Code("SP250", "warning", "Python version declarations disagree", "make them agree"),
-    Code("SP251", "warning", "the declared Python versions exclude 3.10–3.13", "allow a supported version"),
+    Code(
+        "SP251",
+        "warning",
+        "the declared Python versions exclude every version spacepack offers (3.10–3.14)",
+        "allow an offered version",
+    ),
     Code("SP252", "warning", "a Python version declaration cannot be read", "fix it"),
+    Code(
+        "SP253",
+        "info",
+        "the Python version chosen, and why (a pin; else the lowest the declarations allow; else the project's "
+        "Dockerfile, CI or scripts; else 3.11)",
+        "none, or pin one (`.python-version`, or `python` in the config)",
+    ),
     Code(
         "SP301",
         "warning",
@@ -171,6 +183,13 @@ CODES: tuple[Code, ...] = (
         "a dependency manifest carries credentials (an index or package URL with `user:password` or a token); "
         "the line is left out and never printed",
         "remove them and rotate them; see [Private package indexes](#private-package-indexes)",
+    ),
+    Code(
+        "SP315",
+        "warning",
+        "a credential sits in a file the Space never uses (a test, docs, an example, CI or compose config, "
+        "or outside the app's folder); the file is left out",
+        "if it is real, revoke it and remove it from the repository",
     ),
     Code(
         "SP320",

@@ -106,9 +106,12 @@ def check_and_render(
 
 def default_dotenv(plan: Plan) -> Path | None:
     """The project's `.env` (at its root, else in the backend folder): the local stand-in for Space secrets."""
+    root = plan.root.resolve()
     for folder in (plan.root, plan.backend_path):
         candidate = folder / ".env"
-        if candidate.is_file():
+        # Never through a link out of the project: `.env -> ~/.aws/credentials` would hand the
+        # machine's credentials to the app in the smoke container.
+        if candidate.is_file() and candidate.resolve().is_relative_to(root):
             return candidate
     return None
 

@@ -132,6 +132,35 @@ def test_shim_calling_a_factory(tmp_path: Path) -> None:
     assert shim.kind == "shim" and "create_app" in shim.reason
 
 
+def test_a_module_level_app_made_by_a_factory_in_the_same_module_wins(tmp_path: Path) -> None:
+    decision = decide(
+        tmp_path,
+        {
+            "main/__init__.py": "",
+            "main/app.py": """
+                from fastapi import FastAPI
+                from starlette.middleware.cors import CORSMiddleware
+
+                def create_app() -> FastAPI:
+                    application = FastAPI()
+                    application.add_middleware(CORSMiddleware, allow_origins=["*"])
+
+                    @application.get("/health")
+                    def health():
+                        return {}
+
+                    return application
+
+                app = create_app()
+            """,
+        },
+    )
+    assert (decision.entry, decision.factory) == ("main.app:app", False)
+    assert decision.health_path == "/health"
+    assert [c.kind for c in decision.candidates] == ["shim"]
+    assert "calls the factory create_app()" in decision.candidates[0].reason
+
+
 def test_factory_without_module_level_app(tmp_path: Path) -> None:
     decision = decide(
         tmp_path,

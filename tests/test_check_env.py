@@ -161,3 +161,81 @@ def test_writable_dirs(tmp_path: Path) -> None:
         },
     )
     assert report.writable_dirs == ("cache/hf", "db", "static/generated", "uploads/tmp", "/data", "/data/cache")
+
+
+def test_reads_the_code_falls_back_from_are_optional(tmp_path: Path) -> None:
+    _, env = scan(
+        tmp_path,
+        {
+            "app/main.py": """\
+                import os
+                from os import environ
+
+                DATABASE_URL = os.getenv("DATABASE_URL") or "sqlite:///./data/app.db"
+                API_KEY = environ.get("API_KEY") or None
+                BASE = os.getenv("BASE")
+                if not BASE:
+                    BASE = "http://localhost"
+                MODEL = os.environ.get("MODEL")
+                if MODEL is None:
+                    MODEL = pick_default()
+                REGION = os.getenv("REGION")
+                REGION = REGION or "eu"
+                DEBUG = os.getenv("DEBUG") == "1"
+                if os.environ.get("RESET_DB"):
+                    reset()
+                QUIET = not os.getenv("QUIET")
+                TOKEN = os.getenv("TOKEN")
+                if not TOKEN:
+                    raise RuntimeError("TOKEN is not set")
+                NAME = os.getenv("NAME").lower()
+                """
+        },
+    )
+    optional = {"DATABASE_URL", "API_KEY", "BASE", "MODEL", "REGION", "DEBUG", "RESET_DB", "QUIET"}
+    assert {n for n in optional if env[n].required} == set()
+    assert all(env[n].at_import for n in optional)
+    # The app refuses to start without these: they stay required.
+    assert env["TOKEN"].required and env["NAME"].required
+
+
+def test_a_fallback_literal_becomes_the_default_hygiene_sees(tmp_path: Path) -> None:
+    from spacepack.check.hygiene import scan_hygiene
+
+    build_file_tree(
+        tmp_path,
+        {
+            "main.py": """\
+                import os
+                SECRET_KEY = os.getenv("SECRET_KEY") or "changethis"
+                """
+        },
+    )
+    report = scan_env(load_tree(tmp_path), ".")
+    assert not report.env[0].required
+    assert [r.default for r in report.reads] == ["changethis"]
+    assert [f.code for f in scan_hygiene(load_tree(tmp_path), ".").findings] == ["SP312"]
+
+
+def test_settings_fields_with_defaults_are_optional_and_without_required(tmp_path: Path) -> None:
+    _, env = scan(
+        tmp_path,
+        {
+            "app/config.py": """\
+                from typing import Optional
+                from pydantic import Field
+                from pydantic_settings import BaseSettings
+
+                class Settings(BaseSettings):
+                    API_V1_STR: str = "/api/v1"
+                    SENTRY_DSN: Optional[str] = None
+                    REDIS_URL: str | None = Field(None)
+                    ORIGINS: list[str] = Field(default_factory=list)
+                    SECRET_KEY: str
+
+                settings = Settings()
+                """
+        },
+    )
+    assert {n for n, e in env.items() if e.required} == {"SECRET_KEY"}
+    assert all(e.at_import for e in env.values())

@@ -181,3 +181,71 @@ def test_values_that_say_they_are_fake_and_local_db_passwords_pass(tmp_path: Pat
         },
     )
     assert report.findings == ()
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("tests/test_auth.py", "under tests/"),
+        ("app/test_tokens.py", "a test"),
+        ("docs/deploy.md", "under docs/"),
+        ("README.md", "documentation"),
+        ("examples/client.py", "under examples/"),
+        (".github/workflows/deploy.yml", "under .github/"),
+        ("compose.cloudsql.yaml", "a compose file"),
+        ("docker-compose.prod.yml", "a compose file"),
+        ("Dockerfile", "build or CI configuration"),
+    ],
+)
+def test_a_credential_in_a_file_the_space_never_uses_is_a_warning_and_stays_out(
+    tmp_path: Path, path: str, why: str
+) -> None:
+    token = FAKE_TOKENS["Hugging Face token"]
+    report = scan(tmp_path, {"main.py": "x = 1\n", path: f"HF = '{token}'\n"})
+    assert by_code(report, "SP310") == []
+    [warning] = by_code(report, "SP315")
+    assert warning.severity == "warning" and why in warning.message and warning.path == path
+    assert report.secret_files == (path,)  # it never ships, so nothing leaks
+    assert_no_value(report, token)
+
+
+def test_a_credential_in_app_code_or_config_the_app_may_read_stays_an_error(tmp_path: Path) -> None:
+    password = "Np9" + "xQ2vLk7RtZ"
+    url = f"postgresql://app:{password}@db.example.com/app"
+    report = scan(
+        tmp_path,
+        {
+            "app/main.py": "x = 1\n",
+            "alembic.ini": f"sqlalchemy.url = {url}\n",
+            "scripts/seed.py": f"URL = '{url}'\n",
+            "app/auth.py": "SECRET_KEY = '"
+            + "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7"
+            + "'\n",
+        },
+    )
+    assert {f.path for f in by_code(report, "SP310")} == {"alembic.ini", "scripts/seed.py"}
+    assert [f.path for f in by_code(report, "SP311")] == ["app/auth.py"]
+    assert by_code(report, "SP315") == []
+
+
+def test_an_example_password_in_docs_is_a_warning_and_the_readme_still_ships(tmp_path: Path) -> None:
+    report = scan(
+        tmp_path,
+        {"main.py": "x = 1\n", "README.md": "DATABASE_URL=postgresql://myuser:mypassword@db:5432/mydatabase\n"},
+    )
+    assert [f.severity for f in report.findings] == ["warning"]
+    assert "reads like an example" in report.findings[0].message
+    assert report.secret_files == ()
+
+
+def test_files_outside_the_working_folder_never_ship(tmp_path: Path) -> None:
+    from spacepack.check.hygiene import unused_on_space
+
+    assert unused_on_space("ops/deploy.yaml", "backend") == "outside the app's folder, so it never ships"
+    assert unused_on_space("backend/app/config.yaml", "backend") is None
+    assert unused_on_space("backend/scripts/seed.py", "backend") is None  # scripts may run at start-up
+    assert unused_on_space("backend/alembic/env.py", ".") is None
+    token = FAKE_TOKENS["GitHub token"]
+    build_file_tree(tmp_path, {"backend/main.py": "x = 1\n", "ops/deploy.yaml": f"token: {token}\n"})
+    report = scan_hygiene(load_tree(tmp_path), "backend", working_dir="backend")
+    assert [f.code for f in report.findings] == ["SP315"]

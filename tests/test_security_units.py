@@ -144,6 +144,7 @@ def test_git_never_answers_with_the_token_of_a_remote(tmp_path: Path) -> None:
     assert answer == "https://****@github.com/a/b.git"
 
 
+@pytest.mark.usefixtures("sigint_raises_keyboard_interrupt")
 def test_a_second_interrupt_waits_for_the_cleanup() -> None:
     finished: list[str] = []
     with pytest.raises(KeyboardInterrupt):
@@ -184,3 +185,16 @@ def test_render_never_writes_the_state_marker_through_a_link(tmp_path: Path) -> 
     render_context(check_project(settings), settings)
     assert victim.read_text() == "precious\n"
     assert not (project / ".spacepack" / ".gitignore").is_symlink()
+
+
+def test_the_smoke_test_never_reads_a_dotenv_that_links_out_of_the_project(tmp_path: Path) -> None:
+    from spacepack.check import check_project
+    from spacepack.pipeline import default_dotenv
+
+    (tmp_path / "credentials").write_text("AWS_SECRET_ACCESS_KEY=from-the-machine\n")
+    project = build_file_tree(tmp_path / "project", {"main.py": "from fastapi import FastAPI\napp = FastAPI()\n"})
+    (project / ".env").symlink_to(tmp_path / "credentials")
+    assert default_dotenv(check_project(load_settings(project))) is None
+    (project / ".env").unlink()
+    (project / ".env").write_text("A=1\n")
+    assert default_dotenv(check_project(load_settings(project))) == project / ".env"

@@ -20,7 +20,7 @@ from spacepack.check.hygiene import scan_hygiene
 from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
 from spacepack.check.manifests import ManifestFiles
 from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reason
-from spacepack.check.python_version import detect_python
+from spacepack.check.python_version import DEFAULT_PYTHON, detect_python
 from spacepack.check.routes import choose_health_path
 from spacepack.check.secrets_scan import redact_url_credentials
 from spacepack.check.tree import ProjectTree, load_tree
@@ -30,7 +30,6 @@ from spacepack.findings import finding
 from spacepack.names import display_name
 from spacepack.plan import Candidate, Dependencies, EnvVar, Finding, Plan
 
-DEFAULT_PYTHON = "3.11"
 _ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
 _KIND_ORDER = {"instance": 0, "shim": 1, "factory": 2}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -97,6 +96,7 @@ def check_project(settings: Settings) -> Plan:
     if settings.python:
         python = settings.python
         python_source = settings.sources.get("python", "settings")
+        findings = [f for f in findings if f.code != "SP253"]  # the detected choice and its reason no longer apply
         findings.append(_explicit("python", settings.python, settings, None))
 
     findings.extend(_parse_findings(tree, decision.backend_dir))
@@ -416,7 +416,7 @@ def _dependency_env_and_hygiene_checks(files: ManifestFiles, code: AppCode, work
     deps = read_dependencies(tree, backend_dir, working_dir, files, code)
     python = detect_python(tree, backend_dir, files)
     env = scan_env(tree, backend_dir, code)
-    hygiene = scan_hygiene(tree, backend_dir, code, env.reads)
+    hygiene = scan_hygiene(tree, backend_dir, code, env.reads, working_dir)
     return _Parts(
         dependencies=deps.dependencies,
         system_packages=tuple(deps.system_packages),

@@ -257,7 +257,7 @@ class AppFinder:
         for name, (value, line) in scope.assigns.items():
             if name in apps:
                 continue
-            target = self._shim_target(path, value)
+            target = self._shim_target(path, value) or self._local_factory_call(path, scope, value, local_classes)
             if target is None:
                 continue
             app, how = target
@@ -280,6 +280,16 @@ class AppFinder:
             if factory is not None:
                 apps[name] = factory
         return apps
+
+    def _local_factory_call(
+        self, path: str, scope: Scope, value: ast.expr, local_classes: dict[str, str]
+    ) -> tuple[AppCandidate, str] | None:
+        """`app = create_app()` with `create_app` defined in the same module: the instance uvicorn can load."""
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+            return None
+        node = scope.functions.get(value.func.id)
+        factory = self._factory(path, value.func.id, node, local_classes) if node is not None else None
+        return (factory, f"calls the factory {value.func.id}()") if factory is not None else None
 
     def _shim_target(self, path: str, value: ast.expr) -> tuple[AppCandidate, str] | None:
         if isinstance(value, ast.Call):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from spacepack.check.pyast import (
@@ -128,11 +128,11 @@ class _Scanner:
         self.module = module
         self.imports = imports if imports is not None else module_imports(module)
         self.result = _ModuleScan()
-        self._fallbacks: set[int] = set()
+        self.fallbacks: dict[int, str | None] = {}  # env reads the code copes without, and their fallback
 
     def run(self) -> _ModuleScan:
         self._find_settings_classes()
-        self._fallbacks = _calls_with_fallback(self.module)
+        self.fallbacks = _tolerated_reads(self.module, self._is_env_call)
         for node, place in walk_runtime(self.module, opaque=frozenset(self.result.settings)):
             self._visit(node, place)
         return self.result
@@ -144,6 +144,9 @@ class _Scanner:
 
     def _is_environ(self, node: ast.expr) -> bool:
         return self._qualified(node) == "os.environ"
+
+    def _is_env_call(self, node: ast.AST) -> bool:
+        return isinstance(node, ast.Call) and self._qualified(node.func) in _ENV_CALLS
 
     def _is_path_call(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Call) and self._qualified(node.func) in {"pathlib.Path", "Path"}
@@ -183,7 +186,7 @@ class _Scanner:
             elif place.runs == "call" and place.function:
                 self.result.factories.setdefault(place.function, set()).add(callee)
         qualified = self._qualified(call.func)
-        if qualified in {"os.getenv", "os.environ.get", "os.environ.setdefault"}:
+        if qualified in _ENV_CALLS:
             self._env_call(call, qualified, place.runs == "import")
         elif qualified in {"os.makedirs", "os.mkdir"} and call.args:
             raw = _const_str(call.args[0])
@@ -206,8 +209,10 @@ class _Scanner:
         if not name:
             return
         has_default = default is not None and not (isinstance(default, ast.Constant) and default.value is None)
-        has_default = has_default or id(call) in self._fallbacks
         literal = _const_str(default)
+        if not has_default and id(call) in self.fallbacks:
+            # The code copes with it unset: `... or "x"`, `if not X: X = "x"`, `if os.getenv("X"):`.
+            has_default, literal = True, self.fallbacks[id(call)]
         self._read(name, call.lineno, required=not has_default, at_import=at_import, default=literal)
         if name in CACHE_VARS and literal:
             self._writable(literal)
@@ -296,46 +301,79 @@ class _Scanner:
         return fields
 
 
-def _calls_with_fallback(module: ast.Module) -> set[int]:
-    """ids of the calls whose empty result the code replaces: `getenv("X") or "..."`, or `if not X: X = ...`."""
-    found: set[int] = set()
+_ENV_CALLS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
+
+
+def _tolerated_reads(module: ast.Module, is_env_call: Callable[[ast.AST], bool]) -> dict[int, str | None]:
+    """Env reads (by node id) whose code copes with an unset variable, with the literal it falls back to.
+
+    An unset `os.getenv("X")` is None, which crashes only where it is used as a
+    string. These uses cope with it: the left side of `or`/`and`, a test
+    (`if os.getenv("X"):`, `not ...`, a comparison), and a name read once and
+    then replaced when empty (`if not X: X = "..."`, `X = X or "..."`).
+    """
+    found: dict[int, str | None] = {}
     for node in ast.walk(module):
-        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
-            found.update(id(value) for value in node.values[:-1] if isinstance(value, ast.Call))
-        for block in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
-            if isinstance(block, list):
-                found.update(_refilled_calls(block))
+        if isinstance(node, ast.BoolOp):
+            for index, value in enumerate(node.values):
+                if is_env_call(value):
+                    later = node.values[index + 1 :]
+                    found[id(value)] = _const_str(later[-1]) if later and isinstance(node.op, ast.Or) else None
+        elif isinstance(node, ast.If | ast.While | ast.IfExp):
+            _tolerate_test(node.test, is_env_call, found)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and is_env_call(node.operand):
+            found[id(node.operand)] = None
+        elif isinstance(node, ast.Compare):
+            for side in (node.left, *node.comparators):
+                if is_env_call(side):
+                    found[id(side)] = None
+        body_lists = [getattr(node, key, None) for key in ("body", "orelse", "finalbody")]
+        for body in body_lists:
+            if isinstance(body, list):
+                _tolerate_replaced_names(body, is_env_call, found)
     return found
 
 
-def _refilled_calls(block: list[ast.stmt]) -> Iterator[int]:
-    """`X = call(...)` followed in the same block by `if not X:` (or `X is None`) that assigns X again."""
-    for index, statement in enumerate(block):
-        if not (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call)):
+def _tolerate_test(test: ast.expr, is_env_call: Callable[[ast.AST], bool], found: dict[int, str | None]) -> None:
+    if is_env_call(test):
+        found[id(test)] = None
+
+
+def _tolerate_replaced_names(
+    body: list[ast.stmt], is_env_call: Callable[[ast.AST], bool], found: dict[int, str | None]
+) -> None:
+    """`X = os.getenv("X")` followed, in the same block, by `if not X: X = "..."` or `X = X or "..."`."""
+    for index, statement in enumerate(body):
+        if not (isinstance(statement, ast.Assign) and is_env_call(statement.value)):
             continue
         names = {t.id for t in statement.targets if isinstance(t, ast.Name)}
-        for later in block[index + 1 :]:
-            if isinstance(later, ast.If) and _tests_empty(later.test, names) and _assigns(later.body, names):
-                yield id(statement.value)
+        for later in body[index + 1 :]:
+            fallback = _replacement(later, names)
+            if fallback is not False:
+                found[id(statement.value)] = fallback if isinstance(fallback, str) else None
                 break
 
 
-def _tests_empty(test: ast.expr, names: set[str]) -> bool:
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return isinstance(test.operand, ast.Name) and test.operand.id in names
-    if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id in names:
-        return len(test.ops) == 1 and isinstance(test.ops[0], ast.Is | ast.Eq)
+def _replacement(statement: ast.stmt, names: set[str]) -> str | None | bool:
+    """The literal a statement replaces an empty `names` with (None: not a literal), or False when it does not."""
+    if isinstance(statement, ast.If) and _mentions(statement.test, names):
+        for inner in statement.body:
+            if isinstance(inner, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in inner.targets):
+                return _const_str(inner.value)
+        return False
+    if (
+        isinstance(statement, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id in names for t in statement.targets)
+        and isinstance(statement.value, ast.BoolOp)
+        and isinstance(statement.value.op, ast.Or)
+        and _mentions(statement.value.values[0], names)
+    ):
+        return _const_str(statement.value.values[-1])
     return False
 
 
-def _assigns(body: list[ast.stmt], names: set[str]) -> bool:
-    for statement in body:
-        targets = statement.targets if isinstance(statement, ast.Assign) else []
-        if isinstance(statement, ast.AnnAssign | ast.AugAssign):
-            targets = [statement.target]
-        if any(isinstance(t, ast.Name) and t.id in names for t in targets):
-            return True
-    return False
+def _mentions(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:

@@ -20,7 +20,14 @@ from dotenv import dotenv_values
 from spacepack.check.envvars import EnvRead, find_env_reads
 from spacepack.check.formats import lock_names
 from spacepack.check.pyast import AppCode, Place, ProjectIndex, app_code, qualify, walk_runtime
-from spacepack.check.secrets_scan import holds_secret_value, is_hardcoded_secret, is_placeholder, scan_file
+from spacepack.check.python_version import is_dockerfile
+from spacepack.check.secrets_scan import (
+    holds_secret_value,
+    is_hardcoded_secret,
+    is_placeholder,
+    looks_random,
+    scan_file,
+)
 from spacepack.check.tree import ProjectTree
 from spacepack.findings import finding
 from spacepack.ignore import is_env_file
@@ -60,24 +67,79 @@ def _scannable(path: str) -> bool:
     return suffix not in _BINARY_SUFFIXES and name not in _LOCK_FILES and not name.endswith(".min.js")
 
 
-def _token_findings(tree: ProjectTree) -> tuple[list[Finding], set[str], set[tuple[str, int]]]:
+# Folders whose files the running app never uses (tests, docs, examples); scripts and migrations may run.
+_UNUSED_DIRS = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "example", "samples", "sample",
+                          "notebooks", "demo", "demos", "benchmarks", ".github", ".gitlab", ".circleci"})  # fmt: skip
+_DOC_SUFFIXES = (".md", ".markdown", ".rst", ".adoc")
+_COMPOSE = re.compile(r"^(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml$", re.IGNORECASE)
+
+
+def unused_on_space(path: str, working_dir: str) -> str | None:
+    """Why a file is never used by the app on the Space (so it can stay out of it), or None when it may be.
+
+    Tests, docs, examples, CI configuration, compose files, Dockerfiles
+    (spacepack renders its own) and everything outside the working folder
+    (the build context) qualify. Scripts, migrations and config files do
+    not: the app may read or run them at start-up.
+    """
+    working = "" if working_dir.strip("/") in {"", "."} else working_dir.strip("/") + "/"
+    if working and not path.startswith(working):
+        return "outside the app's folder, so it never ships"
+    rel = path[len(working) :]
+    parts = rel.split("/")
+    name = parts[-1]
+    lower = name.lower()
+    folder = next((part for part in parts[:-1] if part.lower() in _UNUSED_DIRS), None)
+    if folder is not None:
+        return f"under {folder}/"
+    if lower.startswith(("test_", "readme")) or lower.endswith(("_test.py", *_DOC_SUFFIXES)) or lower == "conftest.py":
+        return "a test" if lower.endswith(".py") else "documentation"
+    if _COMPOSE.match(name):
+        return "a compose file (Spaces run the Dockerfile spacepack renders)"
+    if is_dockerfile(name) or lower in {".gitlab-ci.yml", ".travis.yml"}:
+        return "build or CI configuration spacepack does not use"
+    return None
+
+
+def _token_findings(tree: ProjectTree, working_dir: str) -> tuple[list[Finding], set[str], set[tuple[str, int]]]:
+    """SP310 for credentials in files the app may use; SP315 (a warning) in files it never uses.
+
+    Either way the file goes into `secret_files`, so it never ships or is
+    uploaded, except an example password in documentation (readable, not
+    random), which nobody can log in with.
+    """
     findings: list[Finding] = []
     files: set[str] = set()
     places: set[tuple[str, int]] = set()
     for path in tree.files:
         if not _scannable(path):
             continue
+        unused = unused_on_space(path, working_dir)
         for hit in scan_file(tree.root / path):  # bounded; UTF-16 and binary too; the walk vetted the path
             if hit.placeholder:
                 continue
-            files.add(path)
             places.add((path, hit.line))
+            example = unused == "documentation" and hit.kind == "password in a URL" and not looks_random(hit.value)
+            if not example:
+                files.add(path)
+            if unused is None:
+                findings.append(
+                    finding(
+                        "SP310",
+                        f"{hit.kind} hardcoded in {path}:{hit.line} ({preview(hit.value)})",
+                        hint="remove it from the file (and from git history), revoke it, and read it from an "
+                        "env var set as a Space secret",
+                        path=path,
+                        line=hit.line,
+                    )
+                )
+                continue
+            fate = "it reads like an example" if example else "spacepack leaves the file out of the Space"
             findings.append(
                 finding(
-                    "SP310",
-                    f"{hit.kind} hardcoded in {path}:{hit.line} ({preview(hit.value)})",
-                    hint="remove it from the file (and from git history), revoke it, and read it from an "
-                    "env var set as a Space secret",
+                    "SP315",
+                    f"{hit.kind} in {path}:{hit.line} ({preview(hit.value)}), {unused}; {fate}",
+                    hint="if it is real, revoke it and remove it from the repository (and its history)",
                     path=path,
                     line=hit.line,
                 )
@@ -288,16 +350,11 @@ def _server_findings(code: AppCode) -> list[Finding]:
     return findings
 
 
-def _is_dockerfile(name: str) -> bool:
-    lower = name.lower()
-    return lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile")
-
-
 def _script_findings(tree: ProjectTree) -> list[Finding]:
     findings: list[Finding] = []
     for path in tree.files:
         name = path.rpartition("/")[2]
-        dockerfile = _is_dockerfile(name)
+        dockerfile = is_dockerfile(name)
         if not (dockerfile or name == "Procfile" or name.endswith((".sh", ".bash"))):
             continue
         text = tree.read_text(path)
@@ -364,6 +421,7 @@ def scan_hygiene(
     backend_dir: str,
     code: AppCode | None = None,
     env_reads: tuple[EnvRead, ...] | None = None,
+    working_dir: str | None = None,
 ) -> HygieneReport:
     """Look for what would leak or misbehave on a Space.
 
@@ -372,6 +430,8 @@ def scan_hygiene(
         backend_dir: the backend folder, posix, relative to the root.
         code: the check's app modules (computed once per check); made here when not given.
         env_reads: the env reads `scan_env` found in `code`; found here when not given.
+        working_dir: the folder the image is built from (files outside it never ship); the backend folder
+            when not given.
 
     Returns:
         Findings (hardcoded secrets, placeholder secret defaults, .env files,
@@ -380,7 +440,7 @@ def scan_hygiene(
     code = code if code is not None else app_code(ProjectIndex(tree), backend_dir)
     if env_reads is None:
         env_reads = tuple(find_env_reads(code)[0])
-    findings, secret_files, seen = _token_findings(tree)
+    findings, secret_files, seen = _token_findings(tree, backend_dir if working_dir is None else working_dir)
     literal, literal_files = _literal_secret_findings(code, seen)
     defaults, default_files = _default_findings(env_reads, seen)
     env_findings, env_files = _env_file_findings(tree, backend_dir)

@@ -3,7 +3,10 @@
 Routes are collected from the AST of the chosen app: decorators on the app
 (`@app.get("/health")`), routers it includes across modules, with the
 prefixes of `APIRouter(prefix=...)` and `include_router(..., prefix=...)`,
-mounted sub-apps, and Starlette's `routes=[Route(...), Mount(...)]`.
+mounted sub-apps, and Starlette's `routes=[Route(...), Mount(...)]`. Paths and
+prefixes that are constants are resolved across modules (`StaticStrings`):
+module constants, f-strings of them, and settings-class defaults
+(`prefix=settings.API_V1_STR` with `settings = Settings()`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import ast
 from dataclasses import dataclass
 
 from spacepack.check.apps import AppCandidate, AppFinder, AppSite
-from spacepack.check.pyast import Symbol, Use, const_str, dotted, keyword
+from spacepack.check.pyast import ProjectIndex, Symbol, Use, build_scope, const_str, dotted, keyword
 from spacepack.findings import finding
 from spacepack.plan import Finding
 
@@ -71,12 +74,120 @@ def _join(prefix: str, path: str) -> str:
     return prefix.rstrip("/") + "/" + path.lstrip("/")
 
 
+_MAX_DEPTH = 8
+
+
+class StaticStrings:
+    """The value of a string expression when the code alone decides it, following names across modules.
+
+    Understood: literals, module constants (imported or not), `module.CONST`,
+    f-strings and `+` of those, and a settings object's field default:
+    `settings.API_V1_STR` where `settings = Settings()` (or `get_settings()`
+    returning `Settings()`) and the class, or a base, declares
+    `API_V1_STR: str = "/api/v1"`. An env var can override such a default at
+    run time; the default is what an unconfigured smoke test sees.
+    """
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+
+    def value(self, path: str, expr: ast.expr | None, depth: int = 0) -> str | None:
+        """The string `expr` (in module `path`) always evaluates to, or None when the code does not say."""
+        if expr is None or depth > _MAX_DEPTH:
+            return None
+        literal = const_str(expr)
+        if literal is not None:
+            return literal
+        if isinstance(expr, ast.JoinedStr):
+            return self._fstring(path, expr, depth)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            left, right = self.value(path, expr.left, depth + 1), self.value(path, expr.right, depth + 1)
+            return left + right if left is not None and right is not None else None
+        if isinstance(expr, ast.Name):
+            return self._bound(self.index.resolve_name(path, expr.id), depth)
+        if isinstance(expr, ast.Attribute):
+            owner = self.index.resolve(path, expr.value)
+            if owner is not None and owner.name is None:  # module.CONST
+                return self._bound(self.index.resolve_name(owner.path, expr.attr), depth)
+            found = self._class_of(path, expr.value, depth + 1)
+            return self._field_default(found[0], found[1], expr.attr, depth + 1) if found else None
+        return None
+
+    def _fstring(self, path: str, expr: ast.JoinedStr, depth: int) -> str | None:
+        parts: list[str] = []
+        for part in expr.values:
+            if isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None:
+                inner = self.value(path, part.value, depth + 1)
+            else:
+                inner = const_str(part)
+            if inner is None:
+                return None
+            parts.append(inner)
+        return "".join(parts)
+
+    def _bound(self, symbol: Symbol | None, depth: int) -> str | None:
+        """A module-level name's string value, when it is bound once."""
+        if symbol is None or symbol.name is None:
+            return None
+        scope = self.index.scope(symbol.path)
+        bound = scope.assigns.get(symbol.name) if scope else None
+        if scope is None or bound is None or scope.first_assigns.get(symbol.name) != bound:
+            return None  # rebound: which value wins depends on run time
+        return self.value(symbol.path, bound[0], depth + 1)
+
+    def _class_of(self, path: str, expr: ast.expr, depth: int) -> tuple[str, ast.ClassDef] | None:
+        """The class an instance expression is made from: `Settings()`, `settings`, `get_settings()`."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.Call):
+            symbol = self.index.resolve(path, expr.func)
+            scope = self.index.scope(symbol.path) if symbol is not None and symbol.name else None
+            if symbol is None or symbol.name is None or scope is None:
+                return None
+            if symbol.name in scope.classes:
+                return symbol.path, scope.classes[symbol.name]
+            function = scope.functions.get(symbol.name)
+            returns = build_scope(function.body).returns if function is not None else []
+            return self._class_of(symbol.path, returns[0], depth + 1) if len(returns) == 1 else None
+        symbol = self.index.resolve(path, expr)
+        if symbol is None or symbol.name is None:
+            return None
+        scope = self.index.scope(symbol.path)
+        bound = scope.assigns.get(symbol.name) if scope else None
+        if bound is None or not isinstance(bound[0], ast.Call):
+            return None
+        return self._class_of(symbol.path, bound[0], depth + 1)
+
+    def _field_default(self, path: str, cls: ast.ClassDef, attr: str, depth: int) -> str | None:
+        """A class attribute's default (`X: str = "..."`, `X = "..."`, `X: str = Field("...")`), bases too."""
+        if depth > _MAX_DEPTH:
+            return None
+        for statement in cls.body:
+            target: ast.expr | None = statement.target if isinstance(statement, ast.AnnAssign) else None
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target = statement.targets[0]
+            value = statement.value if isinstance(statement, ast.Assign | ast.AnnAssign) else None
+            if not (isinstance(target, ast.Name) and target.id == attr) or value is None:
+                continue
+            if isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] == "Field":
+                value = value.args[0] if value.args else keyword(value, "default")
+            return self.value(path, value, depth + 1)
+        for base in cls.bases:
+            found = self._class_of(path, ast.Call(func=base, args=[], keywords=[]), depth + 1)
+            if found is not None:
+                inherited = self._field_default(found[0], found[1], attr, depth + 1)
+                if inherited is not None:
+                    return inherited
+        return None
+
+
 class RouteCollector:
     """Walks an app's configuration (and everything it includes) collecting routes."""
 
     def __init__(self, finder: AppFinder) -> None:
         self.finder = finder
         self.index = finder.index
+        self.strings = StaticStrings(finder.index)
         self._seen: set[tuple[str, str, str]] = set()
 
     def app_routes(self, site: AppSite, prefix: str = "", depth: int = 0) -> list[Route]:
@@ -103,7 +214,7 @@ class RouteCollector:
             if call is None:
                 continue
             if use.method in _HTTP_VERBS or use.method in _DEFAULT_METHODS:
-                route_path = const_str(call.args[0]) if call.args else const_str(keyword(call, "path"))
+                route_path = self.strings.value(path, call.args[0] if call.args else keyword(call, "path"))
                 if route_path is None:
                     continue
                 methods: tuple[str, ...]
@@ -113,10 +224,10 @@ class RouteCollector:
                     methods = _literal_methods(keyword(call, "methods")) or _DEFAULT_METHODS[use.method]
                 routes.append(Route(_join(prefix, route_path), methods, path, use.line))
             elif use.method == "include_router" and call.args:
-                include_prefix = const_str(keyword(call, "prefix")) or ""
+                include_prefix = self.strings.value(path, keyword(call, "prefix")) or ""
                 routes.extend(self.router_routes(path, call.args[0], _join(prefix, include_prefix), depth + 1))
             elif use.method == "mount" and call.args:
-                mount_path = const_str(call.args[0]) or const_str(keyword(call, "path"))
+                mount_path = self.strings.value(path, call.args[0]) or self.strings.value(path, keyword(call, "path"))
                 target = call.args[1] if len(call.args) > 1 else keyword(call, "app")
                 if mount_path is None or target is None:
                     continue
@@ -145,7 +256,7 @@ class RouteCollector:
         own_prefix = ""
         constructor = scope.first_assigns.get(name)
         if constructor is not None and isinstance(constructor[0], ast.Call):
-            own_prefix = const_str(keyword(constructor[0], "prefix")) or ""
+            own_prefix = self.strings.value(symbol.path, keyword(constructor[0], "prefix")) or ""
         return self._routes_of(symbol.path, scope.uses_of(name), _join(prefix, own_prefix), depth)
 
     def _starlette_routes(self, path: str, expr: ast.expr, prefix: str, depth: int) -> list[Route]:
@@ -162,7 +273,7 @@ class RouteCollector:
             if not isinstance(item, ast.Call):
                 continue
             kind = (dotted(item.func) or "").rpartition(".")[2]
-            route_path = const_str(item.args[0]) if item.args else const_str(keyword(item, "path"))
+            route_path = self.strings.value(path, item.args[0] if item.args else keyword(item, "path"))
             if route_path is None:
                 continue
             if kind == "Route":
@@ -214,21 +325,22 @@ def docs_path(finder: AppFinder, candidate: AppCandidate) -> tuple[str | None, s
         return None, f"{candidate.framework} apps serve no docs page"
     given_docs, docs = _constructor_kw(finder, candidate.site, "docs_url")
     given_openapi, openapi = _constructor_kw(finder, candidate.site, "openapi_url")
-    openapi_url: str | None = "/openapi.json"
-    if given_openapi:
-        openapi_url = const_str(openapi) if not _is_none(openapi) else None
+    strings = StaticStrings(finder.index)
+    openapi_on = not (given_openapi and _is_none(openapi))
+    # None while on: computed in a way the code does not show (the docs page still works).
+    openapi_url = strings.value(candidate.site.path, openapi) if given_openapi else "/openapi.json"
     if not given_docs:
-        if openapi_url is None:
+        if not openapi_on:
             return None, "openapi_url=None disables the docs page"
         return "/docs", "FastAPI's default docs page"
     if _is_none(docs):
-        if openapi_url:
+        if openapi_on and openapi_url:
             return openapi_url, "docs_url=None, so the OpenAPI schema URL"
-        return None, "docs_url=None and openapi_url=None"
-    literal = const_str(docs)
-    if literal is not None and openapi_url is not None:
+        return None, "docs_url=None and openapi_url=None" if not openapi_on else "docs_url=None"
+    literal = strings.value(candidate.site.path, docs)
+    if literal is not None and openapi_on:
         return literal, f"the custom docs_url={literal!r}"
-    if openapi_url:
+    if openapi_on and openapi_url:
         return openapi_url, "docs_url is computed at run time, so the OpenAPI schema URL"
     return None, "the docs URLs are computed at run time"
 

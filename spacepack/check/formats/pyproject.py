@@ -10,6 +10,7 @@ from packaging.markers import InvalidMarker
 from packaging.requirements import InvalidRequirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from spacepack.check.manifests import (
     Declaration,
@@ -31,31 +32,30 @@ from spacepack.plan import Finding
 # --------------------------------------------------------------------------- Poetry constraints
 
 _OPERATOR_SPACE = re.compile(r"(>=|<=|==|!=|~=|>|<|\^|~)\s+")
-_NUMERIC = re.compile(r"^\d+(?:\.\d+)*$")
 
 
-def _bump(parts: list[int], index: int) -> str:
+def _caret_or_tilde(clause: str, tilde: bool) -> str:
+    """`^2.1.0.post1` -> `>=2.1.0.post1,<3`; `~1.2` -> `>=1.2,<1.3`: bounds from the release numbers alone."""
+    text = clause[1:]
+    try:
+        parts = list(Version(text).release)
+    except InvalidVersion as error:
+        raise ValueError(clause) from error
+    if tilde:
+        index = 0 if len(parts) == 1 else 1
+    else:
+        index = next((i for i, p in enumerate(parts) if p != 0), len(parts) - 1)
     bumped = parts[:index] + [parts[index] + 1]
-    return ".".join(str(p) for p in bumped)
+    return f">={text},<{'.'.join(str(p) for p in bumped)}"
 
 
 def _poetry_clause(clause: str) -> str:
     if clause in {"*", ""}:
         return ""
     if clause.startswith("^"):
-        version = clause[1:]
-        if not _NUMERIC.match(version):
-            raise ValueError(clause)
-        parts = [int(p) for p in version.split(".")]
-        index = next((i for i, p in enumerate(parts) if p != 0), len(parts) - 1)
-        return f">={version},<{_bump(parts, index)}"
+        return _caret_or_tilde(clause, tilde=False)
     if clause.startswith("~") and not clause.startswith("~="):
-        version = clause[1:]
-        if not _NUMERIC.match(version):
-            raise ValueError(clause)
-        parts = [int(p) for p in version.split(".")]
-        index = 0 if len(parts) == 1 else 1
-        return f">={version},<{_bump(parts, index)}"
+        return _caret_or_tilde(clause, tilde=True)
     if clause[0].isdigit():
         return f"=={clause}"
     return clause
