@@ -165,6 +165,33 @@ CODES: tuple[Code, ...] = (
         "runtime closure, or the app never loads the file",
         "declare the distribution if the app needs it; the import check in the built image has the final word",
     ),
+    Code(
+        "SP215",
+        "warning",
+        "an import the app loads that no dependency declares was added to the image's requirements "
+        "(`infer_dependencies`)",
+        "declare the distribution in your manifest (and re-lock); `infer_dependencies = false` turns this off",
+    ),
+    Code(
+        "SP216",
+        "warning",
+        "the app uses a pydantic v1 API that pydantic 2 removed (`from pydantic import BaseSettings`) and the "
+        "project leaves pydantic 2 open: the dependencies are resolved with `pydantic<2`",
+        "declare `pydantic<2`, or move the code to pydantic 2 (BaseSettings lives in pydantic-settings)",
+    ),
+    Code(
+        "SP217",
+        "error",
+        "the app imports a pydantic v1 API that pydantic 2 removed when it starts, and the project pins pydantic 2",
+        "import it from `pydantic.v1` (BaseSettings: `pydantic_settings`), or pin `pydantic<2`",
+    ),
+    Code(
+        "SP218",
+        "warning",
+        "code that runs later (a function body) uses a pydantic v1 API that pydantic 2 removed, and the project "
+        "pins pydantic 2",
+        "import it from `pydantic.v1` (BaseSettings: `pydantic_settings`), or pin `pydantic<2`",
+    ),
     Code("SP250", "warning", "Python version declarations disagree", "make them agree"),
     Code(
         "SP251",

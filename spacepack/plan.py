@@ -124,12 +124,16 @@ class Dependencies:
     sources: tuple[DependencySource, ...] = ()
     packages: tuple[str, ...] = ()  # canonical distribution names
     requirements: tuple[str, ...] = ()  # the requirement lines render installs (pinned when locked)
+    # Lines of `requirements` that spacepack added to what the project declares: the distribution of an
+    # import nothing declares (SP215), the pydantic v1 bound (SP216). Resolved alongside a lock's pins.
+    added: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "sources": [s.to_json() for s in self.sources],
             "packages": list(self.packages),
             "requirements": list(self.requirements),
+            "added": list(self.added),
         }
 
 

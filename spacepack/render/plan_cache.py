@@ -127,6 +127,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
             sources=tuple(DependencySource(s["path"], s["kind"], s["install"]) for s in deps["sources"]),
             packages=tuple(deps["packages"]),
             requirements=tuple(deps["requirements"]),
+            added=tuple(deps.get("added", ())),
         ),
         system_packages=tuple(data["system_packages"]),
         env=tuple(
