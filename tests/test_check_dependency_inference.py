@@ -260,3 +260,56 @@ def test_a_project_pinning_pydantic_1_needs_nothing(tmp_path: Path) -> None:
     plan = plan_of(tmp_path, {"requirements.txt": "fastapi<0.100\npydantic<2\n", "main.py": APP + SETTINGS_V1})
     assert [f for f in plan.findings if f.code in {"SP216", "SP217", "SP218"}] == []
     assert plan.dependencies.added == ()
+
+
+# --- on the real engine: the inferred package makes the app come up -----------------------------
+
+
+@pytest.mark.docker
+def test_an_app_importing_an_undeclared_package_builds_and_smokes_healthy(
+    docker_client, docker_cleanup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uuid
+
+    from tests.helpers import run_cli
+
+    project = build_file_tree(
+        tmp_path / "signer",
+        {
+            "requirements.txt": REQUIREMENTS,  # itsdangerous is not declared
+            "main.py": """
+                from fastapi import FastAPI
+
+                from signing import signed
+
+                app = FastAPI()
+
+
+                @app.get("/health")
+                def health() -> dict[str, str]:
+                    return {"status": "ok", "signed": signed("ok")}
+            """,
+            "signing.py": """
+                from itsdangerous import Signer
+
+
+                def signed(value: str) -> str:
+                    return Signer("not-a-secret").sign(value).decode()
+            """,
+        },
+    )
+    code, out, err = run_cli(["check", str(project), "--json"], capsys)
+    assert code == 0, err
+    (added,) = [f for f in json.loads(out)["findings"] if f["code"] == "SP215"]
+    assert (added["severity"], added["path"], added["line"]) == ("warning", "signing.py", 1)
+    tag = f"spacepack-test/inferred-{uuid.uuid4().hex[:8]}:test"
+    docker_cleanup["images"].append(tag)
+    code, out, err = run_cli(["build", str(project), "--tag", tag, "--json"], capsys)  # no --force
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["smoke"]["verdict"] == "healthy", document["smoke"]
+    assert document["smoke"]["probes"][0]["status"] == 200
+    requirements = (project / ".spacepack" / "context" / "spacepack-requirements.txt").read_text().splitlines()
+    assert any(line.startswith("itsdangerous==") for line in requirements)
+    assert (project / "requirements.txt").read_text() == REQUIREMENTS  # the user's file is never edited
+    assert document.get("imports", {}).get("missing", []) == []  # the image's import check agrees
