@@ -180,6 +180,23 @@ def test_the_setting_turns_inference_off_from_the_config_and_the_environment(tmp
     assert check_project(flag).errors == ()  # the flag wins over the file
 
 
+def test_a_driver_a_database_url_names_is_added_and_never_an_error(tmp_path: Path) -> None:
+    plan = plan_of(
+        tmp_path,
+        {
+            "requirements.txt": REQUIREMENTS + "sqlalchemy\n",
+            "main.py": APP + "import db\n",
+            "db.py": "from sqlalchemy.ext.asyncio import create_async_engine\n\n"
+            'URL = "sqlite+aiosqlite:///./app.db"\nOTHER = "mysql+asyncmy://u@h/db"\n'
+            "engine = create_async_engine(URL)\n",
+        },
+    )
+    (added,) = by_code(plan, "SP215")
+    assert (added.path, added.line) == ("db.py", 3) and "database URL" in added.message
+    assert plan.dependencies.added == ("aiosqlite",)
+    assert plan.errors == () and by_code(plan, "SP214") == []  # asyncmy: not certain, not guessed, not an error
+
+
 # --- pydantic v1 code --------------------------------------------------------------------------
 
 SETTINGS_V1 = "from pydantic import BaseSettings\n\n\nclass Settings(BaseSettings):\n    name: str = 'x'\n"

@@ -8,7 +8,9 @@ backend's modules against what will be installed. Nothing is imported or run.
 
 from __future__ import annotations
 
+import ast
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -472,7 +474,7 @@ def _to_infer(install: _Install, module: str) -> str | None:
 Places = list[tuple[str, ImportSite]]
 
 
-def _add_inferred(install: _Install, inferred: dict[str, tuple[str, Places]]) -> None:
+def _add_inferred(install: _Install, inferred: dict[str, tuple[str, Places]], drivers: Places | None = None) -> None:
     """Add each inferred distribution to the image's requirements, with one SP215 warning each."""
     where = install.manifest or "requirements.txt"
     for name in sorted(inferred):
@@ -482,11 +484,13 @@ def _add_inferred(install: _Install, inferred: dict[str, tuple[str, Places]]) ->
         install.inferred.add(name)
         install.available |= expand_known([(name, frozenset())])
         path, site = places[0]
+        from_url = places[0] in (drivers or [])
+        what = f"has a database URL whose driver SQLAlchemy imports, {site.module}" if from_url else ""
         install.findings.append(
             finding(
                 "SP215",
-                f"{path}:{site.line} imports {site.module}, which no dependency declares{_more(len(places))}; "
-                f"spacepack adds {dist} to the image's requirements",
+                f"{path}:{site.line} {what or 'imports ' + site.module}, which no dependency declares"
+                f"{_more(len(places))}; spacepack adds {dist} to the image's requirements",
                 hint=f"declare {dist} in {where}" + (" and re-lock" if install.locked else ""),
                 path=path,
                 line=site.line,
@@ -494,18 +498,55 @@ def _add_inferred(install: _Install, inferred: dict[str, tuple[str, Places]]) ->
         )
 
 
+# SQLAlchemy URL drivers -> the module SQLAlchemy imports for them (`sqlite+aiosqlite://` imports aiosqlite).
+_URL_DRIVERS: dict[str, str] = {
+    "asyncpg": "asyncpg",
+    "aiosqlite": "aiosqlite",
+    "psycopg2": "psycopg2",
+    "psycopg": "psycopg",
+    "pymysql": "pymysql",
+    "aiomysql": "aiomysql",
+    "mysqldb": "MySQLdb",
+    "mysqlconnector": "mysql.connector",
+    "pg8000": "pg8000",
+    "pyodbc": "pyodbc",
+    "oracledb": "oracledb",
+}
+_DATABASE_URL = re.compile(r"^(?:postgresql|postgres|mysql|mariadb|sqlite|mssql|oracle)\+(\w+)://")
+
+
+def _url_driver_sites(code: AppCode) -> Places:
+    """A database driver a SQLAlchemy URL literal names, in a file the app loads: an import made on its behalf."""
+    sites: Places = []
+    for path, module in code.parsed():
+        if not code.loaded(path):
+            continue
+        for node in ast.walk(module):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "+" in node.value[:20]:
+                match = _DATABASE_URL.match(node.value)
+                driver = _URL_DRIVERS.get(match.group(1).lower()) if match else None
+                if driver is not None:
+                    sites.append((path, ImportSite(driver, node.lineno, optional=False)))
+    return sites
+
+
 def _check_imports(install: _Install, sites: Places, code: AppCode | None, infer: bool) -> None:
-    """SP215 for imports the app loads that spacepack adds; SP203 for the ones that surely fail; else SP214."""
+    """SP215 for imports the app loads that spacepack adds; SP203 for the ones that surely fail; else SP214.
+
+    Database drivers named by SQLAlchemy URLs count for inference only: SQLAlchemy imports them, but
+    a URL may be a default the Space overrides, so one that cannot be added is never an error.
+    """
     missing: dict[str, Places] = {}
     doubtful: dict[_Doubt, Places] = {}
     inferred: dict[str, tuple[str, Places]] = {}
-    for path, site in sites if infer else ():
+    drivers = _url_driver_sites(code) if infer and code is not None else []
+    for path, site in [*sites, *drivers] if infer else ():
         if site.optional or exact_distributions(site.module) & install.available:
             continue
         dist = _to_infer(install, site.module) if code is None or code.loaded(path) else None
         if dist is not None:
             inferred.setdefault(canonicalize_name(dist), (dist, []))[1].append((path, site))
-    _add_inferred(install, inferred)  # first: what they add also provides the imports of other files
+    _add_inferred(install, inferred, drivers)  # first: what they add also provides the imports of other files
     for path, site in sites:
         if site.optional or exact_distributions(site.module) & install.available:
             continue
