@@ -197,6 +197,17 @@ def test_a_driver_a_database_url_names_is_added_and_never_an_error(tmp_path: Pat
     assert plan.errors == () and by_code(plan, "SP214") == []  # asyncmy: not certain, not guessed, not an error
 
 
+def test_pydantics_email_type_brings_the_email_validator(tmp_path: Path) -> None:
+    spec = {
+        "main.py": APP + "from pydantic import BaseModel, EmailStr\n\n\nclass User(BaseModel):\n    email: EmailStr\n"
+    }
+    plan = plan_of(tmp_path / "bare", {"requirements.txt": REQUIREMENTS, **spec})
+    (added,) = by_code(plan, "SP215")
+    assert "EmailStr" in added.message and plan.dependencies.added == ("email-validator",)
+    declared = plan_of(tmp_path / "declared", {"requirements.txt": REQUIREMENTS + "pydantic[email]\n", **spec})
+    assert by_code(declared, "SP215") == [] and declared.dependencies.added == ()
+
+
 # --- pydantic v1 code --------------------------------------------------------------------------
 
 SETTINGS_V1 = "from pydantic import BaseSettings\n\n\nclass Settings(BaseSettings):\n    name: str = 'x'\n"

@@ -484,8 +484,13 @@ def _add_inferred(install: _Install, inferred: dict[str, tuple[str, Places]], dr
         install.inferred.add(name)
         install.available |= expand_known([(name, frozenset())])
         path, site = places[0]
-        from_url = places[0] in (drivers or [])
-        what = f"has a database URL whose driver SQLAlchemy imports, {site.module}" if from_url else ""
+        what = ""
+        if places[0] in (drivers or []):
+            what = (
+                "uses pydantic's EmailStr (it imports email_validator)"
+                if site.module == "email_validator"
+                else f"has a database URL with the {site.module} driver (SQLAlchemy imports it)"
+            )
         install.findings.append(
             finding(
                 "SP215",
@@ -515,31 +520,44 @@ _URL_DRIVERS: dict[str, str] = {
 _DATABASE_URL = re.compile(r"^(?:postgresql|postgres|mysql|mariadb|sqlite|mssql|oracle)\+(\w+)://")
 
 
-def _url_driver_sites(code: AppCode) -> Places:
-    """A database driver a SQLAlchemy URL literal names, in a file the app loads: an import made on its behalf."""
+# pydantic names whose validation imports email_validator when a model using them is defined.
+_EMAIL_TYPES = frozenset({"EmailStr", "NameEmail"})
+
+
+def _implied_site(node: ast.AST) -> ImportSite | None:
+    """An import a library makes on the app's behalf at this node, if any."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and "+" in node.value[:20]:
+        match = _DATABASE_URL.match(node.value)
+        driver = _URL_DRIVERS.get(match.group(1).lower()) if match else None
+        if driver is not None:
+            return ImportSite(driver, node.lineno, optional=False)
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "pydantic":
+        if node.module != "pydantic.v1" and any(alias.name in _EMAIL_TYPES for alias in node.names):
+            return ImportSite("email_validator", node.lineno, optional=False)
+    return None
+
+
+def _implied_sites(code: AppCode) -> Places:
+    """Imports libraries make for the app, in files it loads: the driver a SQLAlchemy URL names
+    (`sqlite+aiosqlite://` imports aiosqlite), email_validator for pydantic's `EmailStr`."""
     sites: Places = []
     for path, module in code.parsed():
-        if not code.loaded(path):
-            continue
-        for node in ast.walk(module):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "+" in node.value[:20]:
-                match = _DATABASE_URL.match(node.value)
-                driver = _URL_DRIVERS.get(match.group(1).lower()) if match else None
-                if driver is not None:
-                    sites.append((path, ImportSite(driver, node.lineno, optional=False)))
+        if code.loaded(path):
+            sites.extend((path, site) for node in ast.walk(module) if (site := _implied_site(node)) is not None)
     return sites
 
 
 def _check_imports(install: _Install, sites: Places, code: AppCode | None, infer: bool) -> None:
     """SP215 for imports the app loads that spacepack adds; SP203 for the ones that surely fail; else SP214.
 
-    Database drivers named by SQLAlchemy URLs count for inference only: SQLAlchemy imports them, but
-    a URL may be a default the Space overrides, so one that cannot be added is never an error.
+    Imports libraries make for the app (a SQLAlchemy URL's driver, pydantic's email validator) count
+    for inference only: a URL may be a default the Space overrides, so one that cannot be added is
+    never an error.
     """
     missing: dict[str, Places] = {}
     doubtful: dict[_Doubt, Places] = {}
     inferred: dict[str, tuple[str, Places]] = {}
-    drivers = _url_driver_sites(code) if infer and code is not None else []
+    drivers = _implied_sites(code) if infer and code is not None else []
     for path, site in [*sites, *drivers] if infer else ():
         if site.optional or exact_distributions(site.module) & install.available:
             continue
