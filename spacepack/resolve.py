@@ -468,7 +468,8 @@ def _run_uv(request: ResolveRequest, binary: str, environ: Mapping[str, str]) ->
 
 
 def _index_words(index: IndexConfig) -> str:
-    return "PyPI" if not (index.index_url or index.no_index or index.find_links) else "the package index"
+    # uv's default index is PyPI; extra find-links folders do not change that.
+    return "PyPI" if not (index.index_url or index.no_index) else "the package index"
 
 
 def _conflict(request: ResolveRequest, stderr: str, binary: str, env: Mapping[str, str]) -> ResolveFailed:

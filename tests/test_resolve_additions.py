@@ -86,6 +86,8 @@ def test_a_package_the_index_lacks_is_named_as_not_on_the_index(local_index: Pat
     assert "react-i18next is not on the package index" in message and "\n" not in message
     assert "remove react-i18next from your requirements" in caught.value.hint
     assert index_words(IndexConfig()) == "PyPI"  # no index configured: uv's default, PyPI
+    assert index_words(IndexConfig(find_links=("/wheels",))) == "PyPI"
+    assert index_words(IndexConfig(index_url="https://mirror.example/simple")) == "the package index"
 
 
 def test_render_writes_the_addition_beside_a_poetry_lock(tmp_path: Path, local_index: Path) -> None:
