@@ -208,6 +208,20 @@ def test_pydantics_email_type_brings_the_email_validator(tmp_path: Path) -> None
     assert by_code(declared, "SP215") == [] and declared.dependencies.added == ()
 
 
+def test_the_command_line_flag_turns_inference_off(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from spacepack.errors import ExitCode
+    from tests.helpers import run_cli
+
+    build_file_tree(tmp_path, {"requirements.txt": REQUIREMENTS, "main.py": APP + "import bcrypt\n"})
+    code, out, _ = run_cli(["check", str(tmp_path), "--json"], capsys)
+    assert code == 0 and json.loads(out)["dependencies"]["added"] == ["bcrypt"]
+    code, out, _ = run_cli(["check", str(tmp_path), "--no-infer-dependencies", "--json"], capsys)
+    assert code == ExitCode.CHECK_FAILED
+    document = json.loads(out)
+    assert [f["code"] for f in document["findings"] if f["severity"] == "error"] == ["SP203"]
+    assert document["dependencies"]["added"] == []
+
+
 # --- pydantic v1 code --------------------------------------------------------------------------
 
 SETTINGS_V1 = "from pydantic import BaseSettings\n\n\nclass Settings(BaseSettings):\n    name: str = 'x'\n"
