@@ -181,6 +181,13 @@ CODES: tuple[Code, ...] = (
         "none, or pin one (`.python-version`, or `python` in the config)",
     ),
     Code(
+        "SP254",
+        "warning",
+        "the project's Python is end of life (3.9: no security fixes); it is used because the project asks for "
+        "it and allows nothing newer",
+        "move to 3.10+ when you can",
+    ),
+    Code(
         "SP301",
         "warning",
         "required env vars are read at import",
