@@ -309,3 +309,21 @@ def test_poetry_post_release_constraint_is_read_and_the_lowest_python_chosen(tmp
     assert (plan.python, plan.python_source) == ("3.10", "Poetry's python in pyproject.toml")
     explicit = check_project(load_settings(tmp_path, {"python": "3.12"}))
     assert explicit.python == "3.12" and "SP253" not in {f.code for f in explicit.findings}
+
+
+def test_standard_modules_of_a_newer_python_than_spacepacks_are_not_missing_dependencies(tmp_path: Path) -> None:
+    from spacepack.check import check_project
+    from spacepack.config import load_settings
+    from tests.helpers import SAMPLE_APP
+
+    build_file_tree(
+        tmp_path,
+        {
+            ".python-version": "3.14\n",
+            "requirements.txt": "fastapi\nuvicorn\n",
+            "main.py": "import annotationlib\nfrom compression import zstd\nimport tomllib\n" + SAMPLE_APP,
+        },
+    )
+    plan = check_project(load_settings(tmp_path))
+    assert plan.python == "3.14"
+    assert [f.message for f in plan.findings if f.code in {"SP203", "SP214"}] == []
