@@ -169,7 +169,7 @@ CODES: tuple[Code, ...] = (
     Code(
         "SP251",
         "warning",
-        "the declared Python versions exclude every version spacepack offers (3.10–3.14)",
+        "the declared Python versions exclude every version spacepack offers (3.10–3.14, and 3.9 at end of life)",
         "allow an offered version",
     ),
     Code("SP252", "warning", "a Python version declaration cannot be read", "fix it"),

@@ -222,6 +222,7 @@ def test_a_39_pin_wins_over_a_wider_constraint_and_says_both(tmp_path: Path) -> 
 def test_older_than_39_stays_not_offered(tmp_path: Path) -> None:
     pinned = choose(tmp_path / "a", {".python-version": "3.8\n"})
     assert pinned.version == "3.10" and [f.code for f in pinned.findings][0] == "SP251"
+    assert "spacepack offers 3.10–3.14, and 3.9 at end of life, so it is ignored" in pinned.findings[0].message
     assert _end_of_life(pinned) == []
 
 
@@ -270,18 +271,18 @@ def test_the_backend_folders_dockerfile_wins_over_the_roots(tmp_path: Path) -> N
 
 
 def test_the_offered_versions_are_one_list() -> None:
-    from spacepack.check.python_version import DEFAULT_PYTHON, SUPPORTED_PYTHONS
+    from spacepack.check.python_version import DEFAULT_PYTHON, END_OF_LIFE_PYTHONS, SUPPORTED_PYTHONS
     from spacepack.doctor import DEFAULT_BASE_IMAGE
     from spacepack.findings import REGISTRY
 
     assert DEFAULT_PYTHON in SUPPORTED_PYTHONS and "3.14" in SUPPORTED_PYTHONS
-    from spacepack.check.python_version import END_OF_LIFE_PYTHONS
-
     assert END_OF_LIFE_PYTHONS == ("3.9",) and not set(END_OF_LIFE_PYTHONS) & set(SUPPORTED_PYTHONS)
     minors = [int(v.split(".")[1]) for v in (*END_OF_LIFE_PYTHONS, *SUPPORTED_PYTHONS)]
     assert minors == sorted(minors)  # end of life is older than every maintained version
     assert DEFAULT_BASE_IMAGE == f"python:{DEFAULT_PYTHON}-slim"
-    assert f"{SUPPORTED_PYTHONS[0]}–{SUPPORTED_PYTHONS[-1]}" in REGISTRY["SP251"].summary
+    assert f"({SUPPORTED_PYTHONS[0]}–{SUPPORTED_PYTHONS[-1]}, and {END_OF_LIFE_PYTHONS[0]} at end of life)" in (
+        REGISTRY["SP251"].summary
+    )
     assert f"else {DEFAULT_PYTHON})" in REGISTRY["SP253"].summary
 
 

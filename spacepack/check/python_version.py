@@ -173,8 +173,13 @@ def _nearest_offered(version: str) -> str:
     return min(SUPPORTED_PYTHONS, key=lambda v: (abs(_minor(v) - _minor(version)), _minor(v)))
 
 
-def _offered_range() -> str:
+def _maintained_range() -> str:
     return f"{SUPPORTED_PYTHONS[0]}–{SUPPORTED_PYTHONS[-1]}"
+
+
+def _offered_range() -> str:
+    old = f", and {', '.join(END_OF_LIFE_PYTHONS)} at end of life" if END_OF_LIFE_PYTHONS else ""
+    return f"{_maintained_range()}{old}"
 
 
 def _pick(constraints: list[_Constraint]) -> str | None:
@@ -245,9 +250,9 @@ def _choose(tree: ProjectTree, backend_dir: str, files: ManifestFiles) -> Python
     if chosen is not None:
         said = ", ".join(f"{c.source} is {c.text!r}" for c in constraints)
         which = (
-            f"the only version spacepack offers that the project allows (none of {_offered_range()})"
+            f"the only version spacepack offers that the project allows (none of {_maintained_range()})"
             if is_end_of_life(chosen)
-            else f"the lowest version spacepack offers ({_offered_range()}) that the project allows"
+            else f"the lowest version spacepack offers ({_maintained_range()}) that the project allows"
         )
         findings.append(_why(chosen, f"{which}: {said}"))
         return PythonChoice(version=chosen, source=constraints[0].source, findings=tuple(findings))
