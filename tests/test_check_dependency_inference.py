@@ -166,6 +166,29 @@ def test_a_lock_that_lacks_the_import_keeps_its_lines_and_gets_the_addition(tmp_
     assert added.hint == "declare httpx in pyproject.toml and re-lock"
 
 
+def test_uvicorn_spacepack_adds_to_a_lock_is_an_addition_too(tmp_path: Path) -> None:
+    plan = plan_of(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "svc"\nversion = "1"\ndependencies = ["fastapi"]\n',
+            "uv.lock": """\
+                version = 1
+                [[package]]
+                name = "svc"
+                version = "1"
+                source = { editable = "." }
+                dependencies = [{ name = "fastapi" }]
+                [[package]]
+                name = "fastapi"
+                version = "0.115.0"
+                """,
+            "main.py": APP,
+        },
+    )
+    assert plan.dependencies.requirements == ("fastapi==0.115.0", "uvicorn")
+    assert plan.dependencies.added == ("uvicorn",)  # resolved beside the lock, which stays exact
+
+
 def test_the_setting_turns_inference_off_from_the_config_and_the_environment(tmp_path: Path) -> None:
     spec = {"requirements.txt": REQUIREMENTS, "main.py": APP + "import bcrypt\n"}
     build_file_tree(tmp_path / "file", {**spec, "spacepack.toml": "infer_dependencies = false\n"})
@@ -299,7 +322,7 @@ def test_code_that_works_under_pydantic_2_gets_no_bound(tmp_path: Path, code: st
 
 
 def test_a_project_pinning_pydantic_1_needs_nothing(tmp_path: Path) -> None:
-    plan = plan_of(tmp_path, {"requirements.txt": "fastapi<0.100\npydantic<2\n", "main.py": APP + SETTINGS_V1})
+    plan = plan_of(tmp_path, {"requirements.txt": "fastapi<0.100\npydantic<2\nuvicorn\n", "main.py": APP + SETTINGS_V1})
     assert [f for f in plan.findings if f.code in {"SP216", "SP217", "SP218"}] == []
     assert plan.dependencies.added == ()
 

@@ -743,6 +743,7 @@ def read_dependencies(
 
     if "uvicorn" not in install.available and "uvicorn" not in install.direct:
         install.lines.append("uvicorn")
+        install.added.append("uvicorn")  # beside a lock, resolved with its pins as constraints
         install.available.add("uvicorn")
         install.findings.append(
             finding(
