@@ -135,3 +135,32 @@ def test_build_and_smoke_of_the_app_with_its_key_comes_up_healthy_locally(
         assert key[:5] not in run.both
     finally:
         remove_images(docker_client, [tag])
+
+
+@pytest.mark.docker
+@pytest.mark.hub
+def test_a_forced_release_smoke_tests_exactly_what_it_would_upload(
+    docker_client: object, tmp_path: Path, hub_env: tuple[object, dict[str, str]]
+) -> None:
+    from tests.hub_double import HubDouble
+
+    double, env = hub_env
+    assert isinstance(double, HubDouble)
+    project, key = signing_key_project(tmp_path / "proj")
+    tag = f"spacepack-test/signing-release-{uuid.uuid4().hex[:10]}:test"
+    try:
+        run = run_cli(
+            ["release", str(project), "--space", SPACE, "--force", "--tag", tag, "--no-probe", "--json"],
+            env={**env, "HF_TOKEN": double.WRITE_TOKEN},
+        )
+        # The image holds what the Space would get, without auth.py: the app cannot import its key, so the
+        # smoke test fails (as the Space would) and nothing is pushed.
+        assert run.code == 6, run.err[-3000:]
+        document = json.loads(run.out)
+        assert document["failed_stage"] == "build" and document["smoke"]["verdict"] != "healthy"
+        assert "this local image also holds" not in run.err
+        assert "dev.spacepack.local-only" not in (docker_client.images.get(tag).labels or {})  # type: ignore[attr-defined]
+        assert not double.exists(SPACE)
+        assert key[:5] not in run.both
+    finally:
+        remove_images(docker_client, [tag])
