@@ -300,6 +300,9 @@ class BuildOptions:
     pull: bool = False
     build_args: Mapping[str, str] = field(default_factory=dict)
     platform: str | None = DEFAULT_PLATFORM
+    # Files (path in the context -> content) the image gets although the context folder, which is the
+    # upload, never holds them: set by the pipeline for a local image, never from a flag.
+    local_files: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -394,9 +397,10 @@ def _build(
     parser, mask = stream.parser, stream.mask
     with stream.log_path.open("w", encoding="utf-8") as log:
         log.write(f"# spacepack {__version__} build of {context_dir.name} as {', '.join(tags)}\n")
+        source = engine.context_archive(str(context_dir), options.local_files) if options.local_files else None
         events = engine.stream_build(
             client,
-            str(context_dir),
+            str(context_dir) if source is None else source,
             tag=tags[0],
             labels=labels,
             nocache=options.no_cache,
@@ -404,7 +408,11 @@ def _build(
             buildargs=options.build_args,
             platform=options.platform,
         )
-        _consume(events, parser, log, mask, stream.emit)
+        try:
+            _consume(events, parser, log, mask, stream.emit)
+        finally:
+            if source is not None:
+                source.close()
     if parser.error is not None or parser.image_id is None:
         raise BuildStepFailed(
             BuildFailure(

@@ -6,12 +6,15 @@ tests hand in a real client pointed at the test engine.
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from pathlib import Path
+from typing import IO, Any, TypeAlias
 
 import docker
 import docker.errors
@@ -102,7 +105,7 @@ def image_present(client: DockerClient, reference: str) -> bool:
 
 def stream_build(
     client: DockerClient,
-    context_dir: str,
+    context_dir: str | IO[bytes],
     *,
     tag: str | None,
     labels: Mapping[str, str],
@@ -111,7 +114,7 @@ def stream_build(
     buildargs: Mapping[str, str],
     platform: str | None,
 ) -> Iterator[dict[str, Any]]:
-    """Start a build of `context_dir` and yield the engine's decoded JSON events.
+    """Start a build of `context_dir` (a folder, or a tar from `context_archive`) and yield the engine's events.
 
     Intermediate containers are always removed (`forcerm`), also when the build
     fails or the caller stops reading (Ctrl-C closes the connection and the
@@ -120,9 +123,12 @@ def stream_build(
     Raises:
         EngineUnavailable: when the engine refuses the request itself.
     """
+    source: dict[str, Any] = (
+        {"path": context_dir} if isinstance(context_dir, str) else {"fileobj": context_dir, "custom_context": True}
+    )
     try:
         events: Iterator[dict[str, Any]] = client.api.build(
-            path=context_dir,
+            **source,
             tag=tag,
             labels=dict(labels),
             nocache=nocache,
@@ -156,6 +162,28 @@ def stream_build(
         close = getattr(events, "close", None)
         if close is not None:
             close()
+
+
+def context_archive(context_dir: str, extra_files: Mapping[str, bytes]) -> IO[bytes]:
+    """The tar docker-py would send for `context_dir` (its .dockerignore applied), plus `extra_files`.
+
+    The legacy builder applies the .dockerignore on the client side only (the
+    engine drops just the Dockerfile and the .dockerignore itself), so the extra
+    files reach `COPY . .` although the .dockerignore names them for the Space.
+    """
+    from docker.utils import build as context_utils
+
+    ignore = Path(context_dir) / ".dockerignore"
+    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.is_file() else []
+    exclude = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    archive: IO[bytes] = context_utils.tar(context_dir, exclude=exclude)
+    with tarfile.open(fileobj=archive, mode="a") as tar:
+        for name, data in sorted(extra_files.items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0  # fixed metadata: the layer cache keys on it
+            tar.addfile(info, io.BytesIO(data))
+    archive.seek(0)
+    return archive
 
 
 def _refused_build(error: docker.errors.APIError) -> SpacepackError:
