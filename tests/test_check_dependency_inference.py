@@ -231,6 +231,72 @@ def test_pydantics_email_type_brings_the_email_validator(tmp_path: Path) -> None
     assert by_code(declared, "SP215") == [] and declared.dependencies.added == ()
 
 
+FORM_ROUTE = """
+from fastapi import FastAPI, Form
+
+app = FastAPI()
+
+
+@app.post("/login")
+def login(name: str = Form(...)) -> dict[str, str]:
+    return {"name": name}
+"""
+
+
+def test_fastapis_form_parameters_bring_python_multipart(tmp_path: Path) -> None:
+    plan = plan_of(tmp_path / "bare", {"requirements.txt": REQUIREMENTS, "main.py": FORM_ROUTE})
+    (added,) = by_code(plan, "SP215")
+    assert (added.path, added.line, added.severity) == ("main.py", 1, "warning")
+    assert "uses fastapi's Form" in added.message and added.hint == "declare python-multipart in requirements.txt"
+    assert plan.dependencies.added == ("python-multipart",) and plan.errors == ()
+    assert "python-multipart" in plan.dependencies.requirements
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm",
+        "from fastapi.security import OAuth2PasswordRequestFormStrict as Strict",
+        "from fastapi import UploadFile",
+        "from fastapi.params import File",
+    ],
+)
+def test_every_form_or_file_name_brings_python_multipart(tmp_path: Path, line: str) -> None:
+    plan = plan_of(tmp_path, {"requirements.txt": REQUIREMENTS, "main.py": APP + line + "\n"})
+    assert plan.dependencies.added == ("python-multipart",)
+
+
+@pytest.mark.parametrize(
+    ("requirements", "main"),
+    [
+        (REQUIREMENTS + "python-multipart==0.0.20\n", FORM_ROUTE),  # declared
+        ("fastapi[standard]\nuvicorn\n", FORM_ROUTE),  # the extra brings it
+        ("fastapi[all]\nuvicorn\n", FORM_ROUTE),
+        (REQUIREMENTS, APP + "from fastapi.security import OAuth2PasswordBearer\nfrom fastapi import Depends\n"),
+        (REQUIREMENTS, APP + "from forms import Form, UploadFile\n"),  # the project's own names
+        (REQUIREMENTS, APP + "# from fastapi import Form\nfrom fastapi import Query\n"),
+    ],
+)
+def test_python_multipart_is_not_added_when_declared_or_not_needed(
+    tmp_path: Path, requirements: str, main: str
+) -> None:
+    plan = plan_of(tmp_path, {"requirements.txt": requirements, "main.py": main, "forms.py": "Form = UploadFile = 1\n"})
+    assert plan.dependencies.added == () and by_code(plan, "SP215") == []
+
+
+def test_a_form_route_in_a_file_the_app_never_loads_adds_nothing(tmp_path: Path) -> None:
+    plan = plan_of(tmp_path, {"requirements.txt": REQUIREMENTS, "main.py": APP, "scripts/old.py": FORM_ROUTE})
+    assert plan.dependencies.added == ()
+
+
+def test_without_a_manifest_form_parameters_are_inferred_too(tmp_path: Path) -> None:
+    plan = plan_of(tmp_path, {"main.py": FORM_ROUTE})
+    assert "python-multipart" in plan.dependencies.requirements
+    assert "python-multipart" in by_code(plan, "SP202")[0].message
+    off = plan_of(tmp_path / "off", {"main.py": FORM_ROUTE}, infer=False)
+    assert "python-multipart" not in off.dependencies.requirements and off.errors == ()
+
+
 def test_the_command_line_flag_turns_inference_off(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from spacepack.errors import ExitCode
     from tests.helpers import run_cli
@@ -378,3 +444,43 @@ def test_an_app_importing_an_undeclared_package_builds_and_smokes_healthy(
     assert any(line.startswith("itsdangerous==") for line in requirements)
     assert (project / "requirements.txt").read_text() == REQUIREMENTS  # the user's file is never edited
     assert document.get("imports", {}).get("missing", []) == []  # the image's import check agrees
+
+
+@pytest.mark.docker
+def test_an_app_with_form_routes_and_no_multipart_declared_comes_up(
+    docker_client, docker_cleanup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uuid
+
+    from tests.helpers import run_cli
+
+    project = build_file_tree(
+        tmp_path / "forms",
+        {
+            "requirements.txt": REQUIREMENTS,  # python-multipart is not declared
+            "main.py": FORM_ROUTE
+            + """
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+
+@app.post("/token")
+def token(form: OAuth2PasswordRequestForm = Depends()) -> dict[str, str]:
+    return {"user": form.username}
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+""",
+        },
+    )
+    tag = f"spacepack-test/forms-{uuid.uuid4().hex[:8]}:test"
+    docker_cleanup["images"].append(tag)
+    code, out, err = run_cli(["build", str(project), "--tag", tag, "--json"], capsys)  # no --force
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["smoke"]["verdict"] == "healthy", document["smoke"]
+    requirements = (project / ".spacepack" / "context" / "spacepack-requirements.txt").read_text().splitlines()
+    assert any(line.startswith("python-multipart==") for line in requirements)

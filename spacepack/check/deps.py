@@ -474,7 +474,7 @@ def _to_infer(install: _Install, module: str) -> str | None:
 Places = list[tuple[str, ImportSite]]
 
 
-def _add_inferred(install: _Install, inferred: dict[str, tuple[str, Places]], drivers: Places | None = None) -> None:
+def _add_inferred(install: _Install, inferred: dict[str, tuple[str, Places]], implied: Implied | None = None) -> None:
     """Add each inferred distribution to the image's requirements, with one SP215 warning each."""
     where = install.manifest or "requirements.txt"
     for name in sorted(inferred):
@@ -484,17 +484,11 @@ def _add_inferred(install: _Install, inferred: dict[str, tuple[str, Places]], dr
         install.inferred.add(name)
         install.available |= expand_known([(name, frozenset())])
         path, site = places[0]
-        what = ""
-        if places[0] in (drivers or []):
-            what = (
-                "uses pydantic's EmailStr (it imports email_validator)"
-                if site.module == "email_validator"
-                else f"has a database URL with the {site.module} driver (SQLAlchemy imports it)"
-            )
+        what = (implied or {}).get(places[0]) or f"imports {site.module}"
         install.findings.append(
             finding(
                 "SP215",
-                f"{path}:{site.line} {what or 'imports ' + site.module}, which no dependency declares"
+                f"{path}:{site.line} {what}, which no dependency declares"
                 f"{_more(len(places))}; spacepack adds {dist} to the image's requirements",
                 hint=f"declare {dist} in {where}" + (" and re-lock" if install.locked else ""),
                 path=path,
@@ -522,49 +516,77 @@ _DATABASE_URL = re.compile(r"^(?:postgresql|postgres|mysql|mariadb|sqlite|mssql|
 
 # pydantic names whose validation imports email_validator when a model using them is defined.
 _EMAIL_TYPES = frozenset({"EmailStr", "NameEmail"})
+# fastapi names that declare form or file parameters: FastAPI raises "Form data requires
+# python-multipart" when a route using them is defined, so the app fails at import without it.
+_FORM_NAMES = frozenset({"Form", "File", "UploadFile", "OAuth2PasswordRequestForm", "OAuth2PasswordRequestFormStrict"})
+_FORM_MODULES = frozenset(
+    {"fastapi", "fastapi.params", "fastapi.datastructures", "fastapi.security", "fastapi.security.oauth2"}
+)
+
+# (path, site) -> what the app does that makes a library import the site's module.
+Implied = dict[tuple[str, ImportSite], str]
 
 
-def _implied_site(node: ast.AST) -> ImportSite | None:
-    """An import a library makes on the app's behalf at this node, if any."""
+def _implied_by_import(node: ast.ImportFrom) -> tuple[ImportSite, str] | None:
+    names = [alias.name for alias in node.names]
+    if node.module in _FORM_MODULES:
+        form = next((name for name in names if name in _FORM_NAMES), None)
+        if form is not None:
+            why = f"uses fastapi's {form} (FastAPI imports python_multipart for form data)"
+            return ImportSite("python_multipart", node.lineno, optional=False), why
+    if (node.module or "").split(".")[0] == "pydantic" and node.module != "pydantic.v1":
+        if any(name in _EMAIL_TYPES for name in names):
+            return ImportSite("email_validator", node.lineno, optional=False), (
+                "uses pydantic's EmailStr (it imports email_validator)"
+            )
+    return None
+
+
+def _implied_site(node: ast.AST) -> tuple[ImportSite, str] | None:
+    """An import a library makes on the app's behalf at this node, if any, with why."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and "+" in node.value[:20]:
         match = _DATABASE_URL.match(node.value)
         driver = _URL_DRIVERS.get(match.group(1).lower()) if match else None
         if driver is not None:
-            return ImportSite(driver, node.lineno, optional=False)
-    if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "pydantic":
-        if node.module != "pydantic.v1" and any(alias.name in _EMAIL_TYPES for alias in node.names):
-            return ImportSite("email_validator", node.lineno, optional=False)
+            why = f"has a database URL with the {driver} driver (SQLAlchemy imports it)"
+            return ImportSite(driver, node.lineno, optional=False), why
+    if isinstance(node, ast.ImportFrom) and node.level == 0:
+        return _implied_by_import(node)
     return None
 
 
-def _implied_sites(code: AppCode) -> Places:
+def _implied_sites(code: AppCode) -> Implied:
     """Imports libraries make for the app, in files it loads: the driver a SQLAlchemy URL names
-    (`sqlite+aiosqlite://` imports aiosqlite), email_validator for pydantic's `EmailStr`."""
-    sites: Places = []
+    (`sqlite+aiosqlite://` imports aiosqlite), email_validator for pydantic's `EmailStr`,
+    python_multipart for fastapi's `Form`, `File`, `UploadFile` and OAuth2 password forms."""
+    implied: Implied = {}
     for path, module in code.parsed():
         if code.loaded(path):
-            sites.extend((path, site) for node in ast.walk(module) if (site := _implied_site(node)) is not None)
-    return sites
+            for node in ast.walk(module):
+                found = _implied_site(node)
+                if found is not None:
+                    implied.setdefault((path, found[0]), found[1])
+    return implied
 
 
 def _check_imports(install: _Install, sites: Places, code: AppCode | None, infer: bool) -> None:
     """SP215 for imports the app loads that spacepack adds; SP203 for the ones that surely fail; else SP214.
 
-    Imports libraries make for the app (a SQLAlchemy URL's driver, pydantic's email validator) count
-    for inference only: a URL may be a default the Space overrides, so one that cannot be added is
-    never an error.
+    Imports libraries make for the app (a SQLAlchemy URL's driver, pydantic's email validator,
+    FastAPI's form parser) count for inference only: a URL may be a default the Space overrides, so
+    one that cannot be added is never an error.
     """
     missing: dict[str, Places] = {}
     doubtful: dict[_Doubt, Places] = {}
     inferred: dict[str, tuple[str, Places]] = {}
-    drivers = _implied_sites(code) if infer and code is not None else []
-    for path, site in [*sites, *drivers] if infer else ():
+    implied = _implied_sites(code) if infer and code is not None else {}
+    for path, site in [*sites, *implied] if infer else ():
         if site.optional or exact_distributions(site.module) & install.available:
             continue
         dist = _to_infer(install, site.module) if code is None or code.loaded(path) else None
         if dist is not None:
             inferred.setdefault(canonicalize_name(dist), (dist, []))[1].append((path, site))
-    _add_inferred(install, inferred, drivers)  # first: what they add also provides the imports of other files
+    _add_inferred(install, inferred, implied)  # first: what they add also provides the imports of other files
     for path, site in sites:
         if site.optional or exact_distributions(site.module) & install.available:
             continue
@@ -735,8 +757,8 @@ def read_dependencies(
         install = _Install()
     code = code if code is not None else app_code(ProjectIndex(tree), backend_dir)
     sites = _third_party_imports(code, working_dir, project_name)
-    if directory is None:
-        _infer_from_imports(install, sites)
+    if directory is None:  # everything is inferred; also what libraries import for the app
+        _infer_from_imports(install, [*sites, *(_implied_sites(code) if infer else ())])
     else:
         _check_imports(install, sites, code, infer)
     _pydantic_v1_rule(install, find_v1_uses(code))

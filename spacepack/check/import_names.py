@@ -75,6 +75,7 @@ HAND_ENTRIES: dict[str, tuple[str, ...]] = {
     "flask_redis": ("flask-redis",),  # pipreqs: Flask-And-Redis, another project
     "devtools": ("devtools",),  # pipreqs: tg.devtools (TurboGears); devtools is the debug helper apps import
     "tortoise": ("tortoise-orm",),  # missing
+    "python_multipart": ("python-multipart",),  # missing; python-multipart's module name since 0.0.13
 }
 
 # The reverse direction, for well-known distributions that ship several top-level modules (or a
