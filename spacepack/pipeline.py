@@ -27,9 +27,9 @@ from spacepack.paths import shown
 from spacepack.plan import Plan
 from spacepack.push import PushReport
 from spacepack.render import Context, render_context
+from spacepack.render.context import default_out_dir
 from spacepack.render.dockerfile import app_port
 from spacepack.render.plan_cache import cached_check_and_render
-from spacepack.render.render import default_out_dir
 from spacepack.smoke import SmokeOptions, SmokeReport
 
 if TYPE_CHECKING:
