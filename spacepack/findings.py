@@ -169,7 +169,7 @@ CODES: tuple[Code, ...] = (
     Code(
         "SP251",
         "warning",
-        "the declared Python versions exclude every version spacepack offers (3.10–3.14)",
+        "the declared Python versions exclude every version spacepack offers (3.10–3.14, and 3.9 at end of life)",
         "allow an offered version",
     ),
     Code("SP252", "warning", "a Python version declaration cannot be read", "fix it"),
@@ -179,6 +179,13 @@ CODES: tuple[Code, ...] = (
         "the Python version chosen, and why (a pin; else the lowest the declarations allow; else the project's "
         "Dockerfile, CI or scripts; else 3.11)",
         "none, or pin one (`.python-version`, or `python` in the config)",
+    ),
+    Code(
+        "SP254",
+        "warning",
+        "the project's Python is end of life (3.9: no security fixes); it is used because the project asks for "
+        "it and allows nothing newer",
+        "move to 3.10+ when you can",
     ),
     Code(
         "SP301",

@@ -74,7 +74,7 @@ def test_conflicting_declarations_warn(tmp_path: Path) -> None:
 
 
 def test_unsupported_only_versions_warn_with_nearest(tmp_path: Path) -> None:
-    choice = choose(tmp_path, {"pyproject.toml": '[project]\nname = "x"\nrequires-python = "<3.10"\n'})
+    choice = choose(tmp_path, {"pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.7,<3.9"\n'})
     assert choice.version == "3.10"
     assert choice.findings[0].code == "SP251"
     old = choose(tmp_path / "b", {".python-version": "3.8\n"})
@@ -144,9 +144,106 @@ def test_no_declaration_uses_the_projects_own_evidence(
 
 
 def test_evidence_of_an_unoffered_version_takes_the_nearest(tmp_path: Path) -> None:
-    choice = choose(tmp_path, {"Dockerfile": "FROM tiangolo/uvicorn-gunicorn-fastapi:python3.9-slim\n"})
+    choice = choose(tmp_path, {"Dockerfile": "FROM tiangolo/uvicorn-gunicorn-fastapi:python3.8-slim\n"})
     assert choice.version == "3.10"
-    assert "3.9 is not offered" in choice.findings[-1].message
+    assert "3.8 is not offered" in choice.findings[-1].message
+    assert "SP254" not in [f.code for f in choice.findings]
+
+
+# ------------------------------------------------------------------ 3.9: end of life, only when the project says it
+
+
+def _end_of_life(choice) -> list:
+    return [f for f in choice.findings if f.code == "SP254"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "source"),
+    [
+        ({".python-version": "3.9.18\n"}, ".python-version"),
+        ({"runtime.txt": "python-3.9.16\n"}, "runtime.txt"),
+        ({"pyproject.toml": '[project]\nname = "x"\nrequires-python = "==3.9.*"\n'}, "requires-python"),
+        ({"pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.8,<3.10"\n'}, "requires-python"),
+        ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "~3.9"\n'}, "Poetry's python"),
+        ({"Dockerfile": "FROM tiangolo/uvicorn-gunicorn-fastapi:python3.9-slim\n"}, "FROM in Dockerfile"),
+        ({".github/workflows/ci.yml": "    python-version: 3.9\n"}, "python-version in"),
+        ({".github/workflows/ci.yml": "    python-version: ['3.8', '3.9']\n"}, "python-version in"),
+        ({"scripts/run.sh": "python3.9 -m uvicorn main:app\n"}, "python3.9 in"),
+    ],
+)
+def test_a_project_that_says_39_and_nothing_newer_gets_39_with_a_warning(
+    tmp_path: Path, spec: dict[str, str], source: str
+) -> None:
+    choice = choose(tmp_path, {"requirements.txt": "emails==0.5.15\n", **spec})
+    assert choice.version == "3.9"
+    assert choice.source.startswith(source)
+    (old,) = _end_of_life(choice)
+    assert old.severity == "warning"
+    assert "end of life (no security fixes)" in old.message and "3.10+" in old.hint
+    why = [f for f in choice.findings if f.code == "SP253"]
+    assert len(why) == 1 and why[0].message.startswith("python 3.9: ")
+    assert "SP251" not in [f.code for f in choice.findings]  # 3.9 is offered, not "ignored"
+
+
+@pytest.mark.parametrize(
+    ("spec", "version"),
+    [
+        ({"pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.9"\n'}, "3.10"),
+        ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.9"\n'}, "3.10"),
+        ({"pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.8"\n'}, "3.10"),
+        ({".github/workflows/ci.yml": "    python-version: ['3.9', '3.10', '3.11']\n"}, "3.10"),
+        ({"Dockerfile": "FROM python:3.9-slim AS build\nFROM python:3.11-slim\n"}, "3.11"),
+        # A constraint that allows newer wins over a Dockerfile that shows 3.9: evidence counts only without one.
+        (
+            {
+                "Dockerfile": "FROM python:3.9-slim\n",
+                "pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.9"\n',
+            },
+            "3.10",
+        ),
+        ({}, "3.11"),
+    ],
+)
+def test_a_project_that_allows_newer_never_gets_39(tmp_path: Path, spec: dict[str, str], version: str) -> None:
+    choice = choose(tmp_path, spec)
+    assert choice.version == version
+    assert _end_of_life(choice) == []
+
+
+def test_a_39_pin_wins_over_a_wider_constraint_and_says_both(tmp_path: Path) -> None:
+    choice = choose(
+        tmp_path,
+        {".python-version": "3.9\n", "pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.9"\n'},
+    )
+    assert (choice.version, choice.source) == ("3.9", ".python-version")
+    assert [f.code for f in choice.findings] == ["SP253", "SP254"]
+
+
+def test_older_than_39_stays_not_offered(tmp_path: Path) -> None:
+    pinned = choose(tmp_path / "a", {".python-version": "3.8\n"})
+    assert pinned.version == "3.10" and [f.code for f in pinned.findings][0] == "SP251"
+    assert "spacepack offers 3.10–3.14, and 3.9 at end of life, so it is ignored" in pinned.findings[0].message
+    assert _end_of_life(pinned) == []
+
+
+def test_an_explicit_python_setting_replaces_the_detected_warning(tmp_path: Path) -> None:
+    from spacepack.check import check_project
+    from spacepack.config import load_settings
+    from tests.helpers import SAMPLE_APP
+
+    build_file_tree(
+        tmp_path / "a",
+        {".python-version": "3.9\n", "requirements.txt": "fastapi\n", "main.py": SAMPLE_APP},
+    )
+    overridden = check_project(load_settings(tmp_path / "a", {"python": "3.11"}))
+    assert overridden.python == "3.11"
+    assert [f for f in overridden.findings if f.code in {"SP253", "SP254"}] == []
+    detected = check_project(load_settings(tmp_path / "a"))
+    assert detected.python == "3.9" and [f.code for f in detected.findings if f.code == "SP254"] == ["SP254"]
+    build_file_tree(tmp_path / "b", {"requirements.txt": "fastapi\n", "main.py": SAMPLE_APP})
+    explicit = check_project(load_settings(tmp_path / "b", {"python": "3.9"}))
+    (old,) = [f for f in explicit.findings if f.code == "SP254"]
+    assert explicit.python == "3.9" and "python is set to it" in old.message
 
 
 def test_dockerfile_evidence_wins_over_ci_and_declarations_win_over_both(tmp_path: Path) -> None:
@@ -174,13 +271,18 @@ def test_the_backend_folders_dockerfile_wins_over_the_roots(tmp_path: Path) -> N
 
 
 def test_the_offered_versions_are_one_list() -> None:
-    from spacepack.check.python_version import DEFAULT_PYTHON, SUPPORTED_PYTHONS
+    from spacepack.check.python_version import DEFAULT_PYTHON, END_OF_LIFE_PYTHONS, SUPPORTED_PYTHONS
     from spacepack.doctor import DEFAULT_BASE_IMAGE
     from spacepack.findings import REGISTRY
 
     assert DEFAULT_PYTHON in SUPPORTED_PYTHONS and "3.14" in SUPPORTED_PYTHONS
+    assert END_OF_LIFE_PYTHONS == ("3.9",) and not set(END_OF_LIFE_PYTHONS) & set(SUPPORTED_PYTHONS)
+    minors = [int(v.split(".")[1]) for v in (*END_OF_LIFE_PYTHONS, *SUPPORTED_PYTHONS)]
+    assert minors == sorted(minors)  # end of life is older than every maintained version
     assert DEFAULT_BASE_IMAGE == f"python:{DEFAULT_PYTHON}-slim"
-    assert f"{SUPPORTED_PYTHONS[0]}–{SUPPORTED_PYTHONS[-1]}" in REGISTRY["SP251"].summary
+    assert f"({SUPPORTED_PYTHONS[0]}–{SUPPORTED_PYTHONS[-1]}, and {END_OF_LIFE_PYTHONS[0]} at end of life)" in (
+        REGISTRY["SP251"].summary
+    )
     assert f"else {DEFAULT_PYTHON})" in REGISTRY["SP253"].summary
 
 
@@ -208,3 +310,21 @@ def test_poetry_post_release_constraint_is_read_and_the_lowest_python_chosen(tmp
     assert (plan.python, plan.python_source) == ("3.10", "Poetry's python in pyproject.toml")
     explicit = check_project(load_settings(tmp_path, {"python": "3.12"}))
     assert explicit.python == "3.12" and "SP253" not in {f.code for f in explicit.findings}
+
+
+def test_standard_modules_of_a_newer_python_than_spacepacks_are_not_missing_dependencies(tmp_path: Path) -> None:
+    from spacepack.check import check_project
+    from spacepack.config import load_settings
+    from tests.helpers import SAMPLE_APP
+
+    build_file_tree(
+        tmp_path,
+        {
+            ".python-version": "3.14\n",
+            "requirements.txt": "fastapi\nuvicorn\n",
+            "main.py": "import annotationlib\nfrom compression import zstd\nimport tomllib\n" + SAMPLE_APP,
+        },
+    )
+    plan = check_project(load_settings(tmp_path))
+    assert plan.python == "3.14"
+    assert [f.message for f in plan.findings if f.code in {"SP203", "SP214"}] == []

@@ -20,7 +20,7 @@ from spacepack.check.hygiene import scan_hygiene
 from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
 from spacepack.check.manifests import ManifestFiles
 from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reason
-from spacepack.check.python_version import DEFAULT_PYTHON, detect_python
+from spacepack.check.python_version import DEFAULT_PYTHON, detect_python, end_of_life_finding
 from spacepack.check.routes import choose_health_path
 from spacepack.check.secrets_scan import redact_url_credentials
 from spacepack.check.shipping import decide_shipping
@@ -103,8 +103,11 @@ def check_project(settings: Settings) -> Plan:
     if settings.python:
         python = settings.python
         python_source = settings.sources.get("python", "settings")
-        findings = [f for f in findings if f.code != "SP253"]  # the detected choice and its reason no longer apply
+        # The detected choice, its reason and its end-of-life warning no longer apply; the explicit one's do.
+        findings = [f for f in findings if f.code not in {"SP253", "SP254"}]
         findings.append(_explicit("python", settings.python, settings, None))
+        old_python = end_of_life_finding(settings.python, f"python is set to it ({python_source})")
+        findings.extend([old_python] if old_python else [])
 
     findings.extend(_parse_findings(tree, decision.backend_dir))
     name, description = _project_metadata(tree, files, decision.backend_dir)

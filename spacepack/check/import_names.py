@@ -291,9 +291,14 @@ def is_test_only(name: str) -> bool:
     return canonical in TEST_ONLY or canonical.startswith("pytest-") or canonical.startswith("types-")
 
 
+# Top-level standard modules of Pythons newer than the one spacepack may run on (3.10): the image's
+# Python can be newer than spacepack's (3.11: tomllib; 3.14: annotationlib, compression).
+_NEWER_STDLIB = frozenset({"tomllib", "annotationlib", "compression"})
+
+
 def stdlib_names() -> frozenset[str]:
-    """Top-level module names of the standard library (plus `__future__`)."""
-    return frozenset(sys.stdlib_module_names) | {"__future__", "__main__"}
+    """Top-level module names of the standard library (plus `__future__`), of this Python and newer ones."""
+    return frozenset(sys.stdlib_module_names) | _NEWER_STDLIB | {"__future__", "__main__"}
 
 
 @functools.lru_cache(maxsize=4096)

@@ -7,6 +7,12 @@ version they allow: a lock resolved for `>=3.12` has wheels for 3.12, not
 always for 3.13. With no declaration, the project's own evidence decides (a
 Dockerfile's `FROM python:3.X`, `python-version` in CI, `python3.X` in a
 script), else the default. An info finding (SP253) says which and why.
+
+An end-of-life Python (3.9) is offered only to a project that says it and
+nothing newer: its exact pin, constraints that allow no maintained version,
+or its own Dockerfile/CI/scripts showing no maintained version. A warning
+(SP254) says it gets no security fixes; a project that allows 3.10 or newer
+never gets it.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from spacepack.plan import Finding
 
 # The one list of Pythons spacepack offers (each has an official python:<v>-slim image), and the default.
 SUPPORTED_PYTHONS: tuple[str, ...] = ("3.10", "3.11", "3.12", "3.13", "3.14")
+# Offered too, with a warning (SP254), only to a project that says it and nothing newer: its packages may
+# need it (3.9's `collections.MutableSet`-era pins), and it still has an official image, but no security fixes.
+END_OF_LIFE_PYTHONS: tuple[str, ...] = ("3.9",)
 DEFAULT_PYTHON = "3.11"
 
 _RUNTIME_TXT = re.compile(r"^\s*python-(\d+\.\d+)(?:\.\d+)?\s*$")
@@ -136,7 +145,23 @@ def _collect(
 
 
 def _offered(version: str) -> bool:
-    return version in SUPPORTED_PYTHONS
+    return version in SUPPORTED_PYTHONS or version in END_OF_LIFE_PYTHONS
+
+
+def is_end_of_life(version: str) -> bool:
+    """An offered Python without security fixes (3.9): chosen only when the project says it."""
+    return version in END_OF_LIFE_PYTHONS
+
+
+def end_of_life_finding(version: str, why: str) -> Finding | None:
+    """The warning (SP254) for an end-of-life Python (`why`: who asked for it), or None for a maintained one."""
+    if not is_end_of_life(version):
+        return None
+    return finding(
+        "SP254",
+        f"Python {version} is end of life (no security fixes); it is used because {why}",
+        hint=f"move to {SUPPORTED_PYTHONS[0]}+ when you can, then pin it (.python-version)",
+    )
 
 
 def _minor(version: str) -> int:
@@ -148,14 +173,23 @@ def _nearest_offered(version: str) -> str:
     return min(SUPPORTED_PYTHONS, key=lambda v: (abs(_minor(v) - _minor(version)), _minor(v)))
 
 
-def _offered_range() -> str:
+def _maintained_range() -> str:
     return f"{SUPPORTED_PYTHONS[0]}–{SUPPORTED_PYTHONS[-1]}"
 
 
+def _offered_range() -> str:
+    old = f", and {', '.join(END_OF_LIFE_PYTHONS)} at end of life" if END_OF_LIFE_PYTHONS else ""
+    return f"{_maintained_range()}{old}"
+
+
 def _pick(constraints: list[_Constraint]) -> str | None:
-    """The lowest offered version every constraint allows: the one a lock made for the range is sure to fit."""
+    """The lowest maintained version every constraint allows (the one a lock made for the range is sure to
+    fit); only when they allow none, the newest end-of-life one they allow."""
     allowed = [v for v in SUPPORTED_PYTHONS if all(c.allows(v) for c in constraints)]
-    return allowed[0] if allowed else None
+    if allowed:
+        return allowed[0]
+    old = [v for v in END_OF_LIFE_PYTHONS if all(c.allows(v) for c in constraints)]
+    return old[-1] if old else None
 
 
 def _why(version: str, reason: str) -> Finding:
@@ -172,9 +206,18 @@ def detect_python(tree: ProjectTree, backend_dir: str, files: ManifestFiles | No
 
     Returns:
         The version ("3.11"), where it comes from, an SP253 finding saying why,
-        and findings for conflicts and declarations spacepack cannot honour.
+        findings for conflicts and declarations spacepack cannot honour, and an
+        SP254 warning when the version is end of life.
     """
-    pins, constraints, findings = _collect(tree, backend_dir, files or ManifestFiles(tree))
+    choice = _choose(tree, backend_dir, files or ManifestFiles(tree))
+    old = end_of_life_finding(choice.version, f"the project asks for it ({choice.source}) and allows nothing newer")
+    if old is None:
+        return choice
+    return PythonChoice(version=choice.version, source=choice.source, findings=(*choice.findings, old))
+
+
+def _choose(tree: ProjectTree, backend_dir: str, files: ManifestFiles) -> PythonChoice:
+    pins, constraints, findings = _collect(tree, backend_dir, files)
     supported_pins = [p for p in pins if _offered(p.version)]
     for pin in pins:
         if not _offered(pin.version):
@@ -206,9 +249,12 @@ def detect_python(tree: ProjectTree, backend_dir: str, files: ManifestFiles | No
     chosen = _pick(constraints)
     if chosen is not None:
         said = ", ".join(f"{c.source} is {c.text!r}" for c in constraints)
-        findings.append(
-            _why(chosen, f"the lowest version spacepack offers ({_offered_range()}) that the project allows: {said}")
+        which = (
+            f"the only version spacepack offers that the project allows (none of {_maintained_range()})"
+            if is_end_of_life(chosen)
+            else f"the lowest version spacepack offers ({_maintained_range()}) that the project allows"
         )
+        findings.append(_why(chosen, f"{which}: {said}"))
         return PythonChoice(version=chosen, source=constraints[0].source, findings=tuple(findings))
     return _nothing_allowed(constraints, findings)
 
@@ -384,13 +430,23 @@ def _distance(path: str, backend_dir: str) -> tuple[int, int, str]:
     return (0 if inside else 1, abs(depth - backend_depth), path)
 
 
+def _preference(version: str) -> tuple[int, int]:
+    """Within one file: the lowest maintained version, else the newest end-of-life one, else the lowest."""
+    if version in SUPPORTED_PYTHONS:
+        return (0, _minor(version))
+    if is_end_of_life(version):
+        return (1, -_minor(version))
+    return (2, _minor(version))
+
+
 def find_evidence(tree: ProjectTree, backend_dir: str) -> Evidence | None:
     """The Python version the project's own files show: Dockerfiles first, then tool pins, CI, scripts.
 
     Within a kind the nearest file wins (the backend folder before the root),
-    and within a file the lowest version (a CI matrix tests all of them).
+    and within a file the lowest maintained version (a CI matrix tests all of
+    them); an end-of-life one only when the file shows no maintained one.
     """
-    found: list[tuple[int, int, str, Evidence]] = []
+    found: list[tuple[int, tuple[int, int], str, Evidence]] = []
     for path in tree.files:
         kind = _evidence_kind(path)
         if kind is None or not _near(path, backend_dir):
@@ -403,7 +459,7 @@ def find_evidence(tree: ProjectTree, backend_dir: str) -> Evidence | None:
                 continue
             for version, said in _versions_in(kind, line):
                 evidence = Evidence(version, kind, path, number, said)
-                found.append((_KIND_ORDER.index(kind), _minor(version), path, evidence))
+                found.append((_KIND_ORDER.index(kind), _preference(version), path, evidence))
     if not found:
         return None
     best_kind = min(item[0] for item in found)
