@@ -361,6 +361,20 @@ REBUILD_CHOICES = [
     "`pull=False` is the default (no registry round trip). Computing the tag costs two `git` calls "
     "(`rev-parse --short HEAD`, `status --porcelain`); the remote, the commit time and the full revision are "
     "no longer asked for, since nothing per commit is a label.",
+    "- **The context is not filtered twice.** The docker SDK applies a folder's `.dockerignore` itself, in "
+    "Python, matching every pattern against every path: on the large input's rendered context (2,011 entries, "
+    "135 patterns) building the archive took 1.29 s with the matching and 0.14 s without it (3 runs each). "
+    "A context spacepack rendered holds only files that ship (the same rules wrote its `.dockerignore`, and "
+    "`is_context` checks that the folder still holds exactly the files render wrote), so spacepack now sends "
+    "the same archive without the matching. Code-only rebuild of the large input, `build_image` alone, 6 "
+    "rebuilds each, alternating, medians (min–max): 2.84 s (2.65–3.21) with the SDK's matching, 1.70 s "
+    "(1.63–3.69) without; check + render took 1.09 s (1.06–1.23) on top. Any other folder is still sent by "
+    "the SDK with its `.dockerignore` applied. (The HF-guide-with-ignore alternative pays the matching, as "
+    "anyone building that folder with the SDK or the classic CLI would.)",
+    "- **`COPY --chown=user` stays.** Dropping it (files owned by root, readable by uid 1000) bought nothing "
+    "measurable: code-only rebuild of the large input 3.41 s (3.23–4.00) with `--chown`, 3.92 s (3.03–4.74) "
+    "without, 6 alternating each; the app folder stays the user's either way, but the app could no longer "
+    "write next to its own files.",
     "- **The context.** spacepack sends the app and four generated files (Dockerfile, .dockerignore, the "
     "requirements file, README.md with the Space metadata): 81.9 kB against 71.7 kB for the example, 4.1 MB "
     "for both on the large input. README.md ships in the image (a few kB): apps read it (e.g. as their API "

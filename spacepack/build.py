@@ -32,6 +32,7 @@ from spacepack.interrupts import deferred_interrupts
 from spacepack.masking import Masker
 from spacepack.paths import safe_output_dir, shown
 from spacepack.plan import image_repository
+from spacepack.render.context import is_context
 
 DEFAULT_PLATFORM = "linux/amd64"
 LOG_DIR = Path(".spacepack") / "logs"
@@ -386,17 +387,19 @@ def _build(
     parser, mask = stream.parser, stream.mask
     with stream.log_path.open("w", encoding="utf-8") as log:
         log.write(f"# spacepack {__version__} build of {context_dir.name} as {', '.join(tags)}\n")
-        events = engine.stream_build(
-            client,
-            str(context_dir),
-            tag=tags[0],
-            labels=labels,
-            nocache=options.no_cache,
-            pull=options.pull,
-            buildargs=options.build_args,
-            platform=options.platform,
-        )
-        _consume(events, parser, log, mask, stream.emit)
+        # A context spacepack rendered holds only what ships: its .dockerignore need not be matched again.
+        with engine.build_context(str(context_dir), filtered=is_context(context_dir)) as context:
+            events = engine.stream_build(
+                client,
+                context,
+                tag=tags[0],
+                labels=labels,
+                nocache=options.no_cache,
+                pull=options.pull,
+                buildargs=options.build_args,
+                platform=options.platform,
+            )
+            _consume(events, parser, log, mask, stream.emit)
     if parser.error is not None or parser.image_id is None:
         raise BuildStepFailed(
             BuildFailure(

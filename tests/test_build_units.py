@@ -164,3 +164,24 @@ def test_base_images_skip_scratch_stages_and_platform_flags() -> None:
         "FROM debian:bookworm\n"
     )
     assert base_images(dockerfile) == ("python:3.12-slim", "debian:bookworm")
+
+
+def test_a_rendered_context_is_sent_whole_and_any_other_folder_as_a_folder(tmp_path: Path):
+    import tarfile
+
+    from spacepack import engine
+
+    folder = build_file_tree(
+        tmp_path / "ctx",
+        {"Dockerfile": "FROM x\n", ".dockerignore": "notes.txt\n", "app.py": "x = 1\n", "notes.txt": "n\n"},
+    )
+    with engine.build_context(str(folder), filtered=False) as context:
+        assert context == str(folder)  # the SDK applies the folder's .dockerignore itself
+    with engine.build_context(str(folder), filtered=True) as context:
+        assert not isinstance(context, str)
+        with tarfile.open(fileobj=context) as archive:
+            names = set(archive.getnames())
+        handle = context
+    # Render already left out what never ships: nothing is matched again, and the archive is closed after.
+    assert {"Dockerfile", ".dockerignore", "app.py", "notes.txt"} <= names
+    assert handle.closed
