@@ -293,6 +293,9 @@ class BuildOptions:
     pull: bool = False
     build_args: Mapping[str, str] = field(default_factory=dict)
     platform: str | None = DEFAULT_PLATFORM
+    # Files (path in the context -> content) the image gets although the context folder, which is the
+    # upload, never holds them: set by the pipeline for a local image, never from a flag.
+    local_files: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -388,7 +391,8 @@ def _build(
     with stream.log_path.open("w", encoding="utf-8") as log:
         log.write(f"# spacepack {__version__} build of {context_dir.name} as {', '.join(tags)}\n")
         # A context spacepack rendered holds only what ships: its .dockerignore need not be matched again.
-        with engine.build_context(str(context_dir), filtered=is_context(context_dir)) as context:
+        filtered = is_context(context_dir)
+        with engine.build_context(str(context_dir), filtered=filtered, extra_files=options.local_files) as context:
             events = engine.stream_build(
                 client,
                 context,

@@ -88,6 +88,8 @@ class Settings:
     app_port: int | None = _key(int, "int")
     template: str | None = _key(str)
     installer: str | None = _key(str)  # "uv" (default) or "pip" (the fallback)
+    # Add the distribution of an import the app loads that no dependency declares (SP215); default on.
+    infer_dependencies: bool | None = _key(bool, "bool")
     postgres_image: str | None = _key(str)  # the smoke test's throwaway database (default: postgres:15-alpine)
     space: str | None = _key(str)
     hardware: str | None = _key(str)

@@ -11,17 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spacepack.plan import Finding, Severity
+from spacepack.plan import Blocks, Finding, Severity
 
 
 @dataclass(frozen=True)
 class Code:
-    """One finding code: what it means and how a user fixes it."""
+    """One finding code: what it means, how a user fixes it, and (for an error) which steps it stops.
+
+    `blocks` is "everything" for an error that means the app will not come up
+    (every step stops: render, build, smoke, push, release), and "upload" for
+    one that is only a leak once the code is published: `render`, `build` and
+    `smoke` go on (nothing leaves the machine), `push` and `release` stop before
+    anything is uploaded. It means nothing for warnings and notes.
+    """
 
     code: str
     severity: Severity
     summary: str
     fix: str
+    blocks: Blocks = "everything"
 
 
 CODES: tuple[Code, ...] = (
@@ -165,6 +173,33 @@ CODES: tuple[Code, ...] = (
         "runtime closure, or the app never loads the file",
         "declare the distribution if the app needs it; the import check in the built image has the final word",
     ),
+    Code(
+        "SP215",
+        "warning",
+        "an import the app loads that no dependency declares was added to the image's requirements "
+        "(`infer_dependencies`)",
+        "declare the distribution in your manifest (and re-lock); `infer_dependencies = false` turns this off",
+    ),
+    Code(
+        "SP216",
+        "warning",
+        "the app uses a pydantic v1 API that pydantic 2 removed (`from pydantic import BaseSettings`) and the "
+        "project leaves pydantic 2 open: the dependencies are resolved with `pydantic<2`",
+        "declare `pydantic<2`, or move the code to pydantic 2 (BaseSettings lives in pydantic-settings)",
+    ),
+    Code(
+        "SP217",
+        "error",
+        "the app imports a pydantic v1 API that pydantic 2 removed when it starts, and the project pins pydantic 2",
+        "import it from `pydantic.v1` (BaseSettings: `pydantic_settings`), or pin `pydantic<2`",
+    ),
+    Code(
+        "SP218",
+        "warning",
+        "code that runs later (a function body) uses a pydantic v1 API that pydantic 2 removed, and the project "
+        "pins pydantic 2",
+        "import it from `pydantic.v1` (BaseSettings: `pydantic_settings`), or pin `pydantic<2`",
+    ),
     Code("SP250", "warning", "Python version declarations disagree", "make them agree"),
     Code(
         "SP251",
@@ -193,14 +228,20 @@ CODES: tuple[Code, ...] = (
         "required env vars are read at import",
         "give defaults, or set Space secrets and pass `--env` to smoke",
     ),
+    # The committed credentials below leak when the code is published, not when it runs on this machine.
     Code(
         "SP310",
         "error",
         "a known token format or a password in a URL is hardcoded",
         "move it to an env var and a Space secret; rotate the token",
+        blocks="upload",
     ),
     Code(
-        "SP311", "error", "a random-looking literal is assigned to a secret-like name", "read it from the environment"
+        "SP311",
+        "error",
+        "a random-looking literal is assigned to a secret-like name",
+        "read it from the environment",
+        blocks="upload",
     ),
     Code(
         "SP312",
@@ -220,6 +261,7 @@ CODES: tuple[Code, ...] = (
         "a dependency manifest carries credentials (an index or package URL with `user:password` or a token); "
         "the line is left out and never printed",
         "remove them and rotate them; see [Private package indexes](#private-package-indexes)",
+        blocks="upload",
     ),
     Code(
         "SP315",
@@ -267,7 +309,9 @@ def finding(code: str, message: str, *, hint: str = "", path: str | None = None,
     Raises:
         KeyError: for a code that is not registered (a programming error, caught by the tests).
     """
-    return Finding(code=code, severity=REGISTRY[code].severity, message=message, hint=hint, path=path, line=line)
+    row = REGISTRY[code]
+    blocks: Blocks | None = row.blocks if row.severity == "error" else None
+    return Finding(code=code, severity=row.severity, message=message, hint=hint, path=path, line=line, blocks=blocks)
 
 
 def all_finding_codes() -> dict[str, str]:
@@ -277,6 +321,12 @@ def all_finding_codes() -> dict[str, str]:
 
 def readme_table() -> str:
     """The README's finding table (markdown), rendered from the registry."""
-    lines = ["| code | severity | meaning | fix |", "|---|---|---|---|"]
-    lines += [f"| {r.code} | {r.severity} | {r.summary} | {r.fix} |" for r in sorted(CODES, key=lambda r: r.code)]
+    lines = ["| code | severity | blocks | meaning | fix |", "|---|---|---|---|---|"]
+    for r in sorted(CODES, key=lambda r: r.code):
+        blocks = _BLOCKS_WORDS[r.blocks] if r.severity == "error" else ""
+        lines.append(f"| {r.code} | {r.severity} | {blocks} | {r.summary} | {r.fix} |")
     return "\n".join(lines)
+
+
+# How the README's table says what an error stops.
+_BLOCKS_WORDS: dict[Blocks, str] = {"everything": "every step", "upload": "push, release"}

@@ -24,7 +24,7 @@ from spacepack.import_probe import ImportReport, ImportsMissing
 from spacepack.masking import Masker
 from spacepack.names import HEALTH_PATH_LABEL, VERSION_LABEL
 from spacepack.paths import shown
-from spacepack.plan import Plan
+from spacepack.plan import UPLOAD_STEPS, Finding, Plan, Step
 from spacepack.push import PushReport
 from spacepack.render import Context, render_context
 from spacepack.render.context import default_out_dir
@@ -61,31 +61,46 @@ class Progress(Protocol):
 # --- check and render ------------------------------------------------------------------------
 
 
-def stop_on_errors(plan: Plan, force: bool, progress: Progress, *, stopped: str = "nothing was built") -> None:
-    """Stop the pipeline on `check` error findings, unless `force` (then they are only reported).
+def stop_on_errors(
+    plan: Plan, force: bool, progress: Progress, *, step: Step = "build", stopped: str = "nothing was built"
+) -> None:
+    """Stop `step` on the `check` error findings that block it, unless `force` (then they are only reported).
+
+    An error that blocks only the upload (a committed credential: it leaks when
+    published, not when built and run on this machine) lets `render`, `build`
+    and `smoke` go on, printed as `error (blocks push): ...` with its fix; `push`
+    and `release` stop on it before anything is uploaded.
 
     Raises:
-        CheckFailed: with each error finding and its fix as detail lines.
+        CheckFailed: with each blocking error finding and its fix as detail lines, carrying the plan.
     """
-    errors = plan.errors
-    if not errors:
+    blocking = plan.blocking(step)
+    if step not in UPLOAD_STEPS:
+        for finding in plan.upload_only():
+            first, *fix = finding.describe()
+            progress.say(f"error (blocks push): {first}")
+            for line in fix:
+                progress.say(f"  {line}")
+    if not blocking:
         return
     if force:
-        for finding in errors:
+        for finding in blocking:
             progress.say(f"error ignored (--force): {finding.describe()[0]}")
         return
-    details = tuple(line for finding in errors for line in finding.describe())
+    details = tuple(line for finding in blocking for line in finding.describe())
+    upload_only = step in UPLOAD_STEPS and all(not f.blocks_step("build") for f in blocking)
     raise CheckFailed(
-        f"`check` found {len(errors)} error finding(s); {stopped}",
-        hint="fix them (see above), or pass --force to go on anyway",
+        f"`check` found {len(blocking)} error finding(s); {stopped}",
+        hint="fix them (see above), or pass --force to go on anyway"
+        + ("; `spacepack build` still builds and smoke-tests locally" if upload_only else ""),
         details=details,
-    )
+    ).with_result(plan)
 
 
 def check_and_render(
-    settings: Settings, *, force: bool, progress: Progress, stopped: str = "nothing was built"
+    settings: Settings, *, force: bool, progress: Progress, step: Step = "build", stopped: str = "nothing was built"
 ) -> tuple[Plan, Context]:
-    """`check`, stop on its errors (unless `force`), then `render` the build context.
+    """`check`, stop on the errors that block `step` (unless `force`), then `render` the build context.
 
     Both are skipped when nothing `check` reads changed since the last time (the plan cache).
     """
@@ -94,7 +109,7 @@ def check_and_render(
         default_out_dir(settings),
         check=check_project,
         render=lambda plan: render_context(plan, settings),
-        before_render=lambda plan: stop_on_errors(plan, force, progress, stopped=stopped),
+        before_render=lambda plan: stop_on_errors(plan, force, progress, step=step, stopped=stopped),
     )
     done = "reused the plan and the context in" if cached else f"rendered {len(context.files)} files into"
     progress.say(f"{done} {shown(context.path)}")
@@ -105,6 +120,52 @@ def check_and_render(
 
 
 # --- build and smoke -------------------------------------------------------------------------
+
+
+# The label that names the files a local image holds but its upload never does.
+LOCAL_ONLY_LABEL = "dev.spacepack.local-only"
+
+
+def local_only_files(plan: Plan, settings: Settings) -> dict[str, bytes]:
+    """The files a local image gets that the upload never carries: path in the context -> content.
+
+    A file holding a committed credential (an error that blocks only the
+    upload, SP310/SP311) is left out of the rendered context, which is what
+    `push` uploads. The app may still import it (a signing key in `auth.py`),
+    and a local image without it would prove nothing; the local image never
+    leaves this machine. Only a file that would ship but for the credential
+    gets in: never a `.env` or another tool's credential file, nothing the
+    ignore rules leave out, nothing outside the working folder, nothing read
+    through a link or hard-linked, never a manifest with credentials (SP314).
+    """
+    from spacepack.ignore import is_secret_file
+    from spacepack.render.render import shipping_rules
+    from spacepack.safe_read import MAX_PYTHON_BYTES, read_project_bytes
+
+    root = plan.root.resolve()
+    working = (root / plan.working_dir).resolve()
+    # A manifest with credentials (SP314) is not read by the app: the rendered requirements replace it.
+    manifests = {f.path for f in plan.findings if f.code == "SP314"}
+    flagged = {f.path for f in plan.upload_only() if f.path} & set(plan.secret_files) - manifests
+    rules = shipping_rules(plan, settings)
+    files: dict[str, bytes] = {}
+    for path in sorted(flagged):
+        absolute = root / path
+        if not absolute.is_relative_to(working) or is_secret_file(path) or rules.is_ignored(path):
+            continue
+        if _hard_linked(absolute):  # it may be a `.env` under another name: the walk leaves those out too
+            continue
+        read = read_project_bytes(root, path, max_bytes=MAX_PYTHON_BYTES)
+        if read.data is not None:
+            files[absolute.relative_to(working).as_posix()] = read.data
+    return files
+
+
+def _hard_linked(path: Path) -> bool:
+    try:
+        return path.lstat().st_nlink > 1
+    except OSError:
+        return True
 
 
 def default_dotenv(plan: Plan) -> Path | None:
@@ -157,11 +218,13 @@ class BuildResult:
     smoke: SmokeReport | None = None
     build_failure: BuildFailure | None = None
     imports: ImportReport | None = None  # the image's answer on the app's imports
+    findings: tuple[Finding, ...] = ()  # check's findings, each saying what it blocks
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
             "image": self.image.to_json() if self.image else None,
             "smoke": self.smoke.to_json() if self.smoke else None,
+            "findings": [finding.to_json() for finding in self.findings],
         }
         if self.imports is not None:
             document["imports"] = self.imports.to_json()
@@ -179,6 +242,7 @@ def build_and_smoke(
     *,
     progress: Progress,
     secrets: Mapping[str, str] | None = None,
+    upload: bool = False,
 ) -> BuildResult:
     """Build the rendered context, then (unless `options.smoke` is None) smoke-test the image.
 
@@ -191,6 +255,8 @@ def build_and_smoke(
         progress: where progress goes.
         secrets: values the Space will inject at run time; the smoke container gets them
             too (below `.env`, `--env-file` and `--env`), and they are masked everywhere.
+        upload: the image proves an upload (`release`): it holds exactly the context. Otherwise
+            it also gets the `local_only_files`, so an app with a committed credential comes up.
 
     Raises:
         BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, carrying the `BuildResult` so far.
@@ -202,6 +268,14 @@ def build_and_smoke(
     resolved = options.resolve(plan, settings, secrets)
     tags = image_tags(plan.project_name, settings.project_dir, context.path, options.build.tag)
     labels = labels_to_pass(context.path, {HEALTH_PATH_LABEL: plan.health_path, VERSION_LABEL: __version__})
+    local_files = {} if upload else local_only_files(plan, settings)
+    if local_files:
+        # A label that depends on the files (one more step after the source), only for this rare image.
+        labels[LOCAL_ONLY_LABEL] = ",".join(local_files)
+        progress.say(
+            f"this local image also holds {', '.join(local_files)} (committed credentials): "
+            "push never uploads them; keep the image on this machine"
+        )
     log_path = new_log_path(settings.project_dir)
     progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
     try:
@@ -210,14 +284,14 @@ def build_and_smoke(
             context.path,
             tags=tags,
             labels=labels,
-            options=options.build,
+            options=replace(options.build, local_files=local_files),
             log_path=log_path,
             on_event=progress.build_event,
             masker=Masker([*options.build.build_args.values(), *(secrets or {}).values()]),
         )
     except BuildStepFailed as failed:
-        raise failed.with_result(BuildResult(build_failure=failed.failure)) from None
-    result = BuildResult(image=built)
+        raise failed.with_result(BuildResult(build_failure=failed.failure, findings=plan.findings)) from None
+    result = BuildResult(image=built, findings=plan.findings)
     progress.say(
         f"built {built.id[7:19]} ({built.size / 1e6:.0f} MB) in {built.seconds:.1f} s as {', '.join(built.tags)}"
     )
@@ -496,6 +570,7 @@ class ReleaseResult:
             "push": self.push.to_json() if self.push else None,
             "commit_url": report.commit_url if report else None,
             "probe": space.probe.to_json() if space and space.probe else None,
+            "findings": [finding.to_json() for finding in self.check.findings] if self.check else [],
         }
         if self.build_failure is not None:
             document["build_failure"] = self.build_failure.to_json()
@@ -539,7 +614,9 @@ def release(
             target = replace(target, verified=True)
         plan = check_project(settings)
         result = replace(result, check=plan)
-        stop_on_errors(plan, options.force, progress)
+        # Release's goal is the upload: an error that would refuse the push stops it here, before
+        # minutes of building (`--force` still overrides, as for push).
+        stop_on_errors(plan, options.force, progress, step="release", stopped="nothing was built or pushed")
         stage = "render"
         context = render_context(plan, settings)
         progress.say(f"[{target.space_id}] rendered {len(context.files)} files into {shown(context.path)}")
@@ -547,7 +624,7 @@ def release(
         client = connect_docker()
         try:
             built = build_and_smoke(
-                client, settings, plan, context, options.image, progress=progress, secrets=target.secrets
+                client, settings, plan, context, options.image, progress=progress, secrets=target.secrets, upload=True
             )
         finally:
             client.close()

@@ -14,6 +14,13 @@ from typing import Any, Literal
 from spacepack.ignore import LeftOut
 
 Severity = Literal["error", "warning", "info"]
+# What an error finding stops: every step ("everything": the app will not come up), or only the steps that
+# publish the code ("upload": a committed credential leaks when uploaded, not when built and run locally).
+Blocks = Literal["everything", "upload"]
+# The steps that consult the findings before they go on.
+Step = Literal["render", "build", "smoke", "push", "release"]
+# The steps that publish the code to the Hub (`ci`-generated jobs run `release`).
+UPLOAD_STEPS: frozenset[Step] = frozenset({"push", "release"})
 
 
 def image_repository(project_name: str) -> str:
@@ -37,6 +44,13 @@ class Finding:
     hint: str = ""
     path: str | None = None
     line: int | None = None
+    blocks: Blocks | None = None  # for an error: what it stops (set from the code's registry row)
+
+    def blocks_step(self, step: Step) -> bool:
+        """Whether this finding stops `step`: the one place that decides."""
+        if self.severity != "error":
+            return False
+        return self.blocks != "upload" or step in UPLOAD_STEPS
 
     def describe(self) -> tuple[str, ...]:
         """The finding as people read it: `[CODE] path:line: message`, then `fix: hint` when there is one."""
@@ -52,6 +66,7 @@ class Finding:
             "line": self.line,
             "message": self.message,
             "hint": self.hint,
+            "blocks": self.blocks,
         }
 
 
@@ -124,12 +139,16 @@ class Dependencies:
     sources: tuple[DependencySource, ...] = ()
     packages: tuple[str, ...] = ()  # canonical distribution names
     requirements: tuple[str, ...] = ()  # the requirement lines render installs (pinned when locked)
+    # Lines of `requirements` that spacepack added to what the project declares: the distribution of an
+    # import nothing declares (SP215), the pydantic v1 bound (SP216). Resolved alongside a lock's pins.
+    added: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "sources": [s.to_json() for s in self.sources],
             "packages": list(self.packages),
             "requirements": list(self.requirements),
+            "added": list(self.added),
         }
 
 
@@ -162,7 +181,16 @@ class Plan:
 
     @property
     def errors(self) -> tuple[Finding, ...]:
+        """Every error finding (what `check` exits 3 on), whatever step it blocks."""
         return tuple(f for f in self.findings if f.severity == "error")
+
+    def blocking(self, step: Step) -> tuple[Finding, ...]:
+        """The error findings that stop `step`."""
+        return tuple(f for f in self.findings if f.blocks_step(step))
+
+    def upload_only(self) -> tuple[Finding, ...]:
+        """The error findings that stop only the upload (`push`, `release`): local steps go on past them."""
+        return tuple(f for f in self.errors if not f.blocks_step("build"))
 
     @property
     def backend_path(self) -> Path:

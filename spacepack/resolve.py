@@ -7,13 +7,17 @@ image then installs exactly that set, so the image Hugging Face builds gets the
 versions the local smoke test proved.
 
 - A lock (uv.lock, poetry.lock) is honoured as it is: its pins are exported,
-  never re-resolved.
+  never re-resolved. What spacepack adds to a lock (the distribution of an
+  import nothing declares) is resolved with the lock's pins as constraints and
+  appended, so the lock's lines stay exact.
 - Binary wheels are preferred: the first resolution forbids builds; only when
   some package has no wheel for the target is it resolved again with source
   builds allowed, and those packages are named (the image then needs a compiler).
 - uv sees the index configuration pip would see on this machine (pip.conf,
   PIP_* variables; UV_* variables keep their meaning) and pip's certificate.
-- A conflict stops with one line naming it (`ResolveFailed`, exit code 3).
+- A conflict stops with one line naming it (`ResolveFailed`, exit code 3); when
+  a line spacepack added causes it, the line names that addition; a package the
+  index does not have is named as such.
 - When no package index can be reached, the requirements are left for the image
   to resolve, with a warning.
 - Results are cached, keyed on every input (see `cache_key`).
@@ -30,9 +34,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+
+from packaging.utils import canonicalize_name
 
 from spacepack.errors import ResolveFailed
 from spacepack.plan import Plan
@@ -83,6 +89,9 @@ _NO_WHEEL = re.compile(r"(?:Because |and )([A-Za-z0-9][A-Za-z0-9._-]*)(?:==\S+)?
 _WHEELS_REQUIRED = re.compile(r"Wheels are required for `([^`]+)`")
 _USERINFO = re.compile(r"(://)[^/@\s]+@")
 _ONE_OF = re.compile(r"one of: ((?:\S+ )+?)(?=and |And |we )")
+_NOT_FOUND = re.compile(
+    r"([A-Za-z0-9][A-Za-z0-9._-]*) was not found in the (?:package registry|provided package locations)"
+)
 
 
 @dataclass(frozen=True)
@@ -191,6 +200,7 @@ class Resolution:
     needs_build: tuple[str, ...] = ()  # packages with no wheel for the target: built from source in the image
     notes: tuple[str, ...] = ()  # what to tell the user (a deferred resolution says why)
     cached: bool = False
+    added: tuple[str, ...] = ()  # spacepack's additions resolved beside a lock
 
     @property
     def exact(self) -> bool:
@@ -216,6 +226,7 @@ class ResolveRequest:
     python: str
     locked: bool = False  # the lines are a lock's exported pins
     platform: str = TARGET_PLATFORM
+    added: tuple[str, ...] = ()  # lines spacepack added to the project's own (see Dependencies.added)
     index: IndexConfig = field(default_factory=IndexConfig)
 
 
@@ -253,6 +264,7 @@ def cache_key(request: ResolveRequest, uv_version: str) -> str:
     material = {
         "recipe": _RECIPE,
         "lines": list(request.lines),
+        "added": list(request.added),
         "python": request.python,
         "platform": request.platform,
         "index": request.index.to_json(),
@@ -322,9 +334,28 @@ class _Run:
     stderr: str
 
 
+def _own_lines(request: ResolveRequest) -> list[str]:
+    """The project's lines: the request's, without what spacepack added."""
+    added = set(request.added)
+    return [line for line in request.lines if line not in added]
+
+
+def _beside_lock(request: ResolveRequest) -> bool:
+    """A lock with additions: only the additions are resolved, the lock's pins are their constraints."""
+    return request.locked and bool(request.added)
+
+
 def _compile(binary: str, request: ResolveRequest, workdir: Path, env: Mapping[str, str], *, build: bool) -> _Run:
     source = workdir / "requirements.in"
-    source.write_text("".join(f"{line}\n" for line in request.lines), encoding="utf-8")
+    constraints: list[str] = []
+    if _beside_lock(request):
+        options = [line for line in request.lines if _is_option(line)]
+        source.write_text("".join(f"{line}\n" for line in [*options, *request.added]), encoding="utf-8")
+        pins = workdir / "lock-constraints.txt"
+        pins.write_text("".join(f"{line}\n" for line in _own_lines(request) if not _is_option(line)), "utf-8")
+        constraints = ["--constraint", str(pins)]
+    else:
+        source.write_text("".join(f"{line}\n" for line in request.lines), encoding="utf-8")
     command = [
         binary,
         "pip",
@@ -340,6 +371,7 @@ def _compile(binary: str, request: ResolveRequest, workdir: Path, env: Mapping[s
         "--index-strategy",
         "unsafe-best-match",  # pip looks at every index for the best version; so must the resolution
         *request.index.uv_arguments(env),
+        *constraints,
     ]
     if not build:
         command.append("--no-build")
@@ -360,11 +392,21 @@ def _compile(binary: str, request: ResolveRequest, workdir: Path, env: Mapping[s
     return _Run(done.returncode == 0, done.stdout, done.stderr)
 
 
+def _line_name(line: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+    return canonicalize_name(match.group(1)) if match else ""
+
+
 def _pinned_text(request: ResolveRequest, compiled: str) -> str:
     # The project's own index options (e.g. a PyTorch index) stay: the image's pip needs them too.
     # The machine's pip configuration does not ship: it is this computer's, not the Space's.
-    options = [line for line in request.lines if _is_option(line)]
     pins = [line for line in compiled.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if _beside_lock(request):
+        # The lock's lines as they are (markers and extras kept), then what the additions bring that it lacks.
+        own = _own_lines(request)
+        locked = {_line_name(line) for line in own if not _is_option(line)}
+        return "".join(f"{line}\n" for line in [*own, *(pin for pin in pins if _line_name(pin) not in locked)])
+    options = [line for line in request.lines if _is_option(line)]
     return "".join(f"{line}\n" for line in [*options, *pins])
 
 
@@ -403,10 +445,11 @@ def _run_uv(request: ResolveRequest, binary: str, environ: Mapping[str, str]) ->
     if final.ok:
         return Resolution(
             text=_pinned_text(request, final.stdout),
-            status="resolved",
+            status="locked" if _beside_lock(request) else "resolved",
             python=request.python,
             platform=request.platform,
             needs_build=needs_build,
+            added=request.added if _beside_lock(request) else (),
         )
     if _is_network_failure(final.stderr):
         return _deferred(
@@ -415,16 +458,49 @@ def _run_uv(request: ResolveRequest, binary: str, environ: Mapping[str, str]) ->
             f"when it is built ({_one_line(final.stderr)})",
         )
     if "No solution found" in final.stderr:
-        raise ResolveFailed(
-            f"the dependencies do not resolve for Python {request.python}: {_one_line(final.stderr)}",
-            hint="loosen or change the conflicting pins in your requirements, then build again",
-        )
+        raise _conflict(request, final.stderr, binary, env)
     # Anything else (a source package whose metadata needs a build that fails here...): when unsure, warn.
     return _deferred(
         request,
         f"the dependencies could not be resolved here; the image resolves them when it is built "
         f"({_one_line(final.stderr)})",
     )
+
+
+def _index_words(index: IndexConfig) -> str:
+    # uv's default index is PyPI; extra find-links folders do not change that.
+    return "PyPI" if not (index.index_url or index.no_index) else "the package index"
+
+
+def _conflict(request: ResolveRequest, stderr: str, binary: str, env: Mapping[str, str]) -> ResolveFailed:
+    """The one-line failure: what the index lacks, or the conflict, naming spacepack's additions when they cause it."""
+    why = _one_line(stderr)
+    missing = list(dict.fromkeys(_NOT_FOUND.findall(stderr)))
+    if missing:
+        names = ", ".join(missing)
+        return ResolveFailed(
+            f"the dependencies do not resolve for Python {request.python}: {names} "
+            f"{'is' if len(missing) == 1 else 'are'} not on {_index_words(request.index)} ({why})",
+            hint=f"remove {names} from your requirements (not a Python package?) or fix the name",
+        )
+    if request.added and (request.locked or _resolves_without_additions(request, binary, env)):
+        added = ", ".join(request.added)
+        return ResolveFailed(
+            f"the dependencies do not resolve for Python {request.python} once spacepack adds {added} "
+            f"(see the check findings): {why}",
+            hint="declare a version that fits in your manifest, or turn the addition off "
+            "(`infer_dependencies = false`; for pydantic<2, bound pydantic yourself)",
+        )
+    return ResolveFailed(
+        f"the dependencies do not resolve for Python {request.python}: {why}",
+        hint="loosen or change the conflicting pins in your requirements, then build again",
+    )
+
+
+def _resolves_without_additions(request: ResolveRequest, binary: str, env: Mapping[str, str]) -> bool:
+    without = replace(request, lines=tuple(_own_lines(request)), added=())
+    with tempfile.TemporaryDirectory(prefix="spacepack-resolve-") as scratch:
+        return _compile(binary, without, Path(scratch), env, build=True).ok
 
 
 def resolve(
@@ -448,8 +524,8 @@ def resolve(
         ResolveFailed: the requirements conflict (the message names the conflict in one line).
     """
     env = os.environ if environ is None else environ
-    requirement_lines = [line for line in request.lines if not _is_option(line)]
-    if request.locked and all(_is_pinned(line) for line in requirement_lines):
+    requirement_lines = [line for line in _own_lines(request) if not _is_option(line)]
+    if request.locked and not request.added and all(_is_pinned(line) for line in requirement_lines):
         text = "".join(f"{line}\n" for line in request.lines)
         return Resolution(text=text, status="locked", python=request.python, platform=request.platform)
     local = [line for line in requirement_lines if _is_local(line)]
@@ -460,11 +536,13 @@ def resolve(
         return _deferred(request, "uv is not installed beside spacepack: the dependencies are resolved in the image")
     key = cache_key(request, _uv_version(binary))
     folder = (cache_dir if cache_dir is not None else default_cache_dir(env)) / "resolve"
+    if request.locked and not all(_is_pinned(line) for line in requirement_lines):
+        request = replace(request, locked=False)  # a lock with loose lines: resolve everything, as before
     cached = _load(folder / f"{key}.json", request)
     if cached is not None:
         return cached
     result = _run_uv(request, binary, env)
-    if result.status == "resolved":
+    if result.status != "deferred":
         _store(folder / f"{key}.json", result)
     return result
 
@@ -474,11 +552,12 @@ def _load(path: Path, request: ResolveRequest) -> Resolution | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Resolution(
             text=str(data["text"]),
-            status="resolved",
+            status="locked" if data.get("status") == "locked" else "resolved",
             python=request.python,
             platform=request.platform,
             needs_build=tuple(str(name) for name in data["needs_build"]),
             cached=True,
+            added=request.added if data.get("status") == "locked" else (),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -488,7 +567,7 @@ def _store(path: Path, result: Resolution) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as handle:
-            json.dump({"text": result.text, "needs_build": list(result.needs_build)}, handle)
+            json.dump({"text": result.text, "status": result.status, "needs_build": list(result.needs_build)}, handle)
         Path(handle.name).replace(path)
     except OSError:
         pass  # a cache that cannot be written only costs the next resolution
@@ -499,11 +578,13 @@ _LOCK_KINDS = frozenset({"uv.lock", "poetry.lock"})
 
 def request_for(plan: Plan, lines: Iterable[str], environ: Mapping[str, str] | None = None) -> ResolveRequest:
     """The resolution a plan asks for: its requirement lines, its Python, whether a lock made them."""
+    lines_kept = tuple(line for line in (raw.strip() for raw in lines) if line)
     return ResolveRequest(
-        lines=tuple(line for line in (raw.strip() for raw in lines) if line),
+        lines=lines_kept,
         python=plan.python,
         locked=any(source.kind in _LOCK_KINDS for source in plan.dependencies.sources),
         index=index_config(environ),
+        added=tuple(line for line in plan.dependencies.added if line in lines_kept),
     )
 
 
@@ -511,6 +592,11 @@ def describe(resolution: Resolution) -> str:
     """One line for the render notes: what the image installs and why it can trust it."""
     count = sum(1 for line in resolution.text.splitlines() if line.strip() and not line.startswith("-"))
     where = f"Python {resolution.python} on {resolution.platform}"
+    if resolution.status == "locked" and resolution.added:
+        return (
+            f"dependencies: the lock's pins, exported as they are (markers and extras kept), and "
+            f"{', '.join(resolution.added)} resolved beside them for {where}"
+        )
     if resolution.status == "locked":
         return f"dependencies: the lock's {count} pins, exported as they are (markers and extras kept)"
     if resolution.status == "deferred":

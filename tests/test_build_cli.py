@@ -28,13 +28,16 @@ def test_error_findings_stop_before_the_build(tmp_path, capsys):
     project = build_file_tree(
         tmp_path / "p",
         {
-            "main.py": APP_NEEDING_API_KEY + '\nHF_TOKEN = "hf_abcdefghijklmnopqrstuvwxyzABCDEF12"\n',
+            # An import nothing provides blocks every step; the hardcoded token blocks only the upload.
+            "main.py": APP_NEEDING_API_KEY
+            + '\nimport humanize\n\nHF_TOKEN = "hf_abcdefghijklmnopqrstuvwxyzABCDEF12"\n',
             "requirements.txt": "fastapi\nuvicorn\n",
         },
     )
     code, out, err = run_cli(["build", str(project), "--json"], capsys)
     assert code == ExitCode.CHECK_FAILED
     assert "nothing was built" in err and "--force" in err
+    assert "error (blocks push): [SP311] main.py:" in err and "[SP203] main.py:" in err
     assert "hf_abcdefghijklmnop" not in out + err
     document = json.loads(out)  # --json: one document, even when stopped
     assert (document["image"], document["smoke"], document["status"], document["exit_code"]) == (
@@ -43,6 +46,10 @@ def test_error_findings_stop_before_the_build(tmp_path, capsys):
         "failed",
         3,
     )
+    assert {(f["code"], f["blocks"]) for f in document["findings"] if f["severity"] == "error"} == {
+        ("SP203", "everything"),
+        ("SP311", "upload"),
+    }
     assert not (project / ".spacepack" / "logs").exists()
 
 

@@ -13,9 +13,15 @@ from tests.helpers import build_file_tree
 APP = "from fastapi import FastAPI\napp = FastAPI()\n"
 
 
-def check(tmp_path: Path, spec: dict[str, str | bytes], backend: str = ".", working: str | None = None):
+def check(
+    tmp_path: Path,
+    spec: dict[str, str | bytes],
+    backend: str = ".",
+    working: str | None = None,
+    infer: bool = True,
+):
     build_file_tree(tmp_path, spec)
-    return read_dependencies(load_tree(tmp_path), backend, working or backend)
+    return read_dependencies(load_tree(tmp_path), backend, working or backend, infer=infer)
 
 
 def codes(report) -> list[str]:
@@ -403,6 +409,7 @@ def test_undeclared_import_is_an_error_with_file_and_line(tmp_path: Path) -> Non
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import boto3\n",
             "tests/test_app.py": "import pytest\nimport respx\n",
         },
+        infer=False,
     )
     errors = [f for f in report.findings if f.code == "SP203"]
     assert len(errors) == 1

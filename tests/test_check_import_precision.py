@@ -12,9 +12,10 @@ from tests.helpers import build_file_tree
 APP = "from fastapi import FastAPI\napp = FastAPI()\n"
 
 
-def plan_of(tmp_path: Path, spec: dict[str, str]) -> Plan:
+def plan_of(tmp_path: Path, spec: dict[str, str], infer: bool = False) -> Plan:
+    """The plan, by default with import inference off: these tests are about what SP203 and SP214 say."""
     build_file_tree(tmp_path, spec)
-    return check_project(Settings(project_dir=tmp_path))
+    return check_project(Settings(project_dir=tmp_path, infer_dependencies=infer))
 
 
 def by_code(plan: Plan, code: str) -> list:

@@ -208,7 +208,7 @@ def test_json_may_come_anywhere_among_a_commands_arguments(tmp_path: Path, capsy
 
 
 def test_check_errors_under_json_are_the_plan_and_the_failure(tmp_path: Path, capsys) -> None:
-    build_file_tree(tmp_path, {"main.py": APP + "\n    import numpy\n", "requirements.txt": "fastapi\nuvicorn\n"})
+    build_file_tree(tmp_path, {"main.py": APP + "\n    import humanize\n", "requirements.txt": "fastapi\nuvicorn\n"})
     code, out, _ = run(["check", str(tmp_path), "--json"], capsys)
     document = json.loads(out)
     assert code == ExitCode.CHECK_FAILED
@@ -232,7 +232,7 @@ def test_release_json_names_the_failed_stage_and_stage_means_the_space_stage_onl
     tmp_path: Path, double: HubDouble, capsys
 ) -> None:
     project = build_file_tree(
-        tmp_path / "p", {"main.py": APP + "\n    import numpy\n", "requirements.txt": "fastapi\n"}
+        tmp_path / "p", {"main.py": APP + "\n    import humanize\n", "requirements.txt": "fastapi\n"}
     )
     code, out, _ = run(["release", str(project), "--space", "alice/p", "--json"], capsys)
     document = json.loads(out)
@@ -251,7 +251,7 @@ def test_release_all_targets_skips_the_rest_after_a_failure(tmp_path: Path, doub
     project = build_file_tree(
         tmp_path / "mono",
         {
-            "main.py": APP + "\n    import numpy\n",
+            "main.py": APP + "\n    import humanize\n",
             "requirements.txt": "fastapi\n",
             "spacepack.toml": '[targets.staging]\nspace = "alice/s"\n[targets.prod]\nspace = "alice/p"\n',
         },
@@ -316,7 +316,7 @@ def test_a_library_user_releases_several_targets_and_gets_typed_results(tmp_path
     project = build_file_tree(
         tmp_path / "mono",
         {
-            "main.py": APP + "\n    import numpy\n",
+            "main.py": APP + "\n    import humanize\n",
             "requirements.txt": "fastapi\n",
             "spacepack.toml": '[targets.staging]\nspace = "alice/s"\n[targets.prod]\nspace = "alice/p"\n',
         },

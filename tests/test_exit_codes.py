@@ -55,12 +55,12 @@ def test_a_bad_config_key_is_exit_2_with_did_you_mean(tmp_path, capsys) -> None:
 
 
 def test_check_errors_are_exit_3(tmp_path, capsys) -> None:
-    build_file_tree(tmp_path, {"main.py": APP + "\nimport numpy\n", "requirements.txt": "fastapi\nuvicorn\n"})
+    build_file_tree(tmp_path, {"main.py": APP + "\nimport humanize\n", "requirements.txt": "fastapi\nuvicorn\n"})
     code, out, _ = run(["check", str(tmp_path), "--json"], capsys)
     assert code == ExitCode.CHECK_FAILED == 3
     errors = [f for f in json.loads(out)["findings"] if f["severity"] == "error"]
     assert [f["code"] for f in errors] == ["SP203"]
-    assert "numpy" in errors[0]["message"]
+    assert "humanize" in errors[0]["message"]
 
 
 def test_no_engine_is_exit_4_before_anything_is_built(tmp_path, capsys, monkeypatch) -> None:

@@ -94,7 +94,8 @@ def check_project(settings: Settings) -> Plan:
     files = ManifestFiles(tree)
     chosen = next((c for c in decision.candidates if c.chosen), None)
     code = app_code(index, decision.backend_dir, chosen.path if chosen is not None else None)
-    parts = _dependency_env_and_hygiene_checks(files, code, decision.working_dir)
+    infer = settings.infer_dependencies is not False  # on unless the user turns it off
+    parts = _dependency_env_and_hygiene_checks(files, code, decision.working_dir, infer)
     findings.extend(parts.findings)
     shipping = decide_shipping(tree, code, decision.working_dir, rules)
     findings.extend(shipping.findings)
@@ -432,10 +433,12 @@ class _Parts:
     findings: tuple[Finding, ...]
 
 
-def _dependency_env_and_hygiene_checks(files: ManifestFiles, code: AppCode, working_dir: str) -> _Parts:
+def _dependency_env_and_hygiene_checks(
+    files: ManifestFiles, code: AppCode, working_dir: str, infer_dependencies: bool = True
+) -> _Parts:
     """The checks that read the app's code and manifests, sharing one parse of each."""
     tree, backend_dir = files.tree, code.backend_dir
-    deps = read_dependencies(tree, backend_dir, working_dir, files, code)
+    deps = read_dependencies(tree, backend_dir, working_dir, files, code, infer=infer_dependencies)
     python = detect_python(tree, backend_dir, files)
     env = scan_env(tree, backend_dir, code)
     hygiene = scan_hygiene(tree, backend_dir, code, env.reads, working_dir)

@@ -8,7 +8,9 @@ backend's modules against what will be installed. Nothing is imported or run.
 
 from __future__ import annotations
 
+import ast
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -18,9 +20,12 @@ from spacepack.check.formats import PYPROJECT, declaration_readers, lock_readers
 from spacepack.check.import_names import (
     BUNDLED_IMPORTS,
     ImportSite,
+    certain_distribution,
     distribution_to_install,
     exact_distributions,
     expand_known,
+    is_known_distribution,
+    is_known_import,
     is_test_only,
     iter_imports,
     provider_by_name,
@@ -30,6 +35,7 @@ from spacepack.check.import_names import (
 from spacepack.check.manifests import (
     Declaration,
     DeclaredRequirement,
+    Lock,
     LockRead,
     ManifestFiles,
     Pinned,
@@ -38,6 +44,14 @@ from spacepack.check.manifests import (
     resolve_closure,
 )
 from spacepack.check.pyast import AppCode, ProjectIndex, app_code
+from spacepack.check.pydantic_v1 import (
+    V1_BOUND,
+    Allowed,
+    V1Use,
+    allowed_by_line,
+    allowed_by_versions,
+    find_v1_uses,
+)
 from spacepack.check.secrets_scan import redact_url_credentials, url_credentials
 from spacepack.check.tree import ProjectTree
 from spacepack.findings import finding
@@ -118,6 +132,10 @@ class _Install:
     lock_path: str = ""
     lock_packages: frozenset[str] = frozenset()  # every package of the lock used, runtime closure or not
     manifest: str = ""  # where to tell the user to add a dependency
+    lock: Lock | None = None
+    # Requirement lines spacepack adds to what the project declares (import inference, the pydantic v1 bound).
+    added: list[str] = field(default_factory=list)
+    inferred: set[str] = field(default_factory=set)  # canonical names added from imports
 
     def add(self, req: DeclaredRequirement) -> None:
         if req.name is not None and req.name in self.direct:
@@ -180,6 +198,7 @@ def _use_lock(install: _Install, reader: Reader, read: LockRead, declared: Decla
     install.locked = True
     install.lock_path = read.path
     install.lock_packages = frozenset(read.lock.packages)
+    install.lock = read.lock
     for req in declared.requirements:
         if req.name is not None:
             install.direct.setdefault(req.name, req)
@@ -364,6 +383,22 @@ class _Doubt:
     hint: str
 
 
+def _unsure_providers(install: _Install, module: str) -> list[str]:
+    """Declared or locked distributions that might provide `module` although no table says so.
+
+    With a lock, the installed set is exact: only a distribution whose imports
+    spacepack does not know might ship an import no table knows. Without one, a
+    distribution spacepack does not know also brings dependencies it cannot see.
+    """
+    if install.locked:
+        if is_known_import(module):
+            return []
+        candidates = install.available - install.local
+    else:
+        candidates = set(install.direct)
+    return sorted(name for name in candidates if not is_known_distribution(name))
+
+
 def _doubt(install: _Install, path: str, module: str, loaded: bool) -> _Doubt | None:
     """None: the import is surely missing (SP203). A `_Doubt`: maybe provided, or maybe never imported."""
     dist = distribution_to_install(module)
@@ -405,6 +440,16 @@ def _doubt(install: _Install, path: str, module: str, loaded: bool) -> _Doubt | 
             f", which several distributions provide ({known}), and none of them is declared",
             f"add the one the app uses (perhaps {dist}) to {where}",
         )
+    unsure = _unsure_providers(install, module)
+    if unsure:
+        named = ", ".join(unsure[:3]) + (", ..." if len(unsure) > 3 else "")
+        return _Doubt(
+            dist,
+            f", which no dependency spacepack knows provides; it cannot tell whether {named} "
+            f"{'does' if len(unsure) == 1 else 'do'}",
+            f"nothing if one of them provides it (the import check in the built image confirms); else add {dist} "
+            f"to {where}",
+        )
     return None
 
 
@@ -412,14 +457,119 @@ def _more(count: int) -> str:
     return f" (and {count - 1} more place{'s' if count > 2 else ''})" if count > 1 else ""
 
 
-def _check_imports(install: _Install, sites: list[tuple[str, ImportSite]], code: AppCode | None) -> None:
-    """SP203 for imports that surely fail in the image; SP214 for the ones check cannot be sure of."""
-    missing: dict[str, list[tuple[str, ImportSite]]] = {}
-    doubtful: dict[_Doubt, list[tuple[str, ImportSite]]] = {}
+def _to_infer(install: _Install, module: str) -> str | None:
+    """The distribution to add for an import nothing provides, when it is certain; else None."""
+    if provider_by_name(module, install.available) is not None:
+        return None  # a declared distribution may provide it: the image's import check decides
+    in_lock = sorted(exact_distributions(module) & install.lock_packages)
+    if in_lock and install.lock is not None:
+        package = install.lock.packages[in_lock[0]][0]
+        return package.display_name or package.name  # locked outside the runtime closure: its name is certain
+    dist = certain_distribution(module)
+    if dist is None or canonicalize_name(dist) == "uvicorn":  # uvicorn: the SP204 rule adds it
+        return None
+    return dist
+
+
+Places = list[tuple[str, ImportSite]]
+
+
+def _add_inferred(install: _Install, inferred: dict[str, tuple[str, Places]], drivers: Places | None = None) -> None:
+    """Add each inferred distribution to the image's requirements, with one SP215 warning each."""
+    where = install.manifest or "requirements.txt"
+    for name in sorted(inferred):
+        dist, places = inferred[name]
+        install.lines.append(dist)
+        install.added.append(dist)
+        install.inferred.add(name)
+        install.available |= expand_known([(name, frozenset())])
+        path, site = places[0]
+        what = ""
+        if places[0] in (drivers or []):
+            what = (
+                "uses pydantic's EmailStr (it imports email_validator)"
+                if site.module == "email_validator"
+                else f"has a database URL with the {site.module} driver (SQLAlchemy imports it)"
+            )
+        install.findings.append(
+            finding(
+                "SP215",
+                f"{path}:{site.line} {what or 'imports ' + site.module}, which no dependency declares"
+                f"{_more(len(places))}; spacepack adds {dist} to the image's requirements",
+                hint=f"declare {dist} in {where}" + (" and re-lock" if install.locked else ""),
+                path=path,
+                line=site.line,
+            )
+        )
+
+
+# SQLAlchemy URL drivers -> the module SQLAlchemy imports for them (`sqlite+aiosqlite://` imports aiosqlite).
+_URL_DRIVERS: dict[str, str] = {
+    "asyncpg": "asyncpg",
+    "aiosqlite": "aiosqlite",
+    "psycopg2": "psycopg2",
+    "psycopg": "psycopg",
+    "pymysql": "pymysql",
+    "aiomysql": "aiomysql",
+    "mysqldb": "MySQLdb",
+    "mysqlconnector": "mysql.connector",
+    "pg8000": "pg8000",
+    "pyodbc": "pyodbc",
+    "oracledb": "oracledb",
+}
+_DATABASE_URL = re.compile(r"^(?:postgresql|postgres|mysql|mariadb|sqlite|mssql|oracle)\+(\w+)://")
+
+
+# pydantic names whose validation imports email_validator when a model using them is defined.
+_EMAIL_TYPES = frozenset({"EmailStr", "NameEmail"})
+
+
+def _implied_site(node: ast.AST) -> ImportSite | None:
+    """An import a library makes on the app's behalf at this node, if any."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and "+" in node.value[:20]:
+        match = _DATABASE_URL.match(node.value)
+        driver = _URL_DRIVERS.get(match.group(1).lower()) if match else None
+        if driver is not None:
+            return ImportSite(driver, node.lineno, optional=False)
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "pydantic":
+        if node.module != "pydantic.v1" and any(alias.name in _EMAIL_TYPES for alias in node.names):
+            return ImportSite("email_validator", node.lineno, optional=False)
+    return None
+
+
+def _implied_sites(code: AppCode) -> Places:
+    """Imports libraries make for the app, in files it loads: the driver a SQLAlchemy URL names
+    (`sqlite+aiosqlite://` imports aiosqlite), email_validator for pydantic's `EmailStr`."""
+    sites: Places = []
+    for path, module in code.parsed():
+        if code.loaded(path):
+            sites.extend((path, site) for node in ast.walk(module) if (site := _implied_site(node)) is not None)
+    return sites
+
+
+def _check_imports(install: _Install, sites: Places, code: AppCode | None, infer: bool) -> None:
+    """SP215 for imports the app loads that spacepack adds; SP203 for the ones that surely fail; else SP214.
+
+    Imports libraries make for the app (a SQLAlchemy URL's driver, pydantic's email validator) count
+    for inference only: a URL may be a default the Space overrides, so one that cannot be added is
+    never an error.
+    """
+    missing: dict[str, Places] = {}
+    doubtful: dict[_Doubt, Places] = {}
+    inferred: dict[str, tuple[str, Places]] = {}
+    drivers = _implied_sites(code) if infer and code is not None else []
+    for path, site in [*sites, *drivers] if infer else ():
+        if site.optional or exact_distributions(site.module) & install.available:
+            continue
+        dist = _to_infer(install, site.module) if code is None or code.loaded(path) else None
+        if dist is not None:
+            inferred.setdefault(canonicalize_name(dist), (dist, []))[1].append((path, site))
+    _add_inferred(install, inferred, drivers)  # first: what they add also provides the imports of other files
     for path, site in sites:
         if site.optional or exact_distributions(site.module) & install.available:
             continue
-        doubt = _doubt(install, path, site.module, code is None or code.loaded(path))
+        loaded = code is None or code.loaded(path)
+        doubt = _doubt(install, path, site.module, loaded)
         if doubt is None:
             missing.setdefault(distribution_to_install(site.module), []).append((path, site))
         else:
@@ -472,6 +622,60 @@ def _infer_from_imports(install: _Install, sites: list[tuple[str, ImportSite]]) 
     )
 
 
+def _pydantic_pins(install: _Install) -> tuple[Allowed, str | None, bool]:
+    """What the project itself allows for pydantic, who says so, and whether a lock says it."""
+    if install.locked and install.lock is not None and "pydantic" in install.available:
+        locked = install.lock.packages.get("pydantic", ())
+        if locked:
+            return allowed_by_versions(p.version for p in locked), install.lock_path, True
+    declared = install.direct.get("pydantic")
+    if declared is not None:
+        return allowed_by_line(declared.line), declared.path or install.manifest or None, False
+    return Allowed(v1=True, v2=True), None, False
+
+
+def _pydantic_v1_rule(install: _Install, uses: list[V1Use]) -> None:
+    """pydantic v1-only code: bound pydantic to <2 when the project leaves it open; say so when it pins 2."""
+    if not uses:
+        return
+    allowed, pinned_by, locked = _pydantic_pins(install)
+    if not allowed.v2 or (locked and allowed.v1):
+        return  # pydantic 1 is what the project installs (or its lock decides per platform)
+    where = install.manifest or "requirements.txt"
+    more = _more(len(uses))
+    if allowed.v1:
+        first = uses[0]
+        install.lines.append(V1_BOUND)
+        install.added.append(V1_BOUND)
+        install.findings.append(
+            finding(
+                "SP216",
+                f"{first.path}:{first.line} uses {first.shown}, a pydantic v1 API that pydantic 2 removed{more}; "
+                f"{f'{pinned_by} allows pydantic 2' if pinned_by else 'nothing bounds pydantic'}, "
+                f"so spacepack resolves with {V1_BOUND}",
+                hint=f"declare {V1_BOUND} in {where}, or move the code to pydantic 2 "
+                "(BaseSettings lives in pydantic-settings)",
+                path=first.path,
+                line=first.line,
+            )
+        )
+        return
+    at_start = [use for use in uses if use.at_import]
+    use = at_start[0] if at_start else uses[0]
+    when = f"when the app loads {use.path}" if at_start else "when that code runs"
+    install.findings.append(
+        finding(
+            "SP217" if at_start else "SP218",
+            f"{use.path}:{use.line} uses {use.shown}, a pydantic v1 API that pydantic 2 removed{more}, and "
+            f"{pinned_by} pins pydantic 2: it raises PydanticImportError {when}",
+            hint="import it from pydantic.v1 (BaseSettings: from pydantic_settings), or pin pydantic<2"
+            + (" and re-lock" if locked else ""),
+            path=use.path,
+            line=use.line,
+        )
+    )
+
+
 def _system_packages(install: _Install) -> tuple[str, ...]:
     packages: list[str] = []
     for name in sorted(install.available | set(install.direct)):
@@ -502,6 +706,7 @@ def read_dependencies(
     working_dir: str,
     files: ManifestFiles | None = None,
     code: AppCode | None = None,
+    infer: bool = True,
 ) -> DependencyReport:
     """Decide what the image installs, and check the backend's imports against it.
 
@@ -511,6 +716,8 @@ def read_dependencies(
         working_dir: where uvicorn runs, posix, relative to the root.
         files: the check's manifests (read and parsed once); made here when not given.
         code: the check's app modules (computed once per check); made here when not given.
+        infer: add the distribution of an import the app loads and nothing declares (SP215);
+            off, such an import is SP203 when it surely fails.
 
     Returns:
         The dependencies (sources, canonical package names, the exact requirement
@@ -531,10 +738,12 @@ def read_dependencies(
     if directory is None:
         _infer_from_imports(install, sites)
     else:
-        _check_imports(install, sites, code)
+        _check_imports(install, sites, code, infer)
+    _pydantic_v1_rule(install, find_v1_uses(code))
 
     if "uvicorn" not in install.available and "uvicorn" not in install.direct:
         install.lines.append("uvicorn")
+        install.added.append("uvicorn")  # beside a lock, resolved with its pins as constraints
         install.available.add("uvicorn")
         install.findings.append(
             finding(
@@ -562,11 +771,12 @@ def read_dependencies(
     if install.locked:
         packages = sorted(install.available - install.local)
     else:
-        packages = sorted(set(install.direct) | ({"uvicorn"} & install.available))
+        packages = sorted(set(install.direct) | install.inferred | ({"uvicorn"} & install.available))
     requirements = _without_credentials(_unique([*install.options, *install.lines]), install)
     dependencies = Dependencies(
         sources=tuple(install.sources),
         packages=tuple(packages),
         requirements=tuple(requirements),
+        added=tuple(line for line in _unique(install.added) if line in requirements),
     )
     return DependencyReport(dependencies=dependencies, system_packages=system, findings=tuple(install.findings))

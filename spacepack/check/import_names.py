@@ -23,6 +23,8 @@ from spacepack.check.pyast import statement_children
 
 # The broad source: pipreqs' import -> PyPI map, vendored as data (see its header for source and license).
 VENDORED_MAP = "data/import_map.txt"
+# Well-known imports named like their distribution (the vendored map lists only names that differ).
+SAME_NAME_IMPORTS = "data/same_name_imports.txt"
 
 # spacepack's own entries, each replacing the vendored one for its import name. All the
 # distributions of an entry provide the same module (builds or forks of one project), so
@@ -72,6 +74,71 @@ HAND_ENTRIES: dict[str, tuple[str, ...]] = {
     "kazoo": ("kazoo",),  # pipreqs: asana-kazoo, a fork
     "flask_redis": ("flask-redis",),  # pipreqs: Flask-And-Redis, another project
     "devtools": ("devtools",),  # pipreqs: tg.devtools (TurboGears); devtools is the debug helper apps import
+    "tortoise": ("tortoise-orm",),  # missing
+}
+
+# The reverse direction, for well-known distributions that ship several top-level modules (or a
+# module another distribution is named after): distribution -> the import names it provides
+# besides its own name. A declared or locked distribution listed here provides these imports for
+# certain, whatever the forward map names first (`bson` is pymongo's as much as the bson project's).
+ALSO_PROVIDES: dict[str, tuple[str, ...]] = {
+    "pymongo": ("bson", "gridfs", "pymongo"),
+    "motor": ("motor",),
+    "setuptools": ("pkg_resources", "setuptools", "_distutils_hack"),
+    "attrs": ("attr", "attrs"),
+    "protobuf": ("google.protobuf",),
+    "google-auth": ("google.auth", "google.oauth2"),
+    "googleapis-common-protos": ("google.api", "google.rpc", "google.type", "google.longrunning"),
+    "pyyaml": ("yaml", "_yaml"),
+    "python-dateutil": ("dateutil",),
+    "pillow": ("PIL",),
+    "beautifulsoup4": ("bs4",),
+    "scikit-learn": ("sklearn",),
+    "pyjwt": ("jwt",),
+    "python-jose": ("jose",),
+    "python-multipart": ("multipart", "python_multipart"),
+    "matplotlib": ("matplotlib", "mpl_toolkits", "pylab"),
+    "fastapi-cache2": ("fastapi_cache",),
+    "grpcio": ("grpc",),
+    "dnspython": ("dns",),
+    "pycryptodome": ("Crypto",),
+    "pycryptodomex": ("Cryptodome",),
+    "pyopenssl": ("OpenSSL",),
+    "websocket-client": ("websocket",),
+    "python-socketio": ("socketio",),
+    "python-engineio": ("engineio",),
+    "pysocks": ("socks", "sockshandler"),
+    "pyserial": ("serial",),
+    "pywin32": ("win32api", "win32com", "win32con", "win32gui", "pythoncom", "pywintypes"),
+    "opencv-python": ("cv2",),
+    "opencv-python-headless": ("cv2",),
+    "opencv-contrib-python": ("cv2",),
+    "opencv-contrib-python-headless": ("cv2",),
+    "psycopg2-binary": ("psycopg2",),
+    "python-dotenv": ("dotenv",),
+    "email-validator": ("email_validator",),
+    "typing-extensions": ("typing_extensions",),
+    "tortoise-orm": ("tortoise",),
+    "uvicorn": ("uvicorn",),
+    "passlib": ("passlib",),
+    "sentry-sdk": ("sentry_sdk",),
+    "huggingface-hub": ("huggingface_hub",),
+    "pytest": ("pytest", "_pytest"),
+    "ruamel-yaml": ("ruamel.yaml",),
+    "pyzmq": ("zmq",),
+    "msgpack": ("msgpack",),
+    "python-magic": ("magic",),
+    "faiss-cpu": ("faiss",),
+    "pymupdf": ("fitz", "pymupdf"),
+    "python-docx": ("docx",),
+    "python-pptx": ("pptx",),
+    "pynacl": ("nacl",),
+    "argon2-cffi": ("argon2",),
+    "mysqlclient": ("MySQLdb",),
+    "mysql-connector-python": ("mysql.connector", "mysqlx"),
+    "kafka-python": ("kafka",),
+    "llama-cpp-python": ("llama_cpp",),
+    "scikit-image": ("skimage",),
 }
 
 # Import names that several unrelated projects provide: no distribution is certain for them, so
@@ -93,6 +160,8 @@ class ImportMap:
 
     providers: Mapping[str, tuple[str, ...]]
     shared: frozenset[str]  # import names several unrelated projects provide
+    same_name: frozenset[str]  # well-known import names that are their distribution's name
+    known: frozenset[str]  # canonical names of the distributions whose imports are known
 
 
 def _plain(name: str) -> str:
@@ -100,27 +169,37 @@ def _plain(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def _read_vendored(text: str) -> dict[str, list[str]]:
-    listed: dict[str, list[str]] = {}
+def _data_lines(name: str) -> Iterator[str]:
+    text = importlib.resources.files("spacepack.check").joinpath(name).read_text(encoding="utf-8")
     for raw in text.splitlines():
         line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+        if line and not line.startswith("#"):
+            yield line
+
+
+def _read_vendored(lines: Iterable[str]) -> tuple[dict[str, list[str]], set[str]]:
+    """(import -> distributions listed, import names that only respell their distribution)."""
+    listed: dict[str, list[str]] = {}
+    respelt: set[str] = set()
+    for line in lines:
         name, sep, dist = line.partition(":")
         name, dist = name.strip(), dist.strip()
-        # An entry that only respells the import (requests:Requests) adds nothing: the import's
-        # own name is a source already, and its spelling is the one people write today.
-        if sep and name and dist and _plain(dist) != _plain(name):
+        if not (sep and name and dist):
+            continue
+        # An entry that only respells the import (requests:Requests) adds nothing to the map: the
+        # import's own name is a source already, and its spelling is the one people write today.
+        if _plain(dist) == _plain(name):
+            respelt.add(name)
+        else:
             # pipreqs writes underscores for dashes (scikit_learn); the same distribution for pip.
             listed.setdefault(name, []).append(dist.replace("_", "-"))
-    return listed
+    return listed, respelt
 
 
 @functools.cache
 def import_map() -> ImportMap:
     """The vendored map with spacepack's entries on top; read once per process."""
-    text = importlib.resources.files("spacepack.check").joinpath(VENDORED_MAP).read_text(encoding="utf-8")
-    listed = _read_vendored(text)
+    listed, respelt = _read_vendored(_data_lines(VENDORED_MAP))
     shared = {name for name, dists in listed.items() if len(set(dists)) > 1}
     # pipreqs keeps the last line of a repeated name, so its own choice goes first.
     providers = {name: tuple(dict.fromkeys(reversed(dists))) for name, dists in listed.items()}
@@ -130,7 +209,19 @@ def import_map() -> ImportMap:
     for name, dists in SHARED_IMPORTS.items():
         providers[name] = dists
         shared.add(name)
-    return ImportMap(providers=providers, shared=frozenset(shared))
+    for dist, modules in ALSO_PROVIDES.items():
+        for module in modules:
+            known = providers.get(module, ())
+            if _plain(module) == dist and not known:
+                continue  # the import's own name provides it already
+            if dist not in {canonicalize_name(d) for d in known}:
+                providers[module] = (*known, dist)
+    same_name = frozenset(respelt | set(_data_lines(SAME_NAME_IMPORTS)))
+    known_dists: set[str] = {canonicalize_name(d) for dists in providers.values() for d in dists}
+    known_dists |= {_plain(name) for name in same_name}
+    known_dists |= {canonicalize_name(key.split("[", 1)[0]) for key in KNOWN_DEPENDENCIES}
+    known_dists |= {canonicalize_name(d.split("[", 1)[0]) for deps in KNOWN_DEPENDENCIES.values() for d in deps}
+    return ImportMap(providers=providers, shared=frozenset(shared), same_name=same_name, known=frozenset(known_dists))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -360,6 +451,28 @@ def distribution_to_install(module: str) -> str:
         # A deeper module of a namespace package: its dotted name (azure.storage.blob -> azure-storage-blob).
         return module.replace(".", "-").replace("_", "-")
     return providers[0] if providers else name.replace(".", "-").replace("_", "-")
+
+
+def is_known_import(module: str) -> bool:
+    """Whether the distributions providing `module` are known: the map names them, or it is a well-known name."""
+    return _entry(module) is not None or module.split(".", 1)[0] in import_map().same_name
+
+
+def certain_distribution(module: str) -> str | None:
+    """The one distribution to add for an import nothing declares, or None when that would be a guess.
+
+    Certain: the map (vendored or spacepack's) names it, or the import is a well-known
+    package's own name. Not certain: a name no table knows (installing a look-alike
+    from PyPI is never right), or one that several projects share (`jwt`, `google`).
+    """
+    if not is_known_import(module) or shared_providers(module) is not None:
+        return None
+    return distribution_to_install(module)
+
+
+def is_known_distribution(name: str) -> bool:
+    """Whether spacepack knows which imports a distribution provides (else it might provide any)."""
+    return canonicalize_name(name) in import_map().known
 
 
 def expand_known(requirements: Iterable[tuple[str, frozenset[str]]]) -> frozenset[str]:

@@ -45,6 +45,14 @@ EntryOpt = Annotated[
 FactoryOpt = Annotated[
     bool | None, typer.Option("--factory/--no-factory", help="ENTRY is a function that returns the app.")
 ]
+InferDependenciesOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--infer-dependencies/--no-infer-dependencies",
+        help="Add the distribution of an import the app loads that no dependency declares (default: on).",
+        show_default=False,
+    ),
+]
 
 # build
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Image name:tag (default: spacepack/<project>:<sha>).")]
@@ -191,10 +199,18 @@ def renamed(group: F, **names: tuple[str, Any]) -> F:
 
 
 def project_flags(
-    backend_dir: BackendDirOpt = None, entry: EntryOpt = None, factory: FactoryOpt = None
+    backend_dir: BackendDirOpt = None,
+    entry: EntryOpt = None,
+    factory: FactoryOpt = None,
+    infer_dependencies: InferDependenciesOpt = None,
 ) -> dict[str, Any]:
-    """Where the app is: the settings flags of every command that runs `check`."""
-    return {"backend_dir": backend_dir, "entry": entry, "factory": factory}
+    """Where the app is and what `check` may add: the settings flags of every command that runs `check`."""
+    return {
+        "backend_dir": backend_dir,
+        "entry": entry,
+        "factory": factory,
+        "infer_dependencies": infer_dependencies,
+    }
 
 
 def space_flags(space: SpaceOpt = None, private: PrivateOpt = None, hardware: HardwareOpt = None) -> dict[str, Any]:

@@ -46,9 +46,13 @@ def show_plan(plan: Plan) -> None:
             say(f"  {first}")
             for line in fix:
                 say(f"      {line}")
+            if finding.severity == "error" and not finding.blocks_step("build"):
+                say("      blocks: push and release only (it leaks when uploaded); build and smoke go on")
     counts = {s: sum(1 for f in plan.findings if f.severity == s) for s, _ in _SEVERITY_TITLES}
+    upload_only = len(plan.upload_only())
+    blocks = f" ({upload_only} blocking only push and release)" if upload_only else ""
     say("")
-    say(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)")
+    say(f"{counts['error']} error(s){blocks}, {counts['warning']} warning(s), {counts['info']} note(s)")
 
 
 def _plan_decisions(plan: Plan) -> None:

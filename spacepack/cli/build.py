@@ -28,6 +28,7 @@ def build(
     from spacepack.engine import get_docker_client
     from spacepack.errors import SpacepackError
     from spacepack.pipeline import BuildResult, build_and_smoke, check_and_render
+    from spacepack.plan import Plan
 
     settings = load_settings(path, project, environ=os.environ)
     progress = ConsoleProgress()
@@ -39,8 +40,9 @@ def build(
         finally:
             client.close()
     except SpacepackError as error:
-        if error.result is None:  # stopped before the build: the document still names both stages, as null
-            error.with_result(BuildResult())
+        if not isinstance(error.result, BuildResult):  # stopped before the build: both stages null
+            findings = error.result.findings if isinstance(error.result, Plan) else ()
+            error.with_result(BuildResult(findings=findings))
         raise
     finally:
         progress.close()

@@ -33,10 +33,11 @@ def check(
     settings = load_settings(path, project, os.environ)
     plan, _cached = cached_plan(settings, default_out_dir(settings), check_project)
     show_plan(plan)
+    # The gate a CI job runs before pushing: every error fails it, also one that blocks only the upload.
     errors = plan.errors
     if errors:
-        raise CheckFailed(
-            f"`check` found {len(errors)} error finding(s)",
-            hint="fix them (see the errors above), then run `spacepack check` again",
-        ).with_result(plan)
+        hint = "fix them (see the errors above), then run `spacepack check` again"
+        if len(plan.upload_only()) == len(errors):
+            hint = "fix them before pushing (see the errors above); `spacepack build` still builds and smoke-tests"
+        raise CheckFailed(f"`check` found {len(errors)} error finding(s)", hint=hint).with_result(plan)
     return plan

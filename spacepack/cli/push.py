@@ -65,7 +65,9 @@ def push(
     if target.token_source:
         progress.say(f"token from {target.token_source}")
     try:
-        plan, context = check_and_render(settings, force=force, progress=progress, stopped="nothing was pushed")
+        plan, context = check_and_render(
+            settings, force=force, progress=progress, step="push", stopped="nothing was pushed"
+        )
         return push_and_wait(
             target,
             settings,

@@ -42,7 +42,7 @@ def render(
 
     settings = load_settings(path, flags={**project, "template": template}, environ=os.environ)
     plan = check.check_project(settings)
-    stop_on_errors(plan, force, ConsoleProgress(), stopped="nothing was rendered")
+    stop_on_errors(plan, force, ConsoleProgress(), step="render", stopped="nothing was rendered")
     context = render_context(plan, settings, out)
     if not json_mode():
         show_context(context)

@@ -127,6 +127,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
             sources=tuple(DependencySource(s["path"], s["kind"], s["install"]) for s in deps["sources"]),
             packages=tuple(deps["packages"]),
             requirements=tuple(deps["requirements"]),
+            added=tuple(deps.get("added", ())),
         ),
         system_packages=tuple(data["system_packages"]),
         env=tuple(
@@ -148,7 +149,8 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
             for c in data["candidates"]
         ),
         findings=tuple(
-            Finding(f["code"], f["severity"], f["message"], f["hint"], f["path"], f["line"]) for f in data["findings"]
+            Finding(f["code"], f["severity"], f["message"], f["hint"], f["path"], f["line"], f.get("blocks"))
+            for f in data["findings"]
         ),
         writable_dirs=tuple(data["writable_dirs"]),
         secret_files=tuple(data["secret_files"]),

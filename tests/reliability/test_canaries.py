@@ -85,19 +85,18 @@ def test_check_catches_the_hardcoded_canary_and_never_prints_it(tmp_path: Path, 
     assert_clean(run, canaries, project)
 
 
-def test_render_refuses_then_forced_render_ships_no_secret_file(tmp_path: Path, canaries: Canaries) -> None:
+def test_render_goes_on_past_the_hardcoded_key_and_ships_no_secret_file(tmp_path: Path, canaries: Canaries) -> None:
     project = make_canary_project(tmp_path / "proj", canaries)
-    refused = run_cli(["render", str(project), "--json"])
-    assert refused.code == 3 and not (project / ".spacepack" / "context").exists()
-    assert_clean(refused, canaries, project)
-
-    run = run_cli(["render", str(project), "--force", "--json"])
-    assert run.code == 0, run.err
-    context = project / ".spacepack" / "context"
-    assert (context / "main.py").is_file()
-    assert not (context / "keys_local.py").exists() and not (context / ".env").exists()
-    assert leaks_in_tree(context, canaries) == []
-    assert_clean(run, canaries, project)
+    # The hardcoded key blocks only the upload: render goes on, says so, and leaves its file out.
+    for forced in ([], ["--force"]):
+        run = run_cli(["render", str(project), *forced, "--json"])
+        assert run.code == 0, run.err
+        assert "error (blocks push): [SP310] keys_local.py:1:" in run.err
+        context = project / ".spacepack" / "context"
+        assert (context / "main.py").is_file()
+        assert not (context / "keys_local.py").exists() and not (context / ".env").exists()
+        assert leaks_in_tree(context, canaries) == []
+        assert_clean(run, canaries, project)
 
 
 def test_bad_env_flag_error_does_not_echo_the_value(tmp_path: Path, canaries: Canaries) -> None:
@@ -215,7 +214,18 @@ def test_no_canary_in_any_image_layer_or_config(
     assert isinstance(docker_client, docker.DockerClient)
     scanned, hits = scan_saved_image(docker_client, tag, canaries)
     assert scanned > 1000  # the whole filesystem of every layer was read, not just a manifest
-    assert hits == []
+    # The one exception: the local image holds the project's own file with the hardcoded key (it blocks only
+    # the upload; the upload never holds it, see the push test). No value spacepack was given is anywhere.
+    assert docker_client.images.get(tag).labels["dev.spacepack.local-only"] == "keys_local.py"
+    hardcoded = canaries.hardcoded[:12]
+    in_file = {hit.split(":")[0] for hit in hits if hit.endswith(f":home/user/app/keys_local.py: {hardcoded}")}
+    assert in_file  # the file is there, and the key only in it (and in the layer tar that carries it)
+    assert [
+        hit
+        for hit in hits
+        if hit not in {f"{layer}: {hardcoded}" for layer in in_file}
+        and not (hit.endswith(f":home/user/app/keys_local.py: {hardcoded}"))
+    ] == []
     inspect = json.dumps(docker_client.api.inspect_image(tag)) + json.dumps(docker_client.api.history(tag))
     assert leaks_in_text(inspect, canaries) == []
 
