@@ -1,8 +1,9 @@
 """Measurements that talk to the engine, the Hub double or a subprocess.
 
-Every image and container made here carries the `dev.spacepack.bench=1` label and
-is recorded in a `Ledger`, so `cleanup` can remove them (and the intermediate
-images of the classic builder) whatever happened.
+Every image made here is tagged `spacepack-bench/...` (a label passed to a build would be
+one more build step on every side), every container carries the `dev.spacepack.bench=1`
+label, and both are recorded in a `Ledger`, so `cleanup` can remove them (and the
+intermediate images of the classic builder) whatever happened.
 """
 
 from __future__ import annotations
@@ -25,11 +26,21 @@ from docker import utils as docker_utils
 from docker.api.build import process_dockerfile
 
 import spacepack.smoke as smoke_module
-from spacepack.build import DEFAULT_PLATFORM, BuildOptions, build_image
+from spacepack import __version__
+from spacepack.build import DEFAULT_PLATFORM, BuildOptions, build_image, labels_to_pass
+from spacepack.names import HEALTH_PATH_LABEL, VERSION_LABEL
 from spacepack.smoke import SmokeOptions, run_smoke
 
 BENCH_LABEL = "dev.spacepack.bench"
 LABELS = {BENCH_LABEL: "1"}
+BENCH_REPOSITORY = "spacepack-bench/"
+
+
+def bench_images(client: Any) -> list[str]:
+    """Ids of the images the benchmark tagged (and of older ones it labelled)."""
+    tagged = client.images.list(all=True, filters={"reference": f"{BENCH_REPOSITORY}*"})
+    labelled = client.images.list(all=True, filters={"label": f"{BENCH_LABEL}=1"})
+    return list(dict.fromkeys(image.id for image in [*tagged, *labelled]))
 
 
 @dataclass
@@ -60,8 +71,7 @@ def cleanup(client: Any, ledger: Ledger) -> dict[str, int]:
     for container in client.containers.list(all=True, filters={"label": f"{BENCH_LABEL}=1"}):
         container.remove(force=True)
         removed["containers"] += 1
-    labelled = [image.id for image in client.images.list(all=True, filters={"label": f"{BENCH_LABEL}=1"})]
-    for image_id in dict.fromkeys([*reversed(ledger.images), *labelled]):
+    for image_id in dict.fromkeys([*reversed(ledger.images), *bench_images(client)]):
         try:
             client.api.remove_image(image_id, force=True)
             removed["images"] += 1
@@ -139,7 +149,6 @@ def build_plain(client: Any, ledger: Ledger, path: Path, tag: str, *, nocache: b
     for event in client.api.build(
         path=str(path),
         tag=tag,
-        labels=LABELS,
         nocache=nocache,
         rm=True,
         forcerm=True,
@@ -167,12 +176,13 @@ def build_plain(client: Any, ledger: Ledger, path: Path, tag: str, *, nocache: b
 
 
 def build_spacepack(
-    client: Any, ledger: Ledger, context_dir: Path, tag: str, *, nocache: bool, log_path: Path
+    client: Any, ledger: Ledger, context_dir: Path, tag: str, *, health_path: str, nocache: bool, log_path: Path
 ) -> tuple[float, str, int]:
-    """Build a rendered context with spacepack's build_image; seconds, image id, size."""
+    """Build a rendered context as `spacepack build` does (its labels included); seconds, image id, size."""
     started = time.perf_counter()
+    labels = labels_to_pass(context_dir, {HEALTH_PATH_LABEL: health_path, VERSION_LABEL: __version__})
     built = build_image(
-        client, context_dir, tags=(tag,), labels=LABELS, options=BuildOptions(no_cache=nocache), log_path=log_path
+        client, context_dir, tags=(tag,), labels=labels, options=BuildOptions(no_cache=nocache), log_path=log_path
     )
     seconds = time.perf_counter() - started
     ledger.add_image(client, built.id)

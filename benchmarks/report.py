@@ -1,10 +1,12 @@
-"""BENCHMARKS.md from results.json: the tables, then every target of issue #8 judged from the numbers."""
+"""BENCHMARKS.md from results.json (and realworld.json): the tables, then every target judged from the numbers."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from benchmarks.stats import format_bytes, format_ratio, format_seconds, format_value, ratio, table_row
+from benchmarks.stats import format_bytes, format_ratio, format_seconds, format_value, table_row
 from benchmarks.variants import ALTERNATIVES, VARIANT_LABELS
 
 ROWS = (
@@ -33,7 +35,7 @@ def _table(doc: dict[str, Any], scope: str) -> list[str]:
     for key, title, unit in ROWS:
         per = measurements.get(key, {})
         reference = per.get("spacepack", {}).get("median")
-        for variant in ("spacepack", *ALTERNATIVES, "spacepack-pip", "spacepack-uv"):
+        for variant in ("spacepack", *ALTERNATIVES, "spacepack-pip", "spacepack-uv", "spacepack-uv-layer"):
             if variant in per:
                 lines.append(table_row(title, VARIANT_LABELS[variant], per[variant], unit, reference))
     reference = measurements.get("startup_verdict_s", {}).get("spacepack", {}).get("median")
@@ -65,7 +67,7 @@ def _table(doc: dict[str, Any], scope: str) -> list[str]:
 
 
 def _verdict(ok: bool | None) -> str:
-    return "not measured" if ok is None else ("**met**" if ok else "**missed**")
+    return "not measured" if ok is None else ("**met**" if ok else "**not met**")
 
 
 _LARGE, _SMALL = "large-backend", "todo-backend"
@@ -75,7 +77,7 @@ def _targets(doc: dict[str, Any]) -> list[str]:
     """One verdict block per target, in the order BENCHMARKS.md lists them."""
     out: list[str] = []
     for target in (
-        _target_code_rebuild,
+        *(_ratio_target(*spec) for spec in RATIO_TARGETS),
         _target_image_size,
         _target_context_bytes,
         _target_check,
@@ -88,43 +90,57 @@ def _targets(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def _target_code_rebuild(doc: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    # 1. code-only rebuild
-    sp = _median(doc, _LARGE, "rebuild_code_s", "spacepack")
-    alts = {v: _median(doc, _LARGE, "rebuild_code_s", v) for v in ALTERNATIVES}
-    known = {v: m for v, m in alts.items() if m is not None}
-    if sp is not None and known:
-        best_variant = min(known, key=lambda v: known[v])
-        best = known[best_variant]
-        naive = known.get("naive")
-        overhead = _median(doc, _LARGE, "rebuild_code_s:check+render", "spacepack")
-        engine = sp - overhead if overhead is not None else None
-        ok = sp <= 1.1 * best and naive is not None and naive / sp >= 20
-        out.append(
-            f"- **Code-only rebuild, large input: ≤ 1.1× the best alternative and ≥ 20× faster than naive** — "
-            f"{_verdict(ok)}. spacepack {format_seconds(sp)} (check + render {format_seconds(overhead or 0)}, "
-            f"engine build {format_seconds(engine or 0)}); best alternative {VARIANT_LABELS[best_variant]} "
-            f"{format_seconds(best)} (spacepack is {format_ratio(sp / best)} of it); naive "
-            f"{format_seconds(naive or 0)} ({format_ratio(ratio(naive, sp))} spacepack's time)."
-        )
-        if not ok:
-            engine_share = f"{format_ratio(engine / best)} of the best alternative" if engine is not None else "?"
-            out.append(
-                "  Why: spacepack's number counts what `spacepack build` does on every build — `check` (walks and "
-                "parses the tree) and `render` (copies the shipped files into the context) — before the engine "
-                f"build, which alone is {engine_share}. The plan cache skips both only when nothing changed; a "
-                "one-line change is a change, so what would close it is a `check` that re-parses only the changed "
-                "modules (parse results kept by file size and time) and a `render` that re-hashes only changed files."
+# Issue 16's ratio targets: spacepack's median ÷ the smallest median among the hand-written alternatives,
+# on each input; (measurement, what it is, the highest ratio that meets the target).
+RATIO_TARGETS = (
+    ("cold_build_s", "Cold build, default settings", 0.75),
+    ("rebuild_code_s", "Rebuild after a one-line code change", 1.1),
+    ("rebuild_requirement_s", "Rebuild after adding a requirement", 0.8),
+)
+
+
+def best_alternative(doc: dict[str, Any], scope: str, measurement: str) -> tuple[str, float] | None:
+    """The hand-written alternative with the smallest median (spacepack's own variants are not alternatives)."""
+    known = {v: m for v in ALTERNATIVES if (m := _median(doc, scope, measurement, v)) is not None}
+    if not known:
+        return None
+    variant = min(known, key=lambda v: known[v])
+    return variant, known[variant]
+
+
+def _ratio_target(measurement: str, title: str, limit: float) -> Any:
+    def target(doc: dict[str, Any]) -> list[str]:
+        parts, verdicts, notes = [], [], []
+        for scope in (_SMALL, _LARGE):
+            sp = _median(doc, scope, measurement, "spacepack")
+            best = best_alternative(doc, scope, measurement)
+            if sp is None or best is None:
+                continue
+            variant, value = best
+            verdicts.append(sp / value <= limit)
+            parts.append(
+                f"{scope}: spacepack {format_seconds(sp)} ÷ {VARIANT_LABELS[variant]} {format_seconds(value)} "
+                f"= {format_ratio(sp / value)}"
             )
-            if naive is not None and naive / sp < 20:
-                out.append(
-                    "  The ≥ 20× over naive part assumes a code-only rebuild of about 0.2 s; on this engine (classic "
-                    "builder, 2 busy cores) even the best alternative takes "
-                    f"{format_seconds(best)} to send its context, copy the tree and commit the layer, so the ratio "
-                    "to naive is bounded by naive / best-alternative here, whatever spacepack does."
+            overhead = _median(doc, scope, f"{measurement}:check+render", "spacepack")
+            if overhead is not None and measurement == "rebuild_code_s":
+                notes.append(
+                    f"{scope}: check + render {format_seconds(overhead)}, engine build "
+                    f"{format_seconds(sp - overhead)} ({format_ratio((sp - overhead) / value)} of the best alternative)"
                 )
-    return out
+        if not parts:
+            return []
+        ok = all(verdicts) and len(verdicts) == 2
+        out = [
+            f"- **{title}: ≤ {limit:g}× the best hand-written alternative** — {_verdict(ok)}. " + "; ".join(parts) + "."
+        ]
+        if notes:
+            out.append(
+                "  spacepack's time includes what `spacepack build` runs before the engine: " + "; ".join(notes) + "."
+            )
+        return out
+
+    return target
 
 
 def _target_image_size(doc: dict[str, Any]) -> list[str]:
@@ -175,14 +191,27 @@ def _target_check(doc: dict[str, Any]) -> list[str]:
     lib = _median(doc, _LARGE, "check_library_s", "spacepack")
     if cli is not None:
         out.append(
-            f"- **`spacepack check` on the large tree < 1 s** — {_verdict(min(cli, cached or cli) < 1)}. CLI "
+            f"- **`spacepack check` on the large backend < 1 s from the CLI** — {_verdict(cli < 1)}. "
             f"{format_seconds(cli)} wall time with an empty plan cache"
-            + (f", {format_seconds(cached)} when nothing changed (the plan cache)" if cached is not None else "")
+            + (f", {format_seconds(cached)} when nothing changed (a plan-cache hit)" if cached is not None else "")
             + f" (library call {format_seconds(lib or 0)}); the .venv, node_modules and .git are pruned "
             "before they are read, so their size does not count."
         )
         if cached is None:
             out.append("  This run predates the plan cache: it measured `check` with no cache only.")
+        elif cli >= 1:
+            out.append(
+                "  Why: most of it is `check` itself on 2,000 modules, the rest the CLI's start-up. The check "
+                "path imports neither docker nor huggingface_hub nor rich, and no longer Jinja2 or YAML (the "
+                "render package loads its modules on first use); what is left is about 0.3 s of imports, of which "
+                "typer's pydantic adapters (typer builds a pydantic TypeAdapter for its parameters) are about "
+                "50-80 ms. In `check`, parsing the 2,000 modules (`compile`) is about a third and the one "
+                "runtime walk of every module's AST (env reads, settings calls, writable folders) about a "
+                "quarter. Each module used to be read twice (the app search read it again) and walked a second "
+                "time for env reads with a fallback; both are gone, which took the library call from 1.12 s to "
+                "0.73 s of CPU. What would close the rest: parse results kept across runs by file size and "
+                "time, so a one-line change re-parses one module."
+            )
     return out
 
 
@@ -215,13 +244,17 @@ def _target_repush(doc: dict[str, Any]) -> list[str]:
         size = _median(doc, scope, "changed_file_bytes", "spacepack")
         if sent is None or size is None:
             continue
-        repush_ok = repush_ok and sent < 2 * size
+        repush_ok = repush_ok and sent <= 2 * size
         parts.append(
             f"{scope}: {format_bytes(sent)} for a {format_bytes(size)} file ({sent / size:.1f}×; upload_folder "
             f"{format_bytes(upload or 0)})"
         )
     if parts:
-        out.append(f"- **Re-push uploads < 2× the changed file** — {_verdict(repush_ok)}. " + "; ".join(parts) + ".")
+        out.append(
+            f"- **Bytes sent re-pushing a one-line change ≤ 2× the changed file** — {_verdict(repush_ok)}. "
+            + "; ".join(parts)
+            + "."
+        )
         if not repush_ok:
             out.append(
                 "  Why: huggingface_hub's `create_commit` first sends a preupload request whose `sample` is the "
@@ -293,43 +326,181 @@ def _target_uv_against_pip(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-# Why the rendered Dockerfile looks the way it does on the rebuild path; each point was measured.
+REALWORLD = Path(__file__).resolve().parent / "realworld.json"
+
+# Why the rendered Dockerfile looks the way it does on the rebuild path; each point was measured
+# (the figures are from the measurements named, not from results.json).
 REBUILD_CHOICES = [
     "## The rebuild path: what spacepack's Dockerfile does, and why",
     "",
     "- **The source is the last step.** `EXPOSE` and `CMD` come before `COPY . .`: with the classic builder every "
-    "instruction after the first cache miss runs (and commits) again, so a code-only rebuild now re-runs one step. "
+    "instruction after the first cache miss runs (and commits) again, so a code-only rebuild re-runs one step. "
     "Measured on a small context, 6 rebuilds each (2 cores, other builds running): `COPY` then `EXPOSE` + `CMD` "
     "0.65 s median, `COPY` last 0.18 s.",
+    "- **Labels are set before the source, and none changes per commit.** Labels passed to the build API (as "
+    "`spacepack build` did until now) are appended by the classic builder as one `LABEL` step *per label* after "
+    "the source: each creates a container and commits an image on every code-only rebuild. Measured on the "
+    "example backend's rendered context, engine build of a code-only rebuild, 12 rebuilds per variant, variants "
+    "alternating, medians (min–max): six labels through the API 489 ms (466–514); the same six as one `LABEL` "
+    "instruction after the source 214 ms (194–254); the two labels that are the same on every commit (the health "
+    "path `smoke IMAGE` probes, spacepack's version) as one `LABEL` before the source, nothing per commit, "
+    "163 ms (151–178); no labels 156 ms (150–178); the HF guide's Dockerfile in the same alternation 211 ms "
+    "(200–241). spacepack now renders that `LABEL` before the source: the Dockerfile pushed to the Space does "
+    "not change between commits, the label step is cached, and a code-only rebuild runs the one `COPY` step. "
+    "The commit an image comes from is its tag (`spacepack/<project>:<git short sha>`, `-dirty` with "
+    "uncommitted changes); the OCI labels that changed on every commit (version, revision, created, source) "
+    "are no longer written (nothing read them; they cost one step each). A custom template without the "
+    "`LABEL` line still gets the labels through the API (slower, never missing).",
+    "- **What else runs on a rebuild, profiled** (cProfile and timestamps, example backend, 6 code-only "
+    "rebuilds): check + render 67-80 ms (the plan cache misses on purpose: a file changed), `build_image` "
+    "170-195 ms, of which about 150 ms is the engine's answer to the build request and about 20 ms "
+    "spacepack's own engine calls (is the base image there, which images the tags name now, tag `:latest`, "
+    "remove the image the tags moved away from, inspect the result). Those calls stay: they make a first "
+    "build pull its base image, leave no dangling image behind, and report the size. `rm=True` and "
+    "`forcerm=True` stay too: without them every build leaves its step containers on the engine. "
+    "`pull=False` is the default (no registry round trip). Computing the tag costs two `git` calls "
+    "(`rev-parse --short HEAD`, `status --porcelain`); the remote, the commit time and the full revision are "
+    "no longer asked for, since nothing per commit is a label.",
+    "- **The context is not filtered twice.** The docker SDK applies a folder's `.dockerignore` itself, in "
+    "Python, matching every pattern against every path: on the large input's rendered context (2,011 entries, "
+    "135 patterns) building the archive took 1.29 s with the matching and 0.14 s without it (3 runs each). "
+    "A context spacepack rendered holds only files that ship (the same rules wrote its `.dockerignore`, and "
+    "`is_context` checks that the folder still holds exactly the files render wrote), so spacepack now sends "
+    "the same archive without the matching. Code-only rebuild of the large input, `build_image` alone, 6 "
+    "rebuilds each, alternating, medians (min–max): 2.84 s (2.65–3.21) with the SDK's matching, 1.70 s "
+    "(1.63–3.69) without; check + render took 1.09 s (1.06–1.23) on top. Any other folder is still sent by "
+    "the SDK with its `.dockerignore` applied. (The HF-guide-with-ignore alternative pays the matching, as "
+    "anyone building that folder with the SDK or the classic CLI would.)",
+    "- **`COPY --chown=user` stays.** Dropping it (files owned by root, readable by uid 1000) bought nothing "
+    "measurable: code-only rebuild of the large input 3.41 s (3.23–4.00) with `--chown`, 3.92 s (3.03–4.74) "
+    "without, 6 alternating each; the app folder stays the user's either way, but the app could no longer "
+    "write next to its own files.",
+    "- **The context.** spacepack sends the app and four generated files (Dockerfile, .dockerignore, the "
+    "requirements file, README.md with the Space metadata): 81.9 kB against 71.7 kB for the example, 4.1 MB "
+    "for both on the large input. README.md ships in the image (a few kB): apps read it (e.g. as their API "
+    "description), and a README change only re-runs the last step.",
     "- **Writable folders are made with the user**, in the same `RUN` as `useradd` (one step fewer on a cold "
     "build, none on a rebuild).",
     "- **Resolved once, installed exactly.** The requirements are pinned at render time (uv, for the Space's "
     "Python on x86_64 manylinux) and installed with `--no-deps`: no resolver work in the image. A resolution is "
     "cached on its inputs, so a rebuild does not resolve again.",
-    "- **uv stays in the dependency step.** A separate cached layer for uv would skip fetching it when a "
-    "requirement is added, but a later `rm` cannot take a lower layer out of the image: it left 40 MB of uv in "
-    "the image (311.5 MB against 271.9 MB for the example backend, quick concurrent measurement), so spacepack "
-    "keeps fetching and removing it in the one dependency step (a multi-stage copy would cost a layer of the "
-    "whole site-packages instead).",
+    "- **uv stays in the dependency step.** A separate cached layer for uv (fetched before the requirements "
+    "are copied) skips fetching it when a requirement is added, but a later `rm` cannot take a lower layer's "
+    "files out of the image: an earlier quick concurrent measurement left 40 MB of uv in the image (311.5 MB "
+    "against 271.9 MB for the example backend). The benchmark now builds that Dockerfile side by side as "
+    '"spacepack, uv in a layer of its own" (cold build, image size, rebuild with a requirement added), so '
+    "the tables show both sides of the trade. spacepack keeps fetching and removing uv in the one dependency "
+    "step (a multi-stage copy would cost a layer of the whole site-packages instead).",
+    "- **`check` from the CLI on the large backend** (2,000 route modules). Measured before and after this "
+    "round's changes, `python -m spacepack check PATH --json` as a subprocess, 10 runs each, old and new "
+    "alternating, medians (min–max), 2 cores with a load average of about 3: with an empty plan cache 2.32 s "
+    "(1.64–2.59) before, 1.61 s (1.14–1.83) after; with a plan-cache hit 0.46 s (0.38–0.65) before, 0.37 s "
+    "(0.26–0.43) after. The library call alone, 4 runs each alternating on a quiet machine: 1.12 s of CPU "
+    "before, 0.73 s after. What changed: each module is read once (the app search used to read every module "
+    "again through the link-safe reader), the second AST pass for env reads with a fallback runs only in "
+    "modules whose text names `getenv` or `environ` (an env call cannot qualify to `os.getenv` or "
+    "`os.environ.*` otherwise), the project folder is resolved once per process instead of once per file, "
+    "and `check` no longer imports Jinja2 and YAML (about 30 ms of `-X importtime`).",
     "- **The plan cache.** When nothing `check` reads has changed (names, sizes, times and inodes of the files; the "
     "settings), `build` reuses the last plan and the rendered context instead of parsing every module again. A "
     "one-line change is a change, so that rebuild still runs `check`; an unchanged rebuild or a second `check` "
     "does not.",
-    "- **Kept on purpose.** The OCI labels (`spacepack build` passes them; the classic builder appends them as "
-    "one more step after the source, about 0.1-0.3 s of a rebuild under load) say which commit a local image "
-    "came from. README.md ships in the image (a few kB): apps read it (e.g. as their API description), and a "
-    "README change only re-runs the last step. The context is otherwise only the app and four generated files.",
     "",
 ]
 
 
-def render(doc: dict[str, Any]) -> str:
-    """The whole BENCHMARKS.md."""
+def _cell(text: object) -> str:
+    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _short(text: str, limit: int = 110) -> str:
+    """The first sentence of a cause, cut to `limit` characters."""
+    first = text.split(". ", 1)[0].strip().rstrip(".")
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+def realworld_section(data: dict[str, Any]) -> list[str]:
+    """The real-world corpus section, from benchmarks/realworld.json (its summary and one row per repository)."""
+    summary = data.get("summary", {})
+    repos = data.get("repos", [])
+    faults = summary.get("failed_by_fault", {})
+    total = summary.get("total", len(repos))
+    healthy = summary.get("healthy", sum(1 for r in repos if r.get("outcome") == "healthy"))
+    commit = str(data.get("spacepack_commit", ""))[:12]
+    lines = [
+        "## Real-world corpus",
+        "",
+        "<!-- Rendered from benchmarks/realworld.json by `make bench`; the corpus itself is run separately. -->",
+        "",
+        f"spacepack at commit `{commit}` ({data.get('run_date', '?')}, {data.get('run_window_utc', '?')} UTC) on "
+        f"{total} public FastAPI backends pinned by commit. How: {data.get('how', '')}.",
+        "",
+        "| outcome | count |",
+        "|---|---:|",
+        f"| healthy | {healthy} ({healthy / total:.0%}) |" if total else "| healthy | 0 |",
+    ]
+    for fault, label in (("spacepack", "spacepack's fault"), ("repository", "the repository's fault")):
+        if fault in faults:
+            lines.append(f"| failed, {label} | {faults[fault]} |")
+    if "environment" in faults:
+        lines.append(f"| failed, environment (e.g. no base image for the Python asked for) | {faults['environment']} |")
+    lines.append("")
+    share = summary.get("healthy_share_excluding_repository_faults")
+    if share is not None:
+        lines.append(f"Healthy share excluding the repositories' own faults: {share:.0%}.")
+    first = summary.get("first_pass")
+    if first:
+        lines.append(f"First pass: {first.get('healthy')}/{first.get('total')} healthy.")
+    earlier = summary.get("earlier_run")
+    if earlier:
+        lines.append(
+            f"An earlier full run at `{str(earlier.get('spacepack_commit', ''))[:12]}`: "
+            f"{earlier.get('healthy')}/{earlier.get('total')} healthy."
+        )
+    if "target" in summary:
+        met = summary.get("target_met")
+        lines.append(f"Target ({summary['target']}) — {_verdict(met if isinstance(met, bool) else None)}.")
+    lines += [
+        "",
+        "| repository | commit | shape | python | outcome | fault | cause |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for repo in repos:
+        outcome = str(repo.get("outcome", ""))
+        if (repo.get("first_pass") or {}).get("fault") == "spacepack" and outcome == "healthy":
+            outcome += " (first pass: spacepack's fault)"
+        cause = str(repo.get("cause") or "")
+        cause = "" if cause == "healthy" else _short(cause or str(repo.get("note") or ""))
+        cells = [
+            repo.get("label") or repo.get("repo"),
+            f"`{str(repo.get('commit', ''))[:7]}`",
+            ", ".join(repo.get("shape") or []),
+            repo.get("python"),
+            outcome,
+            repo.get("fault") or "",
+            cause,
+        ]
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    lines.append("")
+    return lines
+
+
+def _load_realworld() -> dict[str, Any] | None:
+    try:
+        loaded = json.loads(REALWORLD.read_text())
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def render(doc: dict[str, Any], realworld: dict[str, Any] | None = None) -> str:
+    """The whole BENCHMARKS.md; `realworld` defaults to benchmarks/realworld.json when it is there."""
     meta = doc["meta"]
     lines = [
         "# Benchmarks",
         "",
-        "<!-- Generated by `make bench` (python -m benchmarks.run) from benchmarks/results.json: do not edit. -->",
+        "<!-- Generated by `make bench` (python -m benchmarks.run) from benchmarks/results.json "
+        "and benchmarks/realworld.json: do not edit. -->",
         "",
         "spacepack against the Dockerfiles people write by hand, built from the same app on the same base image "
         f"(`{meta['base_image']}`), in one run. Every number below comes from `benchmarks/results.json`.",
@@ -401,4 +572,7 @@ def render(doc: dict[str, Any]) -> str:
                 lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## Targets", ""] + _targets(doc) + [""]
+    corpus = realworld if realworld is not None else _load_realworld()
+    if corpus:
+        lines += realworld_section(corpus)
     return "\n".join(lines)

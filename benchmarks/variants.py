@@ -11,11 +11,14 @@
 - `naive`: `COPY . .` then `pip install -r requirements.txt`.
 - `spacepack-pip`: spacepack with `installer = "pip"`, the fallback (uv is the default installer).
 - `spacepack-uv`: in results from before uv became the default, spacepack with `installer = "uv"`.
+- `spacepack-uv-layer`: spacepack's rendered Dockerfile with uv fetched in a step of its own (a cached
+  layer) instead of inside the dependency step, to measure that choice side by side.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 
 BASE_IMAGE = "python:3.11-slim"
@@ -138,7 +141,29 @@ VARIANT_LABELS = {
     "naive": "(c) naive COPY . . + pip",
     "spacepack-pip": 'spacepack, installer = "pip"',
     "spacepack-uv": 'spacepack, installer = "uv"',
+    "spacepack-uv-layer": "spacepack, uv in a layer of its own",
 }
+
+_UV_FETCH = re.compile(r"^RUN (pip install --no-cache-dir --target /tmp/uv uv==\S+) \\\n    && ", re.MULTILINE)
+UV_OWN_STEP = "\nRUN /tmp/uv/bin/uv pip install "
+_REQUIREMENTS_COPY = re.compile(r"^COPY --chown=user \S+ \./$", re.MULTILINE)
+
+
+def uv_own_layer(dockerfile: str) -> str:
+    """spacepack's Dockerfile with uv fetched in a step of its own before the requirements are copied.
+
+    That layer stays cached when a requirement changes; uv is still removed after the install, but
+    a later step cannot take a lower layer's files out of the image.
+
+    Raises:
+        ValueError: when the Dockerfile does not fetch uv the way spacepack's template does.
+    """
+    fetch = _UV_FETCH.search(dockerfile)
+    copy = _REQUIREMENTS_COPY.search(dockerfile)
+    if fetch is None or copy is None or copy.start() > fetch.start():
+        raise ValueError("the Dockerfile does not fetch uv in its dependency step")
+    text = dockerfile[: fetch.start()] + "RUN " + dockerfile[fetch.end() :]
+    return text[: copy.start()] + f"RUN {fetch[1]}\n" + text[copy.start() :]
 
 
 def alternative_files(variant: str, entry: str, spacepack_ignore: str) -> dict[str, str]:

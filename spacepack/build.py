@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from spacepack import __version__, engine
 from spacepack.config import LOG_TAIL_LINES
@@ -32,6 +32,7 @@ from spacepack.interrupts import deferred_interrupts
 from spacepack.masking import Masker
 from spacepack.paths import safe_output_dir, shown
 from spacepack.plan import image_repository
+from spacepack.render.context import is_context
 
 DEFAULT_PLATFORM = "linux/amd64"
 LOG_DIR = Path(".spacepack") / "logs"
@@ -221,28 +222,13 @@ def content_hash(context_dir: Path, length: int = 12) -> str:
     return digest.hexdigest()[:length]
 
 
-def version_of(project_dir: Path, context_dir: Path) -> tuple[str, str | None]:
-    """(image version, git revision): the git short sha (with `-dirty`), or a content hash outside git."""
-    revision = git(project_dir, "rev-parse", "HEAD")
-    if revision is None:
-        return content_hash(context_dir), None
-    short = git(project_dir, "rev-parse", "--short", "HEAD") or revision[:7]
+def version_of(project_dir: Path, context_dir: Path) -> str:
+    """The image version: the git short sha (with `-dirty`), or a hash of the context's content outside git."""
+    short = git(project_dir, "rev-parse", "--short", "HEAD")
+    if short is None:
+        return content_hash(context_dir)
     dirty = git(project_dir, "status", "--porcelain", "--", ".")
-    return (f"{short}-dirty" if dirty else short), revision
-
-
-def _without_credentials(url: str) -> str:
-    """A remote URL with any user:token@ removed, so no secret lands in an image label."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    if not parts.scheme or not parts.hostname:
-        # scp-like "git@host:owner/repo.git": only the host and path are kept.
-        match = re.match(r"^[^@/]+@([^:/]+):(.+)$", url)
-        return f"https://{match[1]}/{match[2]}" if match else ""
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return f"{short}-dirty" if dirty else short
 
 
 def default_tags(project_name: str, version: str) -> tuple[str, ...]:
@@ -251,27 +237,34 @@ def default_tags(project_name: str, version: str) -> tuple[str, ...]:
     return (f"{repository}:{version}", f"{repository}:latest")
 
 
-def oci_labels(
-    version: str, revision: str | None = None, source: str | None = None, created: str | None = None
-) -> dict[str, str]:
-    """OCI image labels (source, revision, created, version) plus the spacepack version.
+def dockerfile_labels(dockerfile: str) -> dict[str, str]:
+    """The labels a Dockerfile's `LABEL key="value" ...` lines set (unparseable lines are skipped)."""
+    found: dict[str, str] = {}
+    for line in dockerfile.splitlines():
+        words = line.strip().split(None, 1)
+        if len(words) != 2 or words[0].upper() != "LABEL":
+            continue
+        try:
+            pairs = shlex.split(words[1])
+        except ValueError:
+            continue
+        for pair in pairs:
+            key, equals, value = pair.partition("=")
+            if equals:
+                found[key] = value
+    return found
 
-    `created` is the time of the commit built (none outside git), never the
-    build's clock: the same source then gives the same labels, so an unchanged
-    rebuild is all cache hits and leaves no orphaned image behind.
+
+def labels_to_pass(context_dir: Path, wanted: Mapping[str, str]) -> dict[str, str]:
+    """The labels of `wanted` the context's Dockerfile does not set itself.
+
+    The classic builder turns each label passed to the build API into one more step after the
+    source (a container and a commit each); the default template sets spacepack's labels before the
+    source, so nothing is left to pass. A custom template without them still gets them this way.
     """
-    labels = {
-        "org.opencontainers.image.version": version,
-        "dev.spacepack.version": __version__,
-    }
-    if created:
-        labels["org.opencontainers.image.created"] = created
-    cleaned = _without_credentials(source) if source else ""
-    if cleaned:
-        labels["org.opencontainers.image.source"] = cleaned
-    if revision:
-        labels["org.opencontainers.image.revision"] = revision
-    return labels
+    dockerfile = (context_dir / "Dockerfile").read_text(encoding="utf-8", errors="replace")
+    present = dockerfile_labels(dockerfile)
+    return {key: value for key, value in wanted.items() if present.get(key) != value}
 
 
 def new_log_path(project_dir: Path, now: datetime | None = None) -> Path:
@@ -332,7 +325,7 @@ def build_image(
         client: from `engine.get_docker_client()`.
         context_dir: the rendered build context.
         tags: every `repository:tag` the image gets; the first is built, the rest tagged.
-        labels: image labels (see `oci_labels`).
+        labels: image labels to pass to the build API (see `labels_to_pass`: each is one more step).
         options: no-cache, pull, build args and platform (`tag` is read by `image_names`, not here).
         log_path: where the full (masked) build log is written.
         on_event: called with each `BuildProgress`, for a live display.
@@ -381,7 +374,7 @@ def build_image(
         seconds=time.monotonic() - started,
         log_path=log_path,
         platform=options.platform,
-        labels=dict(labels or {}),
+        labels=dict((attrs.get("Config") or {}).get("Labels") or {}),
     )
 
 
@@ -397,22 +390,20 @@ def _build(
     parser, mask = stream.parser, stream.mask
     with stream.log_path.open("w", encoding="utf-8") as log:
         log.write(f"# spacepack {__version__} build of {context_dir.name} as {', '.join(tags)}\n")
-        source = engine.context_archive(str(context_dir), options.local_files) if options.local_files else None
-        events = engine.stream_build(
-            client,
-            str(context_dir) if source is None else source,
-            tag=tags[0],
-            labels=labels,
-            nocache=options.no_cache,
-            pull=options.pull,
-            buildargs=options.build_args,
-            platform=options.platform,
-        )
-        try:
+        # A context spacepack rendered holds only what ships: its .dockerignore need not be matched again.
+        filtered = is_context(context_dir)
+        with engine.build_context(str(context_dir), filtered=filtered, extra_files=options.local_files) as context:
+            events = engine.stream_build(
+                client,
+                context,
+                tag=tags[0],
+                labels=labels,
+                nocache=options.no_cache,
+                pull=options.pull,
+                buildargs=options.build_args,
+                platform=options.platform,
+            )
             _consume(events, parser, log, mask, stream.emit)
-        finally:
-            if source is not None:
-                source.close()
     if parser.error is not None or parser.image_id is None:
         raise BuildStepFailed(
             BuildFailure(
@@ -495,26 +486,16 @@ def _require_base_images(client: engine.DockerClient, dockerfile: str) -> None:
             ) from error
 
 
-def image_names(
-    project_name: str,
-    project_dir: Path,
-    context_dir: Path,
-    tag: str | None = None,
-    space: str | None = None,
-) -> tuple[tuple[str, ...], dict[str, str]]:
-    """The tags and OCI labels of a project's image.
+def image_tags(project_name: str, project_dir: Path, context_dir: Path, tag: str | None = None) -> tuple[str, ...]:
+    """The tags of a project's image: `tag` when given, else `spacepack/<project>:<version>` and `:latest`.
 
-    Tags are `spacepack/<project>:<version>` and `:latest` unless `tag` is
-    given; the version is the git short sha (`-dirty` with uncommitted
-    changes) or, outside git, a hash of the context's content.
+    The version (git short sha, `-dirty` with uncommitted changes, or a hash of the context's
+    content outside git) is how an image names its commit: it is not a label, because a label that
+    changes on every commit is one more build step on every code-only rebuild.
     """
-    version, revision = version_of(project_dir, context_dir)
-    remote = git(project_dir, "remote", "get-url", "origin")
-    source = remote or (f"https://huggingface.co/spaces/{space}" if space else None)
-    created = git(project_dir, "log", "-1", "--format=%cI") if revision else None
-    labels = oci_labels(version, revision, source=source, created=created)
-    tags = (tag,) if tag else default_tags(project_name, version)
-    return tags, labels
+    if tag:
+        return (tag,)
+    return default_tags(project_name, version_of(project_dir, context_dir))
 
 
 def parse_build_args(pairs: Iterable[str]) -> dict[str, str]:

@@ -103,9 +103,56 @@ def image_present(client: DockerClient, reference: str) -> bool:
 # --- images -----------------------------------------------------------------
 
 
+@contextmanager
+def build_context(
+    context_dir: str, *, filtered: bool, extra_files: Mapping[str, bytes] | None = None
+) -> Iterator[str | IO[bytes]]:
+    """What `stream_build` sends: the folder itself, or an archive of it (closed afterwards).
+
+    `filtered`: the folder holds only files that ship (a context spacepack rendered and nobody
+    changed), so its .dockerignore is not applied again: the SDK matches every pattern against
+    every path in Python, about 1.2 s per build of a 2,000-file context against 0.14 s for the
+    same archive without the matching. `extra_files`: see `context_archive`.
+    """
+    if not filtered and not extra_files:
+        yield context_dir
+        return
+    archive = context_archive(context_dir, extra_files or {}, filtered=filtered)
+    try:
+        yield archive
+    finally:
+        archive.close()
+
+
+def context_archive(context_dir: str, extra_files: Mapping[str, bytes], *, filtered: bool = False) -> IO[bytes]:
+    """The tar docker-py would send for `context_dir` (its .dockerignore applied), plus `extra_files`.
+
+    The legacy builder applies the .dockerignore on the client side only (the
+    engine drops just the Dockerfile and the .dockerignore itself), so the extra
+    files reach `COPY . .` although the .dockerignore names them for the Space.
+    With `filtered`, the .dockerignore is not matched: nothing in the folder is excluded by it.
+    """
+    from docker.utils import build as context_utils
+
+    exclude: list[str] = []
+    ignore = Path(context_dir) / ".dockerignore"
+    if not filtered and ignore.is_file():
+        lines = ignore.read_text(encoding="utf-8").splitlines()
+        exclude = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    archive: IO[bytes] = context_utils.tar(context_dir, exclude=exclude)
+    if extra_files:
+        with tarfile.open(fileobj=archive, mode="a") as tar:
+            for name, data in sorted(extra_files.items()):
+                info = tarfile.TarInfo(name)
+                info.size, info.mode, info.mtime = len(data), 0o644, 0  # fixed metadata: the layer cache keys on it
+                tar.addfile(info, io.BytesIO(data))
+    archive.seek(0)
+    return archive
+
+
 def stream_build(
     client: DockerClient,
-    context_dir: str | IO[bytes],
+    context: str | IO[bytes],
     *,
     tag: str | None,
     labels: Mapping[str, str],
@@ -114,7 +161,7 @@ def stream_build(
     buildargs: Mapping[str, str],
     platform: str | None,
 ) -> Iterator[dict[str, Any]]:
-    """Start a build of `context_dir` (a folder, or a tar from `context_archive`) and yield the engine's events.
+    """Start a build of `context` (a folder, or an archive from `build_context`) and yield the engine's events.
 
     Intermediate containers are always removed (`forcerm`), also when the build
     fails or the caller stops reading (Ctrl-C closes the connection and the
@@ -123,12 +170,12 @@ def stream_build(
     Raises:
         EngineUnavailable: when the engine refuses the request itself.
     """
-    source: dict[str, Any] = (
-        {"path": context_dir} if isinstance(context_dir, str) else {"fileobj": context_dir, "custom_context": True}
-    )
     try:
+        archive = None if isinstance(context, str) else context
         events: Iterator[dict[str, Any]] = client.api.build(
-            **source,
+            path=context if isinstance(context, str) else None,
+            fileobj=archive,
+            custom_context=archive is not None,
             tag=tag,
             labels=dict(labels),
             nocache=nocache,
@@ -162,28 +209,6 @@ def stream_build(
         close = getattr(events, "close", None)
         if close is not None:
             close()
-
-
-def context_archive(context_dir: str, extra_files: Mapping[str, bytes]) -> IO[bytes]:
-    """The tar docker-py would send for `context_dir` (its .dockerignore applied), plus `extra_files`.
-
-    The legacy builder applies the .dockerignore on the client side only (the
-    engine drops just the Dockerfile and the .dockerignore itself), so the extra
-    files reach `COPY . .` although the .dockerignore names them for the Space.
-    """
-    from docker.utils import build as context_utils
-
-    ignore = Path(context_dir) / ".dockerignore"
-    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.is_file() else []
-    exclude = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
-    archive: IO[bytes] = context_utils.tar(context_dir, exclude=exclude)
-    with tarfile.open(fileobj=archive, mode="a") as tar:
-        for name, data in sorted(extra_files.items()):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), 0o644, 0  # fixed metadata: the layer cache keys on it
-            tar.addfile(info, io.BytesIO(data))
-    archive.seek(0)
-    return archive
 
 
 def _refused_build(error: docker.errors.APIError) -> SpacepackError:

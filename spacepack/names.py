@@ -32,6 +32,14 @@ TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", re.ASCII)
 BRANCH = re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,199}", re.ASCII)
 # A folder path in a workflow's shell line: plain segments, spaces allowed (they are quoted there).
 RELATIVE_PATH = re.compile(r"[A-Za-z0-9_.@+][A-Za-z0-9_.@+ -]{0,254}(?:/[A-Za-z0-9_.@+][A-Za-z0-9_.@+ -]{0,254})*")
+# A value a Dockerfile `LABEL key="value"` holds as written: no quote, backslash, `$` (LABEL expands
+# variables) or space. Other values reach the image through the build API instead.
+LABEL_VALUE = re.compile(r"[A-Za-z0-9._~/:+-]{1,200}", re.ASCII)
+
+# The image labels spacepack's images carry. They are the same on every commit, so the rendered
+# Dockerfile sets them before the source and a code-only rebuild finds them cached.
+HEALTH_PATH_LABEL = "dev.spacepack.health-path"
+VERSION_LABEL = "dev.spacepack.version"
 
 
 def matches(grammar: re.Pattern[str], value: object) -> bool:

@@ -15,20 +15,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from spacepack import __version__
 from spacepack.build import BuildFailure, BuildOptions, BuiltImage
 from spacepack.check import check_project
 from spacepack.config import Settings, load_settings
 from spacepack.errors import CheckFailed, ExitCode, SpaceFailed, SpacepackError, UsageError
 from spacepack.import_probe import ImportReport, ImportsMissing
 from spacepack.masking import Masker
+from spacepack.names import HEALTH_PATH_LABEL, VERSION_LABEL
 from spacepack.paths import shown
 from spacepack.plan import UPLOAD_STEPS, Finding, Plan, Step
 from spacepack.push import PushReport
 from spacepack.render import Context, render_context
+from spacepack.render.context import default_out_dir
 from spacepack.render.dockerfile import app_port
 from spacepack.render.plan_cache import cached_check_and_render
-from spacepack.render.render import default_out_dir
-from spacepack.smoke import HEALTH_PATH_LABEL, SmokeOptions, SmokeReport
+from spacepack.smoke import SmokeOptions, SmokeReport
 
 if TYPE_CHECKING:
     from spacepack.build import BuildProgress
@@ -259,17 +261,16 @@ def build_and_smoke(
     Raises:
         BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, carrying the `BuildResult` so far.
     """
-    from spacepack import hub
-    from spacepack.build import BuildStepFailed, build_image, image_names, new_log_path
+    from spacepack.build import BuildStepFailed, build_image, image_tags, labels_to_pass, new_log_path
     from spacepack.database import choose_database, guess_database
     from spacepack.smoke import SmokeTestFailed, run_smoke
 
     resolved = options.resolve(plan, settings, secrets)
-    space = hub.SpaceId.parse(settings.space).repo_id if settings.space else None  # `spaces/o/n` -> `o/n`
-    tags, labels = image_names(plan.project_name, settings.project_dir, context.path, options.build.tag, space)
-    labels[HEALTH_PATH_LABEL] = plan.health_path
+    tags = image_tags(plan.project_name, settings.project_dir, context.path, options.build.tag)
+    labels = labels_to_pass(context.path, {HEALTH_PATH_LABEL: plan.health_path, VERSION_LABEL: __version__})
     local_files = {} if upload else local_only_files(plan, settings)
     if local_files:
+        # A label that depends on the files (one more step after the source), only for this rare image.
         labels[LOCAL_ONLY_LABEL] = ",".join(local_files)
         progress.say(
             f"this local image also holds {', '.join(local_files)} (committed credentials): "

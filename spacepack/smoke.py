@@ -28,10 +28,11 @@ from spacepack.database import DatabaseChoice, DatabasePlan, postgres_sidecar
 from spacepack.envfile import container_env, parse_pairs
 from spacepack.errors import SmokeFailed, UsageError
 from spacepack.masking import Masker
+from spacepack.names import HEALTH_PATH_LABEL
 
 SMOKE_LABEL = "dev.spacepack.smoke"
-# The image label `build` writes with the detected health path, so `smoke IMAGE` probes the same path.
-HEALTH_PATH_LABEL = "dev.spacepack.health-path"
+# `HEALTH_PATH_LABEL`: the image label `build` writes with the detected health path, so `smoke IMAGE`
+# probes the same path.
 DEFAULT_HEALTH_PATH = "/health"
 SPACE_UID = "1000"
 # A listener check runs `cat` in the container; not on every 50 ms poll.

@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks.report import render
 from benchmarks.stats import format_bytes, format_ratio, format_seconds, ratio, summarize, table_row
-from benchmarks.variants import alternative_files
+from benchmarks.variants import alternative_files, uv_own_layer
 
 
 def test_summarize_gives_median_min_max_and_keeps_values() -> None:
@@ -74,6 +74,81 @@ def _doc(sp_rebuild: float, best_rebuild: float) -> dict:  # type: ignore[type-a
 
 
 def test_report_judges_the_rebuild_target_from_the_numbers() -> None:
-    assert "— **met**" in render(_doc(0.21, 0.2))
-    missed = render(_doc(0.5, 0.2))
-    assert "— **missed**" in missed and "Why:" in missed
+    doc = _doc(0.21, 0.2)
+    line = next(line for line in render(doc, realworld={}).splitlines() if line.startswith("- **Rebuild after a one"))
+    assert "— **not met**" in line  # one input only: the target is for both
+    doc["inputs"]["todo-backend"] = {
+        "info": {},
+        "measurements": _doc(0.1, 0.2)["inputs"]["large-backend"]["measurements"],
+    }
+    line = next(line for line in render(doc, realworld={}).splitlines() if line.startswith("- **Rebuild after a one"))
+    assert "— **met**" in line and "= 1.05×" in line and "= 0.50×" in line
+    missed = render(_doc(0.5, 0.2), realworld={})
+    assert "— **not met**" in missed and "engine build" in missed
+
+
+def _ratio_doc(scope_values: dict[str, tuple[float, float, float]]) -> dict:  # type: ignore[type-arg]
+    """(spacepack, hf-guide, spacepack-pip) medians of a cold build per input."""
+    doc = _doc(0.2, 0.2)
+    for scope, (sp, guide, pip) in scope_values.items():
+        measurements = doc["inputs"].setdefault(scope, {"info": {}, "measurements": {}})["measurements"]
+        measurements["cold_build_s"] = {
+            "spacepack": summarize([sp]),
+            "hf-guide": summarize([guide]),
+            "naive": summarize([guide * 2]),
+            "spacepack-pip": summarize([pip]),  # spacepack's own variant: never "the best alternative"
+        }
+    return doc
+
+
+def test_ratio_targets_divide_by_the_best_hand_written_alternative_on_both_inputs() -> None:
+    met = render(_ratio_doc({"todo-backend": (6.0, 10.0, 1.0), "large-backend": (7.0, 10.0, 1.0)}), realworld={})
+    line = next(line for line in met.splitlines() if line.startswith("- **Cold build"))
+    assert "≤ 0.75×" in line and "— **met**" in line and "= 0.60×" in line and "= 0.70×" in line
+    missed = render(_ratio_doc({"todo-backend": (6.0, 10.0, 1.0), "large-backend": (8.0, 10.0, 1.0)}), realworld={})
+    line = next(line for line in missed.splitlines() if line.startswith("- **Cold build"))
+    assert "— **not met**" in line and "= 0.80×" in line
+    one_input = render(_ratio_doc({"todo-backend": (6.0, 10.0, 1.0)}), realworld={})
+    assert "— **not met**" in next(x for x in one_input.splitlines() if x.startswith("- **Cold build"))
+
+
+def test_the_real_world_section_is_rendered_from_its_json() -> None:
+    corpus = {
+        "spacepack_commit": "a" * 40,
+        "run_date": "2026-11-30",
+        "how": "check then build",
+        "summary": {"total": 2, "healthy": 1, "failed_by_fault": {"repository": 1}, "target": "t", "target_met": False},
+        "repos": [
+            {"repo": "o/one", "commit": "b" * 40, "shape": ["root app/"], "python": "3.11", "outcome": "healthy"},
+            {
+                "repo": "o/two",
+                "commit": "c" * 40,
+                "shape": ["a|b"],
+                "python": "3.12",
+                "outcome": "failed",
+                "fault": "repository",
+                "cause": "check error SP311: a key. More detail that is cut.",
+            },
+        ],
+    }
+    text = render(_doc(0.2, 0.2), realworld=corpus)
+    assert "## Real-world corpus" in text and "`aaaaaaaaaaaa`" in text
+    assert "| healthy | 1 (50%) |" in text and "| failed, the repository's fault | 1 |" in text
+    assert "| o/one | `bbbbbbb` | root app/ | 3.11 | healthy |  |  |" in text
+    assert "| o/two | `ccccccc` | a\\|b | 3.12 | failed | repository | check error SP311: a key |" in text
+    assert "Target (t) — **not met**." in text
+
+
+def test_the_uv_layer_variant_fetches_uv_before_the_requirements(tmp_path: object) -> None:
+    from tests.conftest import REPO_ROOT
+
+    rendered = (REPO_ROOT / "tests" / "golden" / "requirements_txt" / "Dockerfile").read_text()
+    lines = uv_own_layer(rendered).splitlines()
+    fetch = next(
+        i for i, line in enumerate(lines) if line.startswith("RUN pip install --no-cache-dir --target /tmp/uv")
+    )
+    assert lines[fetch].endswith("uv==" + lines[fetch].rsplit("uv==", 1)[1]) and "&&" not in lines[fetch]
+    assert fetch < lines.index("COPY --chown=user spacepack-requirements.txt ./")
+    assert any(line.startswith("RUN /tmp/uv/bin/uv pip install") for line in lines)
+    with pytest.raises(ValueError):
+        uv_own_layer("FROM x\n")

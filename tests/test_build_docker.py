@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from spacepack import engine
-from spacepack.build import BuildProgress, BuildStepFailed, build_image, oci_labels
+from spacepack.build import BuildProgress, BuildStepFailed, build_image
 from spacepack.errors import ExitCode
 from tests.helpers import build_file_tree, wait_until
 
@@ -22,7 +22,7 @@ def test_build_tags_labels_and_logs(docker_client, docker_cleanup, unique_tag, t
     second = unique_tag.replace(":test", ":latest")
     docker_cleanup["images"].extend([unique_tag, second])
     events: list[BuildProgress] = []
-    labels = oci_labels("abc123")
+    labels = {"org.opencontainers.image.version": "abc123", "dev.spacepack.version": "0.1.0"}
     built = build_image(
         docker_client,
         context,

@@ -12,13 +12,13 @@ from spacepack.build import (
     BuildFailure,
     BuildLogParser,
     BuildStepFailed,
-    _without_credentials,
     content_hash,
     default_tags,
-    image_names,
+    dockerfile_labels,
     image_repository,
+    image_tags,
+    labels_to_pass,
     new_log_path,
-    oci_labels,
     parse_build_args,
 )
 from spacepack.config import LOG_TAIL_LINES
@@ -90,24 +90,24 @@ def test_failure_text_and_exception(tmp_path: Path):
     assert failure.to_json()["output_tail"] == ["a", "b"]
 
 
-def test_names_and_labels():
+def test_names_and_labels(tmp_path: Path):
     assert image_repository("My Todo_App!") == "spacepack/my-todo_app"
     assert image_repository("...") == "spacepack/app"
     assert default_tags("todo", "abc1234") == ("spacepack/todo:abc1234", "spacepack/todo:latest")
-    labels = oci_labels(
-        "abc1234",
-        "f" * 40,
-        source="https://user:hf_secrettoken@github.com/o/r.git",
-        created="2026-11-27T02:00:00+00:00",
+    dockerfile = (
+        'FROM x\nlabel a=1\nLABEL dev.spacepack.health-path="/health" dev.spacepack.version="0.1.0"\n'
+        'LABEL broken="unterminated\nCOPY . .\n'
     )
-    assert labels["org.opencontainers.image.source"] == "https://github.com/o/r.git"
-    assert labels["org.opencontainers.image.revision"] == "f" * 40
-    assert labels["org.opencontainers.image.version"] == "abc1234"
-    assert labels["org.opencontainers.image.created"] == "2026-11-27T02:00:00+00:00"  # the commit's time
-    assert "dev.spacepack.version" in labels
-    assert _without_credentials("git@github.com:o/r.git") == "https://github.com/o/r.git"
-    assert "org.opencontainers.image.source" not in oci_labels("v")
-    assert "org.opencontainers.image.created" not in oci_labels("v")  # outside git: no clock in the image
+    assert dockerfile_labels(dockerfile) == {
+        "a": "1",
+        "dev.spacepack.health-path": "/health",
+        "dev.spacepack.version": "0.1.0",
+    }
+    context = build_file_tree(tmp_path / "ctx", {"Dockerfile": dockerfile})
+    wanted = {"dev.spacepack.health-path": "/health", "dev.spacepack.version": "0.1.0", "other": "x"}
+    # What the Dockerfile sets is not passed again (each passed label is one more build step).
+    assert labels_to_pass(context, wanted) == {"other": "x"}
+    assert labels_to_pass(context, {"dev.spacepack.health-path": "/ready"}) == {"dev.spacepack.health-path": "/ready"}
 
 
 def test_content_hash_follows_content(tmp_path: Path):
@@ -119,13 +119,12 @@ def test_content_hash_follows_content(tmp_path: Path):
     assert content_hash(tmp_path / "b") != same
 
 
-def test_image_names_outside_and_inside_git(tmp_path: Path):
+def test_image_tags_outside_and_inside_git(tmp_path: Path):
     project = build_file_tree(tmp_path / "p", {"main.py": "x = 1\n"})
     context = build_file_tree(tmp_path / "ctx", {"Dockerfile": "FROM x\n"})
-    tags, labels = image_names("todo", project, context)
+    tags = image_tags("todo", project, context)
     assert tags == (f"spacepack/todo:{content_hash(context)}", "spacepack/todo:latest")
-    assert "org.opencontainers.image.revision" not in labels
-    assert image_names("todo", project, context, tag="mine:1")[0] == ("mine:1",)
+    assert image_tags("todo", project, context, tag="mine:1") == ("mine:1",)
 
     git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     subprocess.run([*git, "init", "-q"], check=True, timeout=60)
@@ -134,11 +133,9 @@ def test_image_names_outside_and_inside_git(tmp_path: Path):
     short = subprocess.run(
         [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=60
     ).stdout.strip()
-    tags, labels = image_names("todo", project, context, space="me/todo")
-    assert tags[0] == f"spacepack/todo:{short}"
-    assert labels["org.opencontainers.image.source"] == "https://huggingface.co/spaces/me/todo"
+    assert image_tags("todo", project, context)[0] == f"spacepack/todo:{short}"  # the tag names the commit
     (project / "main.py").write_text("x = 2\n")
-    assert image_names("todo", project, context)[0][0] == f"spacepack/todo:{short}-dirty"
+    assert image_tags("todo", project, context)[0] == f"spacepack/todo:{short}-dirty"
 
 
 def test_log_path_lives_under_the_project(tmp_path: Path):
@@ -167,3 +164,24 @@ def test_base_images_skip_scratch_stages_and_platform_flags() -> None:
         "FROM debian:bookworm\n"
     )
     assert base_images(dockerfile) == ("python:3.12-slim", "debian:bookworm")
+
+
+def test_a_rendered_context_is_sent_whole_and_any_other_folder_as_a_folder(tmp_path: Path):
+    import tarfile
+
+    from spacepack import engine
+
+    folder = build_file_tree(
+        tmp_path / "ctx",
+        {"Dockerfile": "FROM x\n", ".dockerignore": "notes.txt\n", "app.py": "x = 1\n", "notes.txt": "n\n"},
+    )
+    with engine.build_context(str(folder), filtered=False) as context:
+        assert context == str(folder)  # the SDK applies the folder's .dockerignore itself
+    with engine.build_context(str(folder), filtered=True) as context:
+        assert not isinstance(context, str)
+        with tarfile.open(fileobj=context) as archive:
+            names = set(archive.getnames())
+        handle = context
+    # Render already left out what never ships: nothing is matched again, and the archive is closed after.
+    assert {"Dockerfile", ".dockerignore", "app.py", "notes.txt"} <= names
+    assert handle.closed

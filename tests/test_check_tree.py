@@ -89,3 +89,35 @@ def test_load_tree_on_a_file_is_a_usage_error(tmp_path: Path) -> None:
     build_file_tree(tmp_path, {"main.py": ""})
     with pytest.raises(UsageError):
         load_tree(tmp_path / "main.py")
+
+
+def test_each_python_file_is_read_once_for_the_parse_and_the_byte_scans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spacepack.check import tree as tree_module
+    from spacepack.check.__init__ import check_project
+    from spacepack.config import Settings
+
+    files = {f"app/routes/r{n}.py": "from fastapi import APIRouter\nrouter = APIRouter()\n" for n in range(5)}
+    files["app/main.py"] = "from fastapi import FastAPI\napp = FastAPI()\n"
+    files["requirements.txt"] = "fastapi\n"
+    root = build_file_tree(tmp_path / "p", files)
+    reads: list[str] = []
+    real = tree_module.read_project_bytes
+
+    def counted(base: Path, rel: object, **kwargs: object) -> object:
+        reads.append(str(rel))
+        return real(base, rel, **kwargs)  # type: ignore[arg-type]
+
+    from spacepack.check import apps as apps_module
+
+    for module in (tree_module, apps_module):  # every reader of Python files in check, if it reads itself
+        if hasattr(module, "read_project_bytes"):
+            monkeypatch.setattr(module, "read_project_bytes", counted)
+    plan = check_project(Settings(project_dir=root))
+    assert plan.entry.endswith("main:app")
+    python_reads = [rel for rel in reads if rel.endswith(".py")]
+    assert sorted(python_reads) == sorted(set(python_reads)) and "app/main.py" in python_reads
+    tree = load_tree(root)
+    assert tree.python_bytes("app/main.py") == files["app/main.py"].encode()
+    assert tree.python["app/main.py"].source == files["app/main.py"]

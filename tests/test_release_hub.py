@@ -48,4 +48,4 @@ def test_release_checks_the_token_once_and_labels_the_image_with_the_normalised_
     assert MANIFEST_PATH in double.files("alice/svc")
     assert isinstance(docker_client, docker.DockerClient)
     labels = docker_client.images.get("spacepack-test/svc:hub").labels
-    assert labels["org.opencontainers.image.source"] == "https://huggingface.co/spaces/alice/svc"
+    assert labels["dev.spacepack.health-path"] == "/health"  # set by the rendered Dockerfile, before the source

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from spacepack import __version__
 from spacepack.config import Settings
 from spacepack.errors import ExitCode, RenderError, UsageError
 from spacepack.plan import Dependencies, Finding, Plan
@@ -113,6 +114,24 @@ def test_dockerfile_follows_the_spaces_layout(project: Path) -> None:
         "exec uvicorn main:app --host 0.0.0.0 --port ${PORT} --proxy-headers --forwarded-allow-ips '*'",
     ]
     assert "RUN --mount" not in text and "<<" not in text  # the classic builder must accept it
+
+
+def test_labels_are_set_before_the_source_and_the_same_on_every_commit(project: Path) -> None:
+    plan = make_plan(project, health_path="/api/v1/health")
+    text = render_dockerfile(plan, Settings(project_dir=project))
+    lines = text.splitlines()
+    label = 'LABEL dev.spacepack.health-path="/api/v1/health" dev.spacepack.version="' + __version__ + '"'
+    # Before the source: a code-only rebuild re-runs the source step alone, the label step stays cached.
+    assert lines.index(label) < lines.index("COPY --chown=user . .") == len(lines) - 1
+    (project / "main.py").write_text("# another commit\n")
+    assert render_dockerfile(plan, Settings(project_dir=project)) == text  # nothing per commit in the Dockerfile
+
+
+@pytest.mark.parametrize("path", ['/x" other="y', "/$HOME", "/a b", "/x\\", "/" + "a" * 300])
+def test_a_health_path_label_cannot_hold_is_left_to_the_build_api(project: Path, path: str) -> None:
+    text = render_dockerfile(make_plan(project, health_path=path), Settings(project_dir=project))
+    label = next(line for line in text.splitlines() if line.startswith("LABEL "))
+    assert label == f'LABEL dev.spacepack.version="{__version__}"'
 
 
 def test_dockerfile_settings_win(project: Path) -> None:

@@ -33,7 +33,6 @@ from spacepack.check.pyast import (
 )
 from spacepack.findings import finding
 from spacepack.plan import CandidateKind, Finding, Interface
-from spacepack.safe_read import MAX_PYTHON_BYTES, read_project_bytes
 
 _MIDDLEWARE_METHODS = {"add_middleware", "middleware"}
 _MOUNT_METHODS = {"mount", "host"}
@@ -235,10 +234,8 @@ class AppFinder:
     # -- analysis ----------------------------------------------------------------
 
     def _bytes(self, path: str) -> bytes:
-        # The same bounded, link-safe read as the tree's own (a FIFO or a huge file is no app).
-        tree = self.index.tree
-        result = read_project_bytes(tree.root, path, max_bytes=MAX_PYTHON_BYTES, may_follow=tree.python.__contains__)
-        return result.data or b""
+        # The tree's own bounded, link-safe read (a FIFO or a huge file is no app), shared with its parse.
+        return self.index.tree.python_bytes(path)
 
     def _factory_scope(self, path: str, function: str) -> Scope | None:
         key = (path, function)

@@ -182,9 +182,12 @@ class _Scanner:
         self.result = _ModuleScan()
         self.fallbacks: dict[int, str | None] = {}  # env reads the code copes without, and their fallback
 
-    def run(self) -> _ModuleScan:
+    def run(self, source: str | None = None) -> _ModuleScan:
+        """Scan the module; `source` (its text) lets a module that names no env function skip the fallback pass."""
         self._find_settings_classes()
-        self.fallbacks = _tolerated_reads(self.module, self._is_env_call)
+        # An env call qualifies to os.getenv / os.environ.*, so its module's text names one of them.
+        if source is None or "getenv" in source or "environ" in source:
+            self.fallbacks = _tolerated_reads(self.module, self._is_env_call)
         for node, place in walk_runtime(self.module, opaque=frozenset(self.result.settings)):
             self._visit(node, place)
         return self.result
@@ -503,7 +506,8 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     parsed = list(code.parsed())
     external = settings_classes(module for _, module in parsed)
     paths_and_scans = [
-        (path, _Scanner(path, module, code.index.imports(path), external).run()) for path, module in parsed
+        (path, _Scanner(path, module, code.index.imports(path), external).run(code.index.tree.python[path].source))
+        for path, module in parsed
     ]
     scans = [scan for _, scan in paths_and_scans]
     # Only modules the app loads run their module-level calls when it starts.

@@ -93,27 +93,37 @@ class _LazyModules(Mapping[str, PythonModule]):
         self._paths = paths
         self._known = frozenset(paths)
         self._parsed: dict[str, PythonModule] = {}
+        self._raw: dict[str, bytes | None] = {}
+        self._refused: dict[str, str] = {}
 
-    def __getitem__(self, key: str) -> PythonModule:
+    def raw(self, key: str) -> bytes | None:
+        """The file's bytes, read once (bounded, link-safe) and shared by the parse and byte-level scans."""
         if key not in self._known:
             raise KeyError(key)
-        module = self._parsed.get(key)
-        if module is None:
+        if key not in self._raw:
             # The walk vetted the path; the read is still bounded (a big generated module is not code to check).
             result = read_project_bytes(
                 self._root, key, max_bytes=MAX_PYTHON_BYTES, may_follow=self._known.__contains__
             )
-            if result.data is None:
+            self._raw[key] = result.data
+            self._refused[key] = result.refused
+        return self._raw[key]
+
+    def __getitem__(self, key: str) -> PythonModule:
+        module = self._parsed.get(key)
+        if module is None:
+            data = self.raw(key)
+            if data is None:
                 finding = Finding(
                     code="SP102",
                     severity="warning",
-                    message=f"cannot read {key}: {result.refused}",
+                    message=f"cannot read {key}: {self._refused[key]}",
                     hint="check the file (spacepack reads regular files up to 10 MB)",
                     path=key,
                 )
                 module = PythonModule(path=key, tree=None, source=None, error=finding)
             else:
-                module = parse_module(key, result.data)
+                module = parse_module(key, data)
             self._parsed[key] = module
         return module
 
@@ -170,6 +180,13 @@ class ProjectTree:
     def _may_follow(self, target_rel: str) -> bool:
         # A link is read only when its target ships: never `.env` or a credential file through a link.
         return target_rel in self.sizes and not is_secret_file(target_rel)
+
+    def python_bytes(self, rel: str) -> bytes:
+        """A kept Python file's bytes (b"" when it cannot be read), read once for the parse and every scan."""
+        if isinstance(self.python, _LazyModules):
+            return self.python.raw(rel) or b""
+        result = read_project_bytes(self.root, rel, max_bytes=MAX_PYTHON_BYTES, may_follow=self.python.__contains__)
+        return result.data or b""
 
     def read_findings(self) -> tuple[Finding, ...]:
         """SP108 for every existing file a check asked for and could not read; SP109 for files left out."""

@@ -27,8 +27,8 @@ def check(
     from spacepack.check import check_project
     from spacepack.config import load_settings
     from spacepack.errors import CheckFailed
+    from spacepack.render.context import default_out_dir
     from spacepack.render.plan_cache import cached_plan
-    from spacepack.render.render import default_out_dir
 
     settings = load_settings(path, project, os.environ)
     plan, _cached = cached_plan(settings, default_out_dir(settings), check_project)

@@ -9,10 +9,21 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from spacepack import __version__
 from spacepack.config import DEFAULT_APP_PORT, Settings
 from spacepack.errors import RenderError
 from spacepack.ignore import IgnoreRules
-from spacepack.names import DEBIAN_PACKAGE, ENTRY, IMAGE_REFERENCE, display_name, is_relative_dir, matches
+from spacepack.names import (
+    DEBIAN_PACKAGE,
+    ENTRY,
+    HEALTH_PATH_LABEL,
+    IMAGE_REFERENCE,
+    LABEL_VALUE,
+    VERSION_LABEL,
+    display_name,
+    is_relative_dir,
+    matches,
+)
 from spacepack.paths import inside_project
 from spacepack.plan import Plan
 from spacepack.render.templates import DOCKERFILE_TEMPLATE, default_template_path, render_template
@@ -115,6 +126,17 @@ UV_VERSION = "0.13.9"
 DEFAULT_INSTALLER = "uv"
 
 
+def image_labels(plan: Plan) -> dict[str, str]:
+    """The labels every image of the plan carries: the health path `smoke IMAGE` probes, spacepack's version.
+
+    Both are the same on every commit, so the Dockerfile sets them before the source (a code-only rebuild
+    re-runs only the source step). Nothing that changes per commit is a label: the image's tag names the
+    commit. A value `LABEL` cannot hold as written is left out here; `build` passes it through the API.
+    """
+    labels = {HEALTH_PATH_LABEL: plan.health_path, VERSION_LABEL: __version__}
+    return {key: value for key, value in labels.items() if matches(LABEL_VALUE, value)}
+
+
 def dockerfile_variables(plan: Plan, settings: Settings, resolution: Resolution | None = None) -> dict[str, Any]:
     """Every variable a Dockerfile template (default or custom) can use.
 
@@ -135,6 +157,7 @@ def dockerfile_variables(plan: Plan, settings: Settings, resolution: Resolution 
         "project_name": display_name(plan.project_name),
         "installer": settings.installer or DEFAULT_INSTALLER,
         "uv_version": UV_VERSION,
+        "labels": image_labels(plan),
     }
 
 

@@ -10,21 +10,14 @@ from spacepack.errors import RenderError
 from spacepack.ignore import IgnoreRules, describe_left_out, left_out_by_default, walk
 from spacepack.paths import safe_output_dir
 from spacepack.plan import Plan
-from spacepack.render.context import Context, write_context
+from spacepack.render.context import STATE_DIR, Context, default_out_dir, write_context
 from spacepack.render.dockerfile import REQUIREMENTS_FILE, render_dockerfile, requirements_text
 from spacepack.render.metadata import merge_metadata
 from spacepack.render.readme import compose_readme, default_body, find_readme, read_readme, split_front_matter
 from spacepack.render.templates import DOCKERIGNORE_TEMPLATE, default_template_path, render_template
 from spacepack.resolve import describe, request_for, resolve
 
-STATE_DIR = ".spacepack"
 GENERATED = ("Dockerfile", "README.md", ".dockerignore", REQUIREMENTS_FILE)
-
-
-def default_out_dir(settings: Settings) -> Path:
-    """Where the context goes unless --out says otherwise: `<project>/.spacepack/context`."""
-    # Never through a link the repository committed (`.spacepack -> ~/.ssh`).
-    return safe_output_dir(settings.project_dir, Path(STATE_DIR) / "context")
 
 
 def _working_path(plan: Plan) -> Path:
