@@ -112,6 +112,19 @@ CODES: tuple[Code, ...] = (
         "the app's module cannot be imported: a folder name is not a valid package name",
         "rename the folder (no spaces or dashes)",
     ),
+    Code(
+        "SP125",
+        "info",
+        "a module imported from a folder above the working dir, or a folder served from outside it, ships too "
+        "(at the same place relative to it; that folder goes on PYTHONPATH)",
+        "none",
+    ),
+    Code(
+        "SP126",
+        "warning",
+        "a folder served from outside the working dir is too large to ship",
+        "move it into the backend folder, or build it there",
+    ),
     Code("SP130", "info", "the health path smoke will probe, and why", "none"),
     Code("SP131", "warning", "no health route and no docs page; smoke probes `/`", 'add `@app.get("/health")`'),
     Code("SP132", "warning", "the configured `health_path` matches no route", "fix `health_path`"),

@@ -57,6 +57,7 @@ class ImportUse:
     line: int
     in_function: bool  # imported when a function runs, not when the module is imported
     own_folder: bool = False  # the name is a folder of the project above the image's working folder
+    local_path: str = ""  # a module or package of the project by that name, outside the image's import path
 
     @property
     def distribution(self) -> str:
@@ -68,6 +69,11 @@ class ImportUse:
         """What to do when the image lacks it."""
         if self.own_folder:
             return f"{self.name} is this project's own folder, not on the image's import path: import relative to it"
+        if self.local_path:
+            return (
+                f"{self.name} is this project's own {self.local_path}, outside the image's import path: "
+                "move it under the working folder"
+            )
         return f"add {self.distribution}"
 
     def to_json(self) -> dict[str, Any]:
@@ -79,6 +85,7 @@ class ImportUse:
             "in_function": self.in_function,
             "distribution": self.distribution,
             "own_folder": self.own_folder,
+            "local_path": self.local_path or None,
         }
 
 
@@ -111,11 +118,15 @@ class ImportsMissing(BuildFailed):
         fatal = report.fatal
         first = fatal[0]
         more = f" and {len(fatal) - 1} more" if len(fatal) > 1 else ""
-        to_add = sorted({use.distribution for use in fatal if not use.own_folder})
+        to_add = sorted({use.distribution for use in fatal if not (use.own_folder or use.local_path)})
         hint = f"add {', '.join(to_add)} to {manifest}, then build again" if to_add else ""
         if any(use.own_folder for use in fatal):
             folders = ", ".join(sorted({use.name for use in fatal if use.own_folder}))
             own = f"import the app's own modules relative to its working folder, not through {folders}"
+            hint = f"{hint}; {own}" if hint else own
+        local = sorted({use.local_path for use in fatal if use.local_path and not use.own_folder})
+        if local:
+            own = f"move {', '.join(local)} under the app's working folder (a project module, not a dependency)"
             hint = f"{hint}; {own}" if hint else own
         super().__init__(
             f"the image cannot import {first.module} ({first.path}:{first.line}){more}: nothing in it provides it",
@@ -146,6 +157,20 @@ def _local_tops(tree: ProjectTree, working_dir: str) -> set[str]:
     return tops
 
 
+def _project_modules(tree: ProjectTree) -> dict[str, str]:
+    """Top-level-importable names the project holds anywhere -> the module file or package folder."""
+    found: dict[str, str] = {}
+    for path in sorted(tree.python):
+        parts = path.split("/")
+        for depth, part in enumerate(parts[:-1], start=1):
+            if f"{'/'.join(parts[:depth])}/__init__.py" in tree.python:
+                found.setdefault(part, "/".join(parts[:depth]) + "/")
+        stem = parts[-1].removesuffix(".py")
+        if stem != "__init__":
+            found.setdefault(stem, path)
+    return found
+
+
 def _function_import_lines(module: ast.Module) -> set[int]:
     """Lines of the imports that run when a function is called, not when the module is imported."""
     return {
@@ -172,6 +197,9 @@ def app_imports(plan: Plan, tree: ProjectTree | None = None) -> tuple[ImportUse,
     own_folders = {plan.root.name, *(part for part in plan.working_dir.split("/") if part not in ("", "."))}
     local_tops = _local_tops(tree, plan.working_dir)
     on_path = set(tree.python_under(plan.working_dir))
+    for outside in plan.outside:  # shipped beside the working folder, on the image's PYTHONPATH
+        on_path |= {path for path in tree.python if path == outside or path.startswith(outside)}
+    project_modules = _project_modules(tree)
     stdlib = stdlib_names()
     uses: list[ImportUse] = []
     for path in sorted(loaded_modules(index, entry_file) & on_path, key=lambda name: (name != entry_file, name)):
@@ -183,7 +211,9 @@ def app_imports(plan: Plan, tree: ProjectTree | None = None) -> tuple[ImportUse,
             top = site.module.split(".")[0]
             if site.optional or top in local_tops or top in stdlib or not top.isidentifier():
                 continue
-            uses.append(ImportUse(top, site.module, path, site.line, site.line in in_function, top in own_folders))
+            own = top in own_folders
+            local = "" if own else project_modules.get(top, "")
+            uses.append(ImportUse(top, site.module, path, site.line, site.line in in_function, own, local))
     return tuple(uses)
 
 

@@ -135,15 +135,16 @@ def local_only_files(plan: Plan, settings: Settings) -> dict[str, bytes]:
     and a local image without it would prove nothing; the local image never
     leaves this machine. Only a file that would ship but for the credential
     gets in: never a `.env` or another tool's credential file, nothing the
-    ignore rules leave out, nothing outside the working folder, nothing read
+    ignore rules leave out, nothing outside what ships (the working folder and `plan.outside`), nothing read
     through a link or hard-linked, never a manifest with credentials (SP314).
     """
     from spacepack.ignore import is_secret_file
-    from spacepack.render.render import shipping_rules
+    from spacepack.render.render import context_root_path, shipping_rules, ships_from_outside
     from spacepack.safe_read import MAX_PYTHON_BYTES, read_project_bytes
 
     root = plan.root.resolve()
     working = (root / plan.working_dir).resolve()
+    context_root = context_root_path(plan)
     # A manifest with credentials (SP314) is not read by the app: the rendered requirements replace it.
     manifests = {f.path for f in plan.findings if f.code == "SP314"}
     flagged = {f.path for f in plan.upload_only() if f.path} & set(plan.secret_files) - manifests
@@ -151,13 +152,15 @@ def local_only_files(plan: Plan, settings: Settings) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for path in sorted(flagged):
         absolute = root / path
-        if not absolute.is_relative_to(working) or is_secret_file(path) or rules.is_ignored(path):
+        if not (absolute.is_relative_to(working) or ships_from_outside(plan, path)):
+            continue
+        if is_secret_file(path) or rules.is_ignored(path):
             continue
         if _hard_linked(absolute):  # it may be a `.env` under another name: the walk leaves those out too
             continue
         read = read_project_bytes(root, path, max_bytes=MAX_PYTHON_BYTES)
         if read.data is not None:
-            files[absolute.relative_to(working).as_posix()] = read.data
+            files[absolute.relative_to(context_root).as_posix()] = read.data
     return files
 
 

@@ -178,6 +178,28 @@ class Plan:
     project_name: str = "app"
     description: str = ""
     interface: Interface = "asgi"
+    # What the app needs from outside the working folder (relative to root; folders end with "/"): a module
+    # it imports from a folder above, a folder it serves (`StaticFiles(directory="../web")`). They ship at
+    # the same place relative to the working folder; `python_path` folders go on the image's PYTHONPATH.
+    outside: tuple[str, ...] = ()
+    python_path: tuple[str, ...] = ()
+
+    @property
+    def context_root(self) -> str:
+        """The folder the build context mirrors, relative to root ("." for the root): the working folder,
+        or the nearest folder that also holds what ships from outside it."""
+        # A shipped folder counts itself, a shipped file its folder.
+        folders = [p.rstrip("/") if p.endswith("/") else p.rpartition("/")[0] for p in self.outside]
+        split = [
+            [part for part in p.split("/") if part not in {"", "."}]
+            for p in (self.working_dir, *folders, *self.python_path)
+        ]
+        common: list[str] = []
+        for parts in zip(*split, strict=False):
+            if any(part != parts[0] for part in parts):
+                break
+            common.append(parts[0])
+        return "/".join(common) or "."
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -215,6 +237,8 @@ class Plan:
             "writable_dirs": list(self.writable_dirs),
             "secret_files": list(self.secret_files),
             "kept_anyway": list(self.kept_anyway),
+            "outside": list(self.outside),
+            "python_path": list(self.python_path),
             "left_out": [item.to_json() for item in self.left_out],
             "candidates": [c.to_json() for c in self.candidates],
             "findings": [f.to_json() for f in self.findings],

@@ -10,6 +10,7 @@ every decision is explained by a candidate reason or an info finding.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite, not_servable
@@ -17,7 +18,8 @@ from spacepack.check.deps import read_dependencies
 from spacepack.check.envvars import scan_env
 from spacepack.check.formats import PYPROJECT
 from spacepack.check.hygiene import scan_hygiene
-from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name
+from spacepack.check.import_names import exact_distributions, stdlib_names
+from spacepack.check.layout import Layout, as_dir, backend_dir_for, entry_layout, module_name, outside_needs
 from spacepack.check.manifests import ManifestFiles
 from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reason
 from spacepack.check.python_version import DEFAULT_PYTHON, detect_python, end_of_life_finding
@@ -99,6 +101,9 @@ def check_project(settings: Settings) -> Plan:
     findings.extend(parts.findings)
     shipping = decide_shipping(tree, code, decision.working_dir, rules)
     findings.extend(shipping.findings)
+    loaded = sorted(code.reachable) if code.reachable is not None else list(code.modules)
+    outside = outside_needs(index, loaded, decision.working_dir, _provided(parts.dependencies))
+    findings.extend(outside.findings)
 
     python, python_source = parts.python, parts.python_source
     if settings.python:
@@ -135,7 +140,20 @@ def check_project(settings: Settings) -> Plan:
         left_out=shipping.left_out,
         project_name=name,
         description=description,
+        outside=outside.paths,
+        python_path=outside.python_path,
     )
+
+
+def _provided(dependencies: Dependencies) -> Callable[[str], bool]:
+    """Whether a top-level import name is the standard library's or an installed distribution's."""
+    stdlib = stdlib_names()
+    installed = frozenset(dependencies.packages)
+
+    def provided(top: str) -> bool:
+        return top in stdlib or bool(exact_distributions(top) & installed)
+
+    return provided
 
 
 def decide_entry(tree: ProjectTree, settings: Settings, index: ProjectIndex | None = None) -> EntryDecision:

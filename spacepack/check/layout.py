@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import keyword as py_keyword
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from spacepack.check.formats import manifest_names
@@ -304,3 +305,146 @@ def backend_dir_for(index: ProjectIndex, working_dir: str, limit: str = "") -> s
         if any((f"{folder}/{m}" if folder else m) in index.tree.sizes for m in MANIFESTS):
             return as_dir(folder)
     return as_dir(limit or start)
+
+
+# A folder outside the working folder ships only within these bounds (a served frontend, not a data dump).
+MAX_OUTSIDE_FILES = 5_000
+MAX_OUTSIDE_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Outside:
+    """What the app needs from outside its working folder, shipped at the same place relative to it.
+
+    A module imported as top-level from a folder above the working folder (that folder goes on the
+    image's PYTHONPATH, as the project's own Dockerfile would set it), and a folder the app serves
+    with a path that climbs out of it (`StaticFiles(directory="../frontend")`).
+    """
+
+    paths: tuple[str, ...] = ()  # relative to the root; folders end with "/"
+    python_path: tuple[str, ...] = ()  # folders relative to the root ("." for the root)
+    findings: tuple[Finding, ...] = ()
+
+
+def _inside(path: str, folder: str) -> bool:
+    return not folder or path == folder or path.startswith(folder + "/")
+
+
+def _top_imports(index: ProjectIndex, rel: str) -> list[tuple[str, int]]:
+    module = index.tree.python.get(rel)
+    if module is None or module.tree is None:
+        return []
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module.split(".")[0], node.lineno))
+        elif isinstance(node, ast.Import):
+            found.extend((alias.name.split(".")[0], node.lineno) for alias in node.names)
+    return found
+
+
+def _outer_module(index: ProjectIndex, top: str, working: str) -> tuple[str, str] | None:
+    """(file, folder it resolves from) for a top-level name found in a folder above the working folder."""
+    if index.module_file(top, working) is not None or index.tree.has_dir(f"{working}/{top}" if working else top):
+        return None
+    folder = working
+    while folder:
+        folder = parent(folder)
+        found = index.module_file(top, folder)
+        if found is not None:
+            return found, folder
+    return None
+
+
+def _outer_imports(
+    index: ProjectIndex, loaded: list[str], working: str, provided: Callable[[str], bool]
+) -> tuple[list[str], list[str], list[Finding]]:
+    paths: list[str] = []
+    folders: list[str] = []
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for rel in loaded:
+        for top, line in _top_imports(index, rel):
+            if top in seen or provided(top):
+                continue
+            seen.add(top)
+            outer = _outer_module(index, top, working)
+            if outer is None:
+                continue
+            file, folder = outer
+            shipped = file.removesuffix("__init__.py") if file.endswith("/__init__.py") else file
+            if not _inside(shipped.rstrip("/"), working):
+                paths.append(shipped)
+            folders.append(as_dir(folder))
+            findings.append(
+                finding(
+                    "SP125",
+                    f"{rel}:{line} imports {top}, which is {shipped} in {as_dir(folder)}, above the working folder "
+                    f"{as_dir(working)}: it ships, and the image puts {as_dir(folder)} on PYTHONPATH",
+                    path=rel,
+                    line=line,
+                )
+            )
+    return paths, folders, findings
+
+
+def _served_folder_finding(resource: Resource, target: str, why: str) -> Finding:
+    shown = f"{resource.kind}(directory={resource.value!r})"
+    if why:
+        return finding(
+            "SP126",
+            f"{shown} serves {target}/, outside the working folder, and it does not ship: {why}",
+            hint=f"move {target}/ into the backend folder (or build it there), or pass --backend-dir to a folder "
+            "that holds both",
+            path=resource.file,
+            line=resource.line,
+        )
+    return finding(
+        "SP125",
+        f"{shown} serves {target}/, outside the working folder: it ships at the same place relative to it",
+        path=resource.file,
+        line=resource.line,
+    )
+
+
+def _served_folders(index: ProjectIndex, loaded: list[str], working: str) -> tuple[list[str], list[Finding]]:
+    paths: list[str] = []
+    findings: list[Finding] = []
+    for resource in find_resources(index, loaded):
+        if resource.kind == "env_file":
+            continue
+        target = _norm(working, resource.value)
+        # Inside the project, outside the working folder, and not a folder that holds it.
+        if target is None or not target or _inside(target, working) or _inside(working, target):
+            continue
+        if not index.tree.has_dir(target) or target + "/" in paths:
+            continue
+        files = [size for rel, size in index.tree.sizes.items() if rel.startswith(target + "/")]
+        why = ""
+        if len(files) > MAX_OUTSIDE_FILES or sum(files) > MAX_OUTSIDE_BYTES:
+            why = f"it holds {len(files)} files, {sum(files) // (1024 * 1024)} MB (the bound is "
+            why += f"{MAX_OUTSIDE_FILES} files, {MAX_OUTSIDE_BYTES // (1024 * 1024)} MB)"
+        else:
+            paths.append(target + "/")
+        findings.append(_served_folder_finding(resource, target, why))
+    return paths, findings
+
+
+def outside_needs(index: ProjectIndex, loaded: list[str], working_dir: str, provided: Callable[[str], bool]) -> Outside:
+    """What the app's loaded modules need from outside the working folder (see `Outside`).
+
+    Args:
+        index: the project index.
+        loaded: the modules the app loads, relative to the root.
+        working_dir: where uvicorn runs ("." for the root).
+        provided: whether a top-level import name is the standard library's or an installed distribution's
+            (never shadowed by a project file put on the path).
+    """
+    working = "" if working_dir in {"", "."} else working_dir.strip("/")
+    paths, folders, findings = _outer_imports(index, loaded, working, provided)
+    served, served_findings = _served_folders(index, loaded, working)
+    return Outside(
+        paths=tuple(dict.fromkeys([*paths, *served])),
+        python_path=tuple(dict.fromkeys(folders)),
+        findings=(*findings, *served_findings),
+    )

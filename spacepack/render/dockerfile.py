@@ -66,9 +66,43 @@ def uvicorn_command(plan: Plan) -> str:
     )
 
 
+def _below_context_root(plan: Plan, folder: str) -> str:
+    """A project folder (relative to the root) relative to the context root ("" for the root itself)."""
+    root = plan.context_root
+    if folder in {"", "."} or folder == root:
+        return ""
+    return folder if root in {"", "."} else folder[len(root) + 1 :]
+
+
+def app_subdir(plan: Plan) -> str:
+    """The working folder below the image's app folder ("" when the context is the working folder)."""
+    return _below_context_root(plan, plan.working_dir)
+
+
+def _image_folder(rel: str) -> str:
+    """A project folder relative to the context root as a path in the image, validated for a Dockerfile line."""
+    if rel in {"", "."}:
+        return "/home/user/app"
+    if not is_relative_dir(rel):
+        raise RenderError(
+            f"folder {rel!r} cannot be named in a Dockerfile (plain names only: letters, digits, . _ - @ +)",
+            hint="rename the folder, or pass --backend-dir to one whose path is plain",
+        )
+    return f"/home/user/app/{rel}"
+
+
+def python_path(plan: Plan) -> str:
+    """The image's PYTHONPATH for `plan.python_path` ("" when none): folders in the image, `:`-joined."""
+    folders = dict.fromkeys(_below_context_root(plan, folder) for folder in plan.python_path)
+    return ":".join(_image_folder(folder) for folder in folders)
+
+
 def _writable_dirs(plan: Plan) -> list[str]:
     result: set[str] = set()
-    for raw in plan.writable_dirs:
+    subdir = app_subdir(plan)
+    if subdir:
+        _image_folder(subdir)  # validated: it becomes WORKDIR
+    for raw in [subdir, *(f"{subdir}/{d}" if subdir else d for d in plan.writable_dirs)]:
         normal = posixpath.normpath(raw.replace("\\", "/")).strip("/")
         if normal in {"", "."}:
             continue  # the app dir itself is already owned by uid 1000
@@ -158,6 +192,8 @@ def dockerfile_variables(plan: Plan, settings: Settings, resolution: Resolution 
         "installer": settings.installer or DEFAULT_INSTALLER,
         "uv_version": UV_VERSION,
         "labels": image_labels(plan),
+        "app_subdir": app_subdir(plan),
+        "python_path": python_path(plan),
     }
 
 

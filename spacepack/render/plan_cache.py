@@ -158,6 +158,8 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         left_out=tuple(LeftOut(item["path"], item["files"]) for item in data["left_out"]),
         project_name=data["project_name"],
         description=data["description"],
+        outside=tuple(data.get("outside", ())),
+        python_path=tuple(data.get("python_path", ())),
     )
 
 

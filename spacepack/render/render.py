@@ -66,17 +66,33 @@ def _check_out_dir(out_dir: Path, working: Path, root: Path, rules: IgnoreRules)
             )
 
 
+def ships_from_outside(plan: Plan, rel: str) -> bool:
+    """Whether a project file (relative to the root) is one the app needs from outside its working folder."""
+    return any(rel == path or (path.endswith("/") and rel.startswith(path)) for path in plan.outside)
+
+
+def context_root_path(plan: Plan) -> Path:
+    """The folder the build context mirrors: the working folder, or the one that also holds `plan.outside`."""
+    return (plan.root / plan.context_root).resolve()
+
+
 def _shipped(plan: Plan, working: Path, rules: IgnoreRules) -> tuple[list[tuple[str, Path]], list[str]]:
-    """The project files under the working folder that ship, relative to it; plus generated-name clashes."""
+    """The project files that ship, relative to the context root; plus generated-name clashes.
+
+    The working folder's files, and what the app needs from outside it (`plan.outside`), each at its
+    place relative to the context root, so the working folder's relative paths hold in the image.
+    """
     root = plan.root.resolve()
     prefix = working.relative_to(root).as_posix()
     prefix = "" if prefix == "." else prefix + "/"
+    base = context_root_path(plan).relative_to(root).as_posix()
+    base = "" if base == "." else base + "/"
     shipped: list[tuple[str, Path]] = []
     clashes: list[str] = []
     for rel, _size in walk(root, rules):
-        if not rel.startswith(prefix):
+        if not (rel.startswith(prefix) or ships_from_outside(plan, rel)) or not rel.startswith(base):
             continue
-        inside = rel[len(prefix) :]
+        inside = rel[len(base) :]
         if inside in GENERATED:
             clashes.append(inside)
             continue
@@ -160,11 +176,12 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
     notes.extend(f"warning: {note}" for note in resolution.notes)
     dockerfile = render_dockerfile(plan, settings, resolution)
 
-    # The same secret files, seen from the working folder (the root of the .dockerignore).
+    # The same secret files, seen from the context root (the root of the .dockerignore).
+    context_root = context_root_path(plan)
     secrets_in_working = [
-        "/" + (root / path).relative_to(working).as_posix()
+        "/" + (root / path).relative_to(context_root).as_posix()
         for path in plan.secret_files
-        if (root / path).is_relative_to(working)
+        if (root / path).is_relative_to(context_root)
     ]
     shipped, clashes = _shipped(plan, working, rules)
     left_out = left_out_by_default(root, rules, under=working.relative_to(root).as_posix())
@@ -181,7 +198,7 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
     generated = {
         "Dockerfile": dockerfile.encode("utf-8"),
         "README.md": readme.encode("utf-8"),
-        ".dockerignore": _dockerignore(working, secrets_in_working, shipped).encode("utf-8"),
+        ".dockerignore": _dockerignore(context_root, secrets_in_working, shipped).encode("utf-8"),
         REQUIREMENTS_FILE: resolution.text.encode("utf-8"),
     }
     files = write_context(out, shipped, generated)
