@@ -9,6 +9,8 @@ Dockerfile puts both folders on PYTHONPATH), and a backend that serves its sibli
 from __future__ import annotations
 
 import json
+import secrets
+import string
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -174,6 +176,27 @@ def test_only_an_existing_folder_inside_the_project_and_outside_the_working_fold
     }
     plan = check(build_file_tree(tmp_path / "p", spec))
     assert plan.outside == () and codes(plan, "SP125") == []
+
+
+@pytest.mark.usefixtures("local_index")
+def test_a_served_folder_left_out_by_default_ships_and_a_credential_in_it_does_not(tmp_path: Path) -> None:
+    token = "hf_" + "".join(secrets.choice(string.ascii_letters) for _ in range(34))
+    spec = {
+        **SERVED_FOLDER,
+        "backend/app/main.py": SERVED_FOLDER["backend/app/main.py"].replace("../frontend", "../docs/site"),
+        "docs/site/index.html": "<h1>docs</h1>\n",
+        "docs/site/config.js": f'const token = "{token}";\n',
+    }
+    root = build_file_tree(tmp_path / "p", spec)
+    plan = _with_pins(check(root))
+    assert plan.outside == ("docs/site/",) and "docs/" in plan.kept_anyway
+    assert "docs/site/config.js" in plan.secret_files
+    context = render_context(plan, Settings(project_dir=root), tmp_path / "out")
+    files = {f.path for f in context.files}
+    assert "docs/site/index.html" in files and "docs/notes.md" not in files
+    assert "docs/site/config.js" not in files
+    written = [path for path in (tmp_path / "out").rglob("*") if path.is_file()]
+    assert all(token not in path.read_text(errors="replace") for path in written)
 
 
 def test_a_served_folder_over_the_bound_stays_out_with_a_warning(

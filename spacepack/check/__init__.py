@@ -25,7 +25,7 @@ from spacepack.check.pyast import AppCode, ProjectIndex, app_code, non_app_reaso
 from spacepack.check.python_version import DEFAULT_PYTHON, detect_python, end_of_life_finding
 from spacepack.check.routes import choose_health_path
 from spacepack.check.secrets_scan import redact_url_credentials
-from spacepack.check.shipping import decide_shipping
+from spacepack.check.shipping import decide_shipping, kept_outside
 from spacepack.check.tree import ProjectTree, load_tree
 from spacepack.config import Settings
 from spacepack.errors import UsageError
@@ -136,7 +136,7 @@ def check_project(settings: Settings) -> Plan:
         findings=sort_findings(findings),
         writable_dirs=parts.writable_dirs,
         secret_files=parts.secret_files,
-        kept_anyway=shipping.kept,
+        kept_anyway=tuple(dict.fromkeys([*shipping.kept, *kept_outside(rules, outside.paths)])),
         left_out=shipping.left_out,
         project_name=name,
         description=description,

@@ -211,3 +211,20 @@ def _folders_named(tree: ProjectTree, name: str) -> list[str]:
             if part.lower() == lowered:
                 folders.add("/".join(parts[:depth]))
     return sorted(folders)
+
+
+def kept_outside(rules: IgnoreRules, paths: tuple[str, ...]) -> tuple[str, ...]:
+    """The left-out-by-default folders on the way to what ships from outside the working folder.
+
+    A served `../docs` is what the app needs, whatever the default tier says about docs folders
+    (the project's `.gitignore` and `exclude`, and secrets, still leave it out).
+    """
+    kept: list[str] = []
+    for path in paths:
+        parts = [part for part in path.split("/") if part]
+        for depth in range(1, len(parts) + 1):
+            is_dir = depth < len(parts) or path.endswith("/")
+            candidate = "/".join(parts[:depth]) + ("/" if is_dir else "")
+            if rules.left_out_by_default(candidate, is_dir=is_dir) and candidate not in kept:
+                kept.append(candidate)
+    return tuple(kept)
