@@ -25,6 +25,7 @@ from spacepack.errors import AuthError, MissingSecrets, UsageError
 from spacepack.git import git
 from spacepack.ignore import is_secret_file
 from spacepack.masking import preview
+from spacepack.render.context import PUSH_MANIFEST_FILE
 
 if TYPE_CHECKING:
     from spacepack.hub import HfApi, RemoteFile, SpaceId
@@ -35,7 +36,7 @@ DEFAULT_MESSAGE = "Update Space with spacepack"
 # Files the Hub owns in every Space: never deleted because they are not in the context.
 HUB_OWNED_FILES = frozenset({".gitattributes"})
 # Where push records the files it uploaded, in the Space repo: only those are ever deleted as stale.
-MANIFEST_PATH = ".spacepack-manifest.json"
+MANIFEST_PATH = PUSH_MANIFEST_FILE
 MANIFEST_MAX_BYTES = 1 << 20
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # How people name env vars (API_KEY, DB_PASSWORD); anything else in a secret's name slot may be a value.

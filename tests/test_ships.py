@@ -366,3 +366,13 @@ def test_the_built_image_holds_exactly_the_files_that_are_uploaded(
     )
     in_image = {line.removeprefix("./") for line in listing.decode().split()}
     assert in_image == _shipped(context)
+
+
+def test_the_push_manifest_never_reaches_the_image_built_on_the_space(tmp_path: Path) -> None:
+    # On the Space the build context is the repository: the rendered files plus push's manifest.
+    root = _project(tmp_path / "proj")
+    _plan, context = _check_and_render(root, tmp_path / "ctx")
+    (context.path / MANIFEST_PATH).write_text('{"files": ["main.py"]}\n', encoding="utf-8")
+    on_the_space = _image_files(context)
+    assert MANIFEST_PATH not in on_the_space
+    assert {"main.py", "Dockerfile", "app_pkg/util.py"} <= on_the_space

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 # spacepack's own folder in a project (the context, logs, the plan cache's pointer).
 STATE_DIR = ".spacepack"
+# push's record of the files it uploaded, kept in the Space repository beside the context. The Space's
+# builder sees it in its build context, so every rendered .dockerignore keeps it out of the image.
+PUSH_MANIFEST_FILE = ".spacepack-manifest.json"
 
 
 def default_out_dir(settings: Settings) -> Path:

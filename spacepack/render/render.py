@@ -10,7 +10,7 @@ from spacepack.errors import RenderError
 from spacepack.ignore import IgnoreRules, describe_left_out, left_out_by_default, walk
 from spacepack.paths import safe_output_dir
 from spacepack.plan import Plan
-from spacepack.render.context import STATE_DIR, Context, default_out_dir, write_context
+from spacepack.render.context import PUSH_MANIFEST_FILE, STATE_DIR, Context, default_out_dir, write_context
 from spacepack.render.dockerfile import REQUIREMENTS_FILE, render_dockerfile, requirements_text
 from spacepack.render.metadata import merge_metadata
 from spacepack.render.readme import compose_readme, default_body, find_readme, read_readme, split_front_matter
@@ -106,7 +106,11 @@ def _dockerignore(working: Path, extra: list[str], shipped: list[tuple[str, Path
     rules = IgnoreRules.for_shipping(working, extra=extra).reincluding(inside for inside, _source in shipped)
     return render_template(
         default_template_path(DOCKERIGNORE_TEMPLATE),
-        {"lines": list(rules.dockerignore_lines()), "requirements_file": REQUIREMENTS_FILE},
+        {
+            "lines": list(rules.dockerignore_lines()),
+            "requirements_file": REQUIREMENTS_FILE,
+            "push_manifest_file": PUSH_MANIFEST_FILE,
+        },
     )
 
 
