@@ -2,8 +2,9 @@
 
 Reads: `os.getenv`, `os.environ.get/setdefault`, `os.environ[...]` (through
 any import alias), pydantic `BaseSettings` fields (with `env_prefix`,
-`case_sensitive`, `Field(alias=/validation_alias=)`), and `.env.example`
-style templates. A read is *at import* when it runs while the module is
+`case_sensitive`, `Field(alias=/validation_alias=)`, and `env_nested_delimiter`
+expanding a field typed as a project model into one variable per sub-field),
+and `.env.example` style templates. A read is *at import* when it runs while the module is
 imported: at module level, in a class body, in a default argument, or in a
 `BaseSettings` class instantiated at module level.
 """
@@ -64,6 +65,8 @@ class EnvRead:
     at_import: bool
     default: str | None = None  # the default, when it is a string literal
     settings_field: bool = False
+    # A nested settings field's leaf: the group variable that also sets it, as one JSON value.
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ class _SettingsConfig:
     prefix: str = ""
     case_sensitive: bool = False
     envs: Mapping[str, str] = field(default_factory=dict)  # field name -> env name
+    nested_delimiter: str = ""  # `env_nested_delimiter`: a model-typed field is read sub-field by sub-field
 
     def updated(self, options: Mapping[str, ast.expr]) -> _SettingsConfig:
         config = self
@@ -137,6 +141,8 @@ class _SettingsConfig:
             config = replace(config, case_sensitive=isinstance(value, ast.Constant) and value.value is True)
         if "fields" in options:
             config = replace(config, envs={**config.envs, **_config_field_envs(options["fields"])})
+        if "env_nested_delimiter" in options:
+            config = replace(config, nested_delimiter=_const_str(options["env_nested_delimiter"]) or "")
         return config
 
 
@@ -164,6 +170,126 @@ def settings_classes(modules: Iterable[ast.Module]) -> dict[str, ast.ClassDef]:
     return found
 
 
+# Model bases whose subclasses pydantic-settings reads sub-field by sub-field under `env_nested_delimiter`.
+_MODEL_BASES = frozenset({"BaseModel", "BaseSettings"})
+_NESTED_DEPTH = 4  # levels of nested models expanded; deeper ones keep their group's name
+
+
+@dataclass(frozen=True)
+class _Model:
+    """A pydantic model class of the project, and the module it is defined in."""
+
+    path: str
+    node: ast.ClassDef
+
+
+class _Models:
+    """The project model class a field annotation names, resolved statically (else None: never a guess)."""
+
+    def __init__(self, path: str, module: ast.Module, index: ProjectIndex | None = None) -> None:
+        self.path = path
+        self.module = module
+        self.index = index
+        self._classes: dict[str, dict[str, ast.ClassDef]] = {}
+
+    def resolve(self, path: str, annotation: ast.expr) -> _Model | None:
+        """The model an annotation (`M`, `Optional[M]`, `M | None`, `Annotated[M, ...]`, `"M"`) names."""
+        target = _annotated_class(annotation)
+        found = self._class(path, target) if target is not None else None
+        return found if found is not None and self._is_model(found, 0) else None
+
+    def fields(self, model: _Model, depth: int = 0) -> list[tuple[str, ast.AnnAssign]]:
+        """(module path, field statement) of a model, inherited fields first; a redeclared field replaces."""
+        found: dict[str, tuple[str, ast.AnnAssign]] = {}
+        for base in model.node.bases if depth < 8 else ():
+            parent = self._class(model.path, base)
+            if parent is not None:
+                found.update((s.target.id, (p, s)) for p, s in self.fields(parent, depth + 1))  # type: ignore[union-attr]
+        for statement in model.node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                name = statement.target.id
+                if not (name.startswith("_") or name == "model_config" or _is_classvar(statement.annotation)):
+                    found[name] = (model.path, statement)
+        return list(found.values())
+
+    def _is_model(self, model: _Model, depth: int) -> bool:
+        for base in model.node.bases:
+            if _name_of(base) in _MODEL_BASES:
+                return True
+            parent = self._class(model.path, base) if depth < 8 else None
+            if parent is not None and parent.node is not model.node and self._is_model(parent, depth + 1):
+                return True
+        return False
+
+    def _class(self, path: str, expr: ast.expr) -> _Model | None:
+        if self.index is None:  # this module only
+            name = expr.id if isinstance(expr, ast.Name) and path == self.path else None
+            node = self._classes_of(path, self.module).get(name or "")
+            return _Model(path, node) if node is not None else None
+        symbol = self.index.resolve(path, expr)
+        source = self.index.tree.python.get(symbol.path) if symbol is not None and symbol.name else None
+        if symbol is None or symbol.name is None or source is None or source.tree is None:
+            return None
+        node = self._classes_of(symbol.path, source.tree).get(symbol.name)
+        return _Model(symbol.path, node) if node is not None else None
+
+    def _classes_of(self, path: str, module: ast.Module) -> dict[str, ast.ClassDef]:
+        if path not in self._classes:
+            self._classes[path] = {n.name: n for n in iter_statements(module) if isinstance(n, ast.ClassDef)}
+        return self._classes[path]
+
+
+def _annotated_class(annotation: ast.expr) -> ast.expr | None:
+    """The one class an annotation names, through `Optional`, `Annotated`, `X | None` and quotes; else None."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str) and len(annotation.value) < 200:
+        try:
+            annotation = ast.parse(annotation.value.strip(), mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(annotation, ast.Name | ast.Attribute):
+        return annotation
+    options: list[ast.expr] = []
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        options = [annotation.left, annotation.right]
+    elif isinstance(annotation, ast.Subscript):
+        wrapper = _name_of(annotation.value)
+        elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        if wrapper == "Annotated":
+            options = elements[:1]
+        elif wrapper in {"Optional", "Union"}:
+            options = elements
+    named = [o for o in options if not (isinstance(o, ast.Constant) and o.value is None)]
+    return _annotated_class(named[0]) if len(named) == 1 else None
+
+
+@dataclass(frozen=True)
+class _FieldSpec:
+    """A settings or model field's declaration: required, its alias, its default expression."""
+
+    required: bool
+    alias: str | None
+    default: ast.expr | None
+
+
+def _field_spec(statement: ast.AnnAssign) -> _FieldSpec:
+    value = statement.value
+    if isinstance(value, ast.Call) and _name_of(value.func) == "Field":
+        first = value.args[0] if value.args else _keyword(value, "default")
+        has_factory = _keyword(value, "default_factory") is not None
+        required = not has_factory and (first is None or (isinstance(first, ast.Constant) and first.value is ...))
+        return _FieldSpec(required, _alias(value), None if required else first)
+    return _FieldSpec(value is None, None, value)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """A model-typed settings field being expanded: its env name so far (uncased), and whether it is needed."""
+
+    name: str
+    required: bool
+    top: str  # the settings field's own env name, cased: one JSON value there sets the whole group
+
+
 class _Scanner:
     """Walks one module once, with when each node runs, resolving `os`/`environ`/`getenv` through its imports."""
 
@@ -173,8 +299,10 @@ class _Scanner:
         module: ast.Module,
         imports: dict[str, ImportRef] | None = None,
         external: Mapping[str, ast.ClassDef] | None = None,
+        index: ProjectIndex | None = None,
     ) -> None:
         self.path = path
+        self.models = _Models(path, module, index)
         # Settings classes of other modules, by name: a subclass here is a settings class too.
         self.external = dict(external or {})
         self.module = module
@@ -333,27 +461,29 @@ class _Scanner:
             attr = statement.target.id
             if attr.startswith("_") or attr == "model_config" or _is_classvar(statement.annotation):
                 continue
-            reads = self._field_reads(statement, config.prefix + attr, config.case_sensitive, config.envs.get(attr))
+            reads = self._field_reads(statement, config.prefix + attr, config, config.envs.get(attr))
             # Fields a subclass redeclares replace the inherited ones.
             fields = [f for f in fields if f.name not in {r.name for r in reads}]
             fields.extend(reads)
         return fields
 
     def _field_reads(
-        self, statement: ast.AnnAssign, env_name: str, case_sensitive: bool, config_env: str | None
+        self, statement: ast.AnnAssign, env_name: str, config: _SettingsConfig, config_env: str | None
     ) -> list[EnvRead]:
-        """The env read(s) of one settings field: its own name, and an env var its default reads."""
-        value = statement.value
-        if isinstance(value, ast.Call) and _name_of(value.func) == "Field":
-            first = value.args[0] if value.args else _keyword(value, "default")
-            has_factory = _keyword(value, "default_factory") is not None
-            required = not has_factory and (first is None or (isinstance(first, ast.Constant) and first.value is ...))
-            env_name = _alias(value) or env_name
-            value = None if required else first
-        else:
-            required = value is None
-        env_name = config_env or env_name
-        env_name = env_name if case_sensitive else env_name.upper()
+        """The env read(s) of one settings field: its own name, and an env var its default reads.
+
+        Under `env_nested_delimiter`, a field typed as a project model is read
+        as one variable per sub-field instead (`PREFIX_DB__URL`).
+        """
+        spec = _field_spec(statement)
+        required, value = spec.required, spec.default
+        env_name = config_env or spec.alias or env_name
+        if config.nested_delimiter:
+            group = _Group(env_name, required, _cased(env_name, config))
+            leaves = self._nested_reads(self.path, statement.annotation, group, config, 0)
+            if leaves:
+                return leaves
+        env_name = _cased(env_name, config)
         line = statement.lineno
         inner = self._env_read_default(value)
         if inner is None:
@@ -366,6 +496,35 @@ class _Scanner:
             EnvRead(env_name, self.path, line, False, False, inner_default, settings_field=True),
             EnvRead(inner_name, self.path, line, inner_required, False, inner_default, settings_field=True),
         ]
+
+    def _nested_reads(
+        self, path: str, annotation: ast.expr, group: _Group, config: _SettingsConfig, depth: int
+    ) -> list[EnvRead]:
+        """The leaf env reads of a field typed as a project model ([] when it is not one, or too deep).
+
+        A leaf is required when its own field has no default and no level above
+        it has one (a default instance or `default_factory` makes the group optional).
+        """
+        model = self.models.resolve(path, annotation) if depth < _NESTED_DEPTH else None
+        if model is None:
+            return []
+        reads: list[EnvRead] = []
+        for leaf_path, statement in self.models.fields(model):
+            assert isinstance(statement.target, ast.Name)
+            spec = _field_spec(statement)
+            leaf = _Group(
+                f"{group.name}{config.nested_delimiter}{spec.alias or statement.target.id}",
+                group.required and spec.required,
+                group.top,
+            )
+            deeper = self._nested_reads(leaf_path, statement.annotation, leaf, config, depth + 1)
+            if deeper:
+                reads.extend(deeper)
+                continue
+            default = _const_str(spec.default)
+            name = _cased(leaf.name, config)
+            reads.append(EnvRead(name, leaf_path, statement.lineno, leaf.required, False, default, True, group.top))
+        return reads
 
     def _env_read_default(self, value: ast.expr | None) -> tuple[str, bool, str | None] | None:
         """(name, required, literal fallback) when a field default is `os.getenv("X"[, d])`; else None."""
@@ -489,6 +648,11 @@ def _alias(field_call: ast.Call) -> str | None:
     return None
 
 
+def _cased(env_name: str, config: _SettingsConfig) -> str:
+    """The name as reported: pydantic-settings matches names case-insensitively unless `case_sensitive`."""
+    return env_name if config.case_sensitive else env_name.upper()
+
+
 def _is_classvar(annotation: ast.expr) -> bool:
     target = annotation.value if isinstance(annotation, ast.Subscript) else annotation
     return _name_of(target) == "ClassVar"
@@ -506,7 +670,12 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     parsed = list(code.parsed())
     external = settings_classes(module for _, module in parsed)
     paths_and_scans = [
-        (path, _Scanner(path, module, code.index.imports(path), external).run(code.index.tree.python[path].source))
+        (
+            path,
+            _Scanner(path, module, code.index.imports(path), external, code.index).run(
+                code.index.tree.python[path].source
+            ),
+        )
         for path, module in parsed
     ]
     scans = [scan for _, scan in paths_and_scans]
@@ -530,7 +699,7 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
         for class_name, fields in scan.settings.items():
             instantiated = class_name in called_at_import
             for f in fields:
-                reads.append(EnvRead(f.name, f.path, f.line, f.required, instantiated, f.default, settings_field=True))
+                reads.append(replace(f, at_import=instantiated))
                 writable.extend(_field_folders(f))
     return reads, writable
 
@@ -616,19 +785,29 @@ def scan_env(tree: ProjectTree, backend_dir: str, code: AppCode | None = None) -
     findings: list[Finding] = []
     if needed:
         first = next(r for r in reads if r.name == needed[0] and r.required and r.at_import)
+        groups = sorted({r.group for r in reads if r.group and r.name in needed and r.required and r.at_import})
         findings.append(
             finding(
                 "SP301",
                 f"the app reads {', '.join(needed)} while it is imported, with no default; "
                 "it crashes at start-up without them",
                 hint="give them defaults, or set them as Space secrets (push --secret NAME) and give the smoke "
-                "test a value (--env NAME=..., --env-file, or the project .env)",
+                "test a value (--env NAME=..., --env-file, or the project .env)" + _group_hint(groups),
                 path=first.path,
                 line=first.line,
             )
         )
     folders = sorted({w for w in writable if w}, key=lambda w: (w.startswith("/"), w))
     return EnvReport(env=env, writable_dirs=tuple(folders), findings=tuple(findings), reads=tuple(reads))
+
+
+def _group_hint(groups: list[str]) -> str:
+    """pydantic-settings also reads a nested group as one JSON value under the group's own name."""
+    if not groups:
+        return ""
+    return f"; a nested group can also be one JSON value instead ({groups[0]}='{{...}}')" + (
+        f", as can {', '.join(groups[1:])}" if len(groups) > 1 else ""
+    )
 
 
 def _place_key(place: str) -> tuple[str, int]:
