@@ -204,11 +204,14 @@ class ImageOptions:
         """
         if self.smoke is None:
             return self
+        given = self.smoke.with_env(default_dotenv(plan), base=secrets)
+        # A nested settings leaf is set when its group is, as one JSON value.
+        needed = (e.name for e in plan.env if e.required and e.at_import and not e.set_in(given.env))
         smoke = replace(
-            self.smoke.with_env(default_dotenv(plan), base=secrets),
+            given,
             health_path=self.smoke.health_path or plan.health_path,
             app_port=app_port(settings),
-            required_env=(*self.smoke.required_env, *(e.name for e in plan.env if e.required and e.at_import)),
+            required_env=(*self.smoke.required_env, *needed),
         )
         return replace(self, smoke=smoke)
 

@@ -7,6 +7,7 @@ Every value is frozen and serialisable with `to_json()`; `spacepack check
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -107,6 +108,13 @@ class EnvVar:
     secret: bool  # its name looks like a secret (token, key, password...)
     where: tuple[str, ...] = ()  # "path:line" places, or ".env.example"
     at_import: bool = False  # read while the module is imported (a smoke test needs a value)
+    # A nested settings field's leaf (pydantic-settings `env_nested_delimiter`): the group variable
+    # that sets it too, as one JSON value (`APP_DB` for `APP_DB__URL`).
+    group: str | None = None
+
+    def set_in(self, names: Collection[str]) -> bool:
+        """Whether `names` (env vars given, secrets, variables) sets this one, by its name or its group's."""
+        return self.name in names or (self.group is not None and self.group in names)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +123,7 @@ class EnvVar:
             "secret": self.secret,
             "at_import": self.at_import,
             "where": list(self.where),
+            **({"group": self.group} if self.group else {}),
         }
 
 

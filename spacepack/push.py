@@ -400,7 +400,7 @@ def read_remote(api: HfApi, space: SpaceId, options: PushOptions) -> RemoteView:
 def missing_at_start(plan: Plan, options: PushOptions, remote: RemoteView) -> tuple[str, ...]:
     """Env vars the app reads while starting that neither this push nor the Space provides (names only)."""
     provided = {*options.secrets, *options.variables, *remote.secret_names, *remote.variables}
-    return tuple(sorted({var.name for var in plan.env if var.required and var.at_import} - provided))
+    return tuple(sorted(var.name for var in plan.env if var.required and var.at_import and not var.set_in(provided)))
 
 
 def _guard_missing_secrets(plan: Plan, options: PushOptions, remote: RemoteView, notes: list[str]) -> None:

@@ -298,7 +298,7 @@ def audit_env(needed: Iterable[EnvVar], secrets: Iterable[str], variables: Itera
     """Which required env vars the Space lacks, and which of its variables look like secrets."""
     secret_set, variable_set = frozenset(secrets), frozenset(variables)
     have = secret_set | variable_set
-    required = [var for var in needed if var.required and var.name not in have]
+    required = [var for var in needed if var.required and not var.set_in(have)]
     return EnvAudit(
         secrets=tuple(sorted(secret_set)),
         variables=tuple(sorted(variable_set)),

@@ -274,3 +274,82 @@ def test_expansion_depth_is_bounded_and_a_self_reference_ends(tmp_path: Path) ->
         "TREE__NAME",
     ]
     assert required(env) == set()
+
+
+def test_a_group_set_as_one_json_value_satisfies_smoke_push_and_status(tmp_path: Path) -> None:
+    from spacepack.check import check_project
+    from spacepack.config import Settings
+    from spacepack.pipeline import ImageOptions
+    from spacepack.push import PushOptions, RemoteView, missing_at_start
+    from spacepack.render.plan_cache import plan_from_json
+    from spacepack.smoke import SmokeOptions
+    from spacepack.space import audit_env
+
+    build_file_tree(
+        tmp_path,
+        {
+            "requirements.txt": "fastapi\nuvicorn\npydantic-settings\n",
+            "models.py": MODELS,
+            "main.py": """\
+                from fastapi import FastAPI
+                from pydantic_settings import BaseSettings, SettingsConfigDict
+                from models import Database, Token
+
+                class Settings(BaseSettings):
+                    model_config = SettingsConfigDict(env_nested_delimiter="__", env_prefix="APP_")
+                    db: Database
+                    token: Token
+
+                settings = Settings()
+                app = FastAPI()
+
+                @app.get("/health")
+                def health() -> dict[str, str]:
+                    return {"status": "ok"}
+                """,
+        },
+    )
+    settings = Settings(project_dir=tmp_path)
+    plan = check_project(settings)
+    env = {var.name: var for var in plan.env}
+    assert {n for n, v in env.items() if v.required and v.at_import} == {"APP_DB__URL", "APP_TOKEN__SECRET"}
+    assert env["APP_DB__URL"].to_json()["group"] == "APP_DB"
+    assert env["APP_DB__URL"].group == "APP_DB" and env["APP_TOKEN__SECRET"].group == "APP_TOKEN"
+    assert plan_from_json(plan.to_json()).env == plan.env
+
+    # push: a secret named after the group sets its leaves; the other group is still missing.
+    remote = RemoteView(exists=True)
+    assert missing_at_start(plan, PushOptions(), remote) == ("APP_DB__URL", "APP_TOKEN__SECRET")
+    assert missing_at_start(plan, PushOptions(secrets={"APP_DB": '{"url": "x"}'}), remote) == ("APP_TOKEN__SECRET",)
+    # status: the same audit against the Space's secrets and variables.
+    audit = audit_env(plan.env, secrets=["APP_TOKEN"], variables=["APP_DB__URL"])
+    assert audit.missing == () and audit.missing_at_start == ()
+    assert audit_env(plan.env, secrets=[], variables=[]).missing_at_start == ("APP_DB__URL", "APP_TOKEN__SECRET")
+    # smoke: only the leaves neither given nor set through their group are named as unset.
+    given = ImageOptions(smoke=SmokeOptions(env_pairs=('APP_TOKEN={"secret": "s"}',))).resolve(plan, settings)
+    assert given.smoke is not None and given.smoke.required_env == ("APP_DB__URL",)
+
+
+def test_only_leaves_carry_a_group(tmp_path: Path) -> None:
+    _, env = scan(
+        tmp_path,
+        {
+            "config.py": """\
+                import os
+                from pydantic import BaseModel
+                from pydantic_settings import BaseSettings, SettingsConfigDict
+
+                class Database(BaseModel):
+                    url: str
+
+                class Settings(BaseSettings):
+                    model_config = SettingsConfigDict(env_nested_delimiter="__")
+                    db: Database
+                    name: str
+
+                TOKEN = os.environ["TOKEN"]
+                """,
+        },
+    )
+    assert {n: v.group for n, v in env.items()} == {"DB__URL": "DB", "NAME": None, "TOKEN": None}
+    assert "group" not in env["NAME"].to_json() and env["DB__URL"].to_json()["group"] == "DB"

@@ -186,10 +186,8 @@ class _Model:
 class _Models:
     """The project model class a field annotation names, resolved statically (else None: never a guess)."""
 
-    def __init__(self, path: str, module: ast.Module, index: ProjectIndex | None = None) -> None:
-        self.path = path
-        self.module = module
-        self.index = index
+    def __init__(self, index: ProjectIndex | None) -> None:
+        self.index = index  # None: nothing resolves, every model-typed field keeps its group's name
         self._classes: dict[str, dict[str, ast.ClassDef]] = {}
 
     def resolve(self, path: str, annotation: ast.expr) -> _Model | None:
@@ -222,10 +220,8 @@ class _Models:
         return False
 
     def _class(self, path: str, expr: ast.expr) -> _Model | None:
-        if self.index is None:  # this module only
-            name = expr.id if isinstance(expr, ast.Name) and path == self.path else None
-            node = self._classes_of(path, self.module).get(name or "")
-            return _Model(path, node) if node is not None else None
+        if self.index is None:
+            return None
         symbol = self.index.resolve(path, expr)
         source = self.index.tree.python.get(symbol.path) if symbol is not None and symbol.name else None
         if symbol is None or symbol.name is None or source is None or source.tree is None:
@@ -302,7 +298,7 @@ class _Scanner:
         index: ProjectIndex | None = None,
     ) -> None:
         self.path = path
-        self.models = _Models(path, module, index)
+        self.models = _Models(index)
         # Settings classes of other modules, by name: a subclass here is a settings class too.
         self.external = dict(external or {})
         self.module = module
@@ -771,6 +767,7 @@ def scan_env(tree: ProjectTree, backend_dir: str, code: AppCode | None = None) -
             where = entry["where"]
             assert isinstance(where, set)
             where.add(path)
+    group_of = {read.name: read.group for read in reads if read.group}
     env = tuple(
         EnvVar(
             name=name,
@@ -778,6 +775,7 @@ def scan_env(tree: ProjectTree, backend_dir: str, code: AppCode | None = None) -
             secret=is_secret_name(name),
             where=tuple(sorted(entry["where"], key=_place_key)),  # type: ignore[call-overload]
             at_import=bool(entry["at_import"]),
+            group=group_of.get(name),
         )
         for name, entry in sorted(merged.items())
     )

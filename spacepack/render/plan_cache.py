@@ -131,7 +131,8 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         ),
         system_packages=tuple(data["system_packages"]),
         env=tuple(
-            EnvVar(e["name"], e["required"], e["secret"], tuple(e["where"]), e["at_import"]) for e in data["env"]
+            EnvVar(e["name"], e["required"], e["secret"], tuple(e["where"]), e["at_import"], e.get("group"))
+            for e in data["env"]
         ),
         health_path=data["health_path"],
         candidates=tuple(
