@@ -457,13 +457,19 @@ def realworld_section(data: dict[str, Any]) -> list[str]:
             f"An earlier full run at `{str(earlier.get('spacepack_commit', ''))[:12]}`: "
             f"{earlier.get('healthy')}/{earlier.get('total')} healthy."
         )
+    blocked = summary.get("healthy_with_push_blocked")
+    if blocked:
+        lines.append(
+            f"{blocked} of the healthy ones commit a credential in shipped code: they build and come up locally, "
+            "and `push`/`release` refuse them until it moves to a Space secret (the `push blocked by` column)."
+        )
     if "target" in summary:
         met = summary.get("target_met")
         lines.append(f"Target ({summary['target']}) — {_verdict(met if isinstance(met, bool) else None)}.")
     lines += [
         "",
-        "| repository | commit | shape | python | outcome | fault | cause |",
-        "|---|---|---|---|---|---|---|",
+        "| repository | commit | shape | python | outcome | fault | push blocked by | cause |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for repo in repos:
         outcome = str(repo.get("outcome", ""))
@@ -478,6 +484,7 @@ def realworld_section(data: dict[str, Any]) -> list[str]:
             repo.get("python"),
             outcome,
             repo.get("fault") or "",
+            ", ".join(repo.get("push_blocked_by") or []),
             cause,
         ]
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")

@@ -117,9 +117,23 @@ def test_the_real_world_section_is_rendered_from_its_json() -> None:
         "spacepack_commit": "a" * 40,
         "run_date": "2026-11-30",
         "how": "check then build",
-        "summary": {"total": 2, "healthy": 1, "failed_by_fault": {"repository": 1}, "target": "t", "target_met": False},
+        "summary": {
+            "total": 2,
+            "healthy": 1,
+            "healthy_with_push_blocked": 1,
+            "failed_by_fault": {"repository": 1},
+            "target": "t",
+            "target_met": False,
+        },
         "repos": [
-            {"repo": "o/one", "commit": "b" * 40, "shape": ["root app/"], "python": "3.11", "outcome": "healthy"},
+            {
+                "repo": "o/one",
+                "commit": "b" * 40,
+                "shape": ["root app/"],
+                "python": "3.11",
+                "outcome": "healthy",
+                "push_blocked_by": ["SP310", "SP311"],
+            },
             {
                 "repo": "o/two",
                 "commit": "c" * 40,
@@ -134,8 +148,9 @@ def test_the_real_world_section_is_rendered_from_its_json() -> None:
     text = render(_doc(0.2, 0.2), realworld=corpus)
     assert "## Real-world corpus" in text and "`aaaaaaaaaaaa`" in text
     assert "| healthy | 1 (50%) |" in text and "| failed, the repository's fault | 1 |" in text
-    assert "| o/one | `bbbbbbb` | root app/ | 3.11 | healthy |  |  |" in text
-    assert "| o/two | `ccccccc` | a\\|b | 3.12 | failed | repository | check error SP311: a key |" in text
+    assert "| o/one | `bbbbbbb` | root app/ | 3.11 | healthy |  | SP310, SP311 |  |" in text
+    assert "| o/two | `ccccccc` | a\\|b | 3.12 | failed | repository |  | check error SP311: a key |" in text
+    assert "1 of the healthy ones commit a credential in shipped code" in text
     assert "Target (t) — **not met**." in text
 
 
