@@ -1,7 +1,8 @@
 """The environment variables a backend reads, and the folders it writes, from its AST.
 
 Reads: `os.getenv`, `os.environ.get/setdefault`, `os.environ[...]` (through
-any import alias), pydantic `BaseSettings` fields (with `env_prefix`,
+any import alias), the config objects of python-decouple (`config("X")`),
+starlette (`Config(".env")("X")`) and environs (`Env().str("X")`), pydantic `BaseSettings` fields (with `env_prefix`,
 `case_sensitive`, `Field(alias=/validation_alias=)`, and `env_nested_delimiter`
 expanding a field typed as a project model into one variable per sub-field),
 and `.env.example` style templates. A read is *at import* when it runs while the module is
@@ -23,9 +24,11 @@ from spacepack.check.pyast import (
     Place,
     ProjectIndex,
     app_code,
+    dotted,
     iter_statements,
     module_imports,
     qualify,
+    statement_children,
     walk_runtime,
 )
 from spacepack.check.secrets_scan import is_secret_name
@@ -296,9 +299,13 @@ class _Scanner:
         imports: dict[str, ImportRef] | None = None,
         external: Mapping[str, ast.ClassDef] | None = None,
         index: ProjectIndex | None = None,
+        configs: _ConfigObjects | None = None,
     ) -> None:
         self.path = path
         self.models = _Models(index)
+        self.configs = configs if configs is not None else _ConfigObjects(index)
+        self._locals: dict[int, frozenset[str]] | None = None  # names functions bind, by node id (lazily)
+        self._prefixes: dict[int, str] | None = None  # environs `prefixed` blocks, by node id (lazily)
         # Settings classes of other modules, by name: a subclass here is a settings class too.
         self.external = dict(external or {})
         self.module = module
@@ -376,6 +383,8 @@ class _Scanner:
             raw = _const_str(call.func.value.args[0]) if call.func.value.args else None
             if raw:
                 self._writable(raw)
+        else:
+            self._config_call(call, place)
 
     def _env_call(self, call: ast.Call, qualified: str, at_import: bool) -> None:
         """`os.getenv(NAME, default)`, `os.environ.get(NAME, default)` or `.setdefault(...)`."""
@@ -395,6 +404,68 @@ class _Scanner:
         self._read(name, call.lineno, required=not has_default, at_import=at_import, default=literal)
         if name in CACHE_VARS and literal:
             self._writable(literal)
+
+    def _config_call(self, call: ast.Call, place: Place) -> bool:
+        """A read through a library's config object: `config("X", default=...)`, `env.int("X", 5)`.
+
+        The object must be tied to the library statically (built in this module, or
+        imported from a project module that builds it); a name a function binds
+        itself (a parameter, a local) is not the module's object.
+        """
+        library = self._config_object(call.func, place)
+        if library is None and isinstance(call.func, ast.Attribute) and call.func.attr in _ENVIRONS_PARSERS:
+            library = self._config_object(call.func.value, place)
+            library = library if library == "environs" else None
+        if library is None:
+            return False
+        name = _const_str(call.args[0]) if call.args else None
+        name = name or next((_const_str(kw.value) for kw in call.keywords if kw.arg in _NAME_KEYWORDS), None)
+        if not name:
+            return True  # the library's call, but a name only known at run time: never counted
+        if library == "environs":
+            name = self._environs_prefixes(place).get(id(call), "") + name
+        position = _DEFAULT_POSITION[library]
+        default = call.args[position] if len(call.args) > position else _keyword(call, "default")
+        # Any default, None included, is what the library returns when the variable is unset.
+        literal = _const_str(default)
+        self._read(name, call.lineno, required=default is None, at_import=place.runs == "import", default=literal)
+        if name in CACHE_VARS and literal:
+            self._writable(literal)
+        return True
+
+    def _config_object(self, expr: ast.expr, place: Place) -> str | None:
+        """The library whose config object `expr` is (`decouple`, `starlette`, `environs`), else None."""
+        head = dotted(expr)
+        if head is None:
+            return None
+        head = head.partition(".")[0]
+        if place.runs != "import" and head in self._function_locals().get(id(expr), frozenset()):
+            return None
+        return self.configs.library_of(self.path, expr, self.imports, self.module)
+
+    def _environs_prefixes(self, place: Place) -> dict[int, str]:
+        """Node id -> the prefix `with env.prefixed("APP_"):` blocks around it add (nested ones join)."""
+        if self._prefixes is None:
+            self._prefixes = {}
+            for node in ast.walk(self.module):
+                if not isinstance(node, ast.With | ast.AsyncWith):
+                    continue
+                for item in node.items:
+                    value = item.context_expr
+                    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
+                        continue
+                    prefix = _const_str(value.args[0]) if value.args else None
+                    is_prefixed = value.func.attr == "prefixed" and prefix
+                    if is_prefixed and self._config_object(value.func.value, place) == "environs":
+                        # ast.walk goes outer block first, so an inner prefix lands after its outer one.
+                        for inner in (n for statement in node.body for n in ast.walk(statement)):
+                            self._prefixes[id(inner)] = self._prefixes.get(id(inner), "") + str(prefix)
+        return self._prefixes
+
+    def _function_locals(self) -> dict[int, frozenset[str]]:
+        if self._locals is None:
+            self._locals = _function_locals(self.module)
+        return self._locals
 
     def _read(self, name: str, line: int, required: bool, at_import: bool, default: str | None = None) -> None:
         self.result.reads.append(EnvRead(name, self.path, line, required, at_import, default))
@@ -537,6 +608,161 @@ class _Scanner:
 
 _ENV_CALLS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
 
+# Classes whose instances read env vars when called, and the library whose call rules they follow.
+_CONFIG_CLASSES = {
+    "decouple.AutoConfig": "decouple",
+    "decouple.Config": "decouple",
+    "starlette.config.Config": "starlette",
+    "environs.Env": "environs",
+}
+# Ready-made instances the libraries export: decouple's `config`, environs' `env`.
+_CONFIG_INSTANCES = {"decouple.config": "decouple", "environs.env": "environs"}
+# environs' typed parsers: `env.int("X")` reads X (`read_env`, `prefixed`, `dump` do not read one).
+_ENVIRONS_PARSERS = frozenset(
+    {
+        "str",
+        "int",
+        "bool",
+        "float",
+        "decimal",
+        "list",
+        "dict",
+        "json",
+        "datetime",
+        "date",
+        "time",
+        "timedelta",
+        "path",
+        "log_level",
+        "uuid",
+        "url",
+        "enum",
+        "db",
+        "dj_db_url",
+        "dj_email_url",
+        "dj_cache_url",
+    }
+)
+# Where the default goes when passed by position: decouple `config(option, default, cast)`,
+# starlette `config(key, cast, default)`, environs `env.str(name, default)`.
+_DEFAULT_POSITION = {"decouple": 1, "starlette": 2, "environs": 1}
+_NAME_KEYWORDS = frozenset({"option", "key", "name"})
+
+
+class _ConfigObjects:
+    """Which module-level names are config objects of decouple, starlette or environs, per module, cached.
+
+    A name counts when every module-level binding of it builds one (`config = Config(".env")`
+    in a `try` and `config = Config()` in its `except` both do); a function or class of that
+    name, or any other value, makes it not one.
+    """
+
+    def __init__(self, index: ProjectIndex | None) -> None:
+        self.index = index
+        self._by_module: dict[str, dict[str, str]] = {}
+        self._resolved: dict[tuple[str, str], str | None] = {}
+
+    def library_of(self, path: str, expr: ast.expr, imports: Mapping[str, ImportRef], module: ast.Module) -> str | None:
+        """The library of the config object `expr` names in module `path`, else None."""
+        library = _CONFIG_INSTANCES.get(qualify(expr, imports) or "")
+        if library is not None:
+            return library
+        name = dotted(expr)
+        if name is None:
+            return None
+        if isinstance(expr, ast.Name) and expr.id in self.instances(path, module, imports):
+            return self.instances(path, module, imports)[expr.id]
+        if self.index is None or name.partition(".")[0] not in imports:
+            return None
+        # Imported from a project module: `from app.settings import config`, `settings.config`.
+        key = (path, name)
+        if key not in self._resolved:
+            self._resolved[key] = self._project_instance(path, expr)
+        return self._resolved[key]
+
+    def _project_instance(self, path: str, expr: ast.expr) -> str | None:
+        assert self.index is not None
+        symbol = self.index.resolve(path, expr)
+        if symbol is None or symbol.name is None or symbol.path == path:
+            return None
+        source = self.index.tree.python.get(symbol.path)
+        if source is None or source.tree is None:
+            return None
+        return self.instances(symbol.path, source.tree, self.index.imports(symbol.path)).get(symbol.name)
+
+    def instances(self, path: str, module: ast.Module, imports: Mapping[str, ImportRef]) -> dict[str, str]:
+        if path not in self._by_module:
+            self._by_module[path] = _module_instances(module, imports)
+        return self._by_module[path]
+
+
+def _module_instances(module: ast.Module, imports: Mapping[str, ImportRef]) -> dict[str, str]:
+    """Module-level names bound only to config objects (name -> library)."""
+    bound: dict[str, set[str | None]] = {}
+    stack: list[ast.stmt] = list(module.body)
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.setdefault(statement.name, set()).add(None)
+            continue
+        values: list[tuple[ast.expr, ast.expr | None]] = []
+        if isinstance(statement, ast.Assign):
+            values = [(target, statement.value) for target in statement.targets]
+        elif isinstance(statement, ast.AnnAssign):
+            values = [(statement.target, statement.value)]
+        elif isinstance(statement, ast.AugAssign | ast.For | ast.AsyncFor | ast.With | ast.AsyncWith):
+            values = [(target, None) for target in _rebound(statement)]  # rebinds to something else
+        for target, value in values:
+            for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
+                single = isinstance(target, ast.Name) and value is not None
+                bound.setdefault(name, set()).add(_built_config(value, imports) if single else None)
+        stack.extend(statement_children(statement))
+    found: dict[str, str] = {}
+    for name, libraries in bound.items():
+        library = libraries.pop() if len(libraries) == 1 else None
+        if library is not None:
+            found[name] = library
+    return found
+
+
+def _rebound(statement: ast.AugAssign | ast.For | ast.AsyncFor | ast.With | ast.AsyncWith) -> list[ast.expr]:
+    if isinstance(statement, ast.AugAssign | ast.For | ast.AsyncFor):
+        return [statement.target]
+    return [item.optional_vars for item in statement.items if item.optional_vars is not None]
+
+
+def _built_config(value: ast.expr | None, imports: Mapping[str, ImportRef]) -> str | None:
+    """The library when `value` builds a config object (`Config(".env")`, `Env()`) or names a ready one."""
+    if isinstance(value, ast.Call):
+        return _CONFIG_CLASSES.get(qualify(value.func, imports) or "")
+    if value is not None:
+        return _CONFIG_INSTANCES.get(qualify(value, imports) or "")
+    return None
+
+
+def _function_locals(module: ast.Module) -> dict[int, frozenset[str]]:
+    """Node id -> the names the functions around it bind themselves (parameters, assignments, defs)."""
+    found: dict[int, set[str]] = {}
+    for function in ast.walk(module):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        args = function.args
+        names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+        body = function.body if isinstance(function.body, list) else [function.body]
+        nodes = [node for statement in body for node in ast.walk(statement)]
+        declared_global: set[str] = set()
+        for node in nodes:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Global | ast.Nonlocal):
+                declared_global.update(node.names)
+        names -= declared_global
+        for node in nodes:
+            found.setdefault(id(node), set()).update(names)
+    return {key: frozenset(value) for key, value in found.items()}
+
 
 def _tolerated_reads(module: ast.Module, is_env_call: Callable[[ast.AST], bool]) -> dict[int, str | None]:
     """Env reads (by node id) whose code copes with an unset variable, with the literal it falls back to.
@@ -665,10 +891,11 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     """
     parsed = list(code.parsed())
     external = settings_classes(module for _, module in parsed)
+    configs = _ConfigObjects(code.index)
     paths_and_scans = [
         (
             path,
-            _Scanner(path, module, code.index.imports(path), external, code.index).run(
+            _Scanner(path, module, code.index.imports(path), external, code.index, configs).run(
                 code.index.tree.python[path].source
             ),
         )
