@@ -237,7 +237,14 @@ def _database_given(need: DatabaseNeed, given: Mapping[str, str]) -> bool:
     container localhost is the app itself, so such values are replaced by the sidecar's.
     """
     names = [*need.url_vars, *need.part_vars.get("host", ())]
-    return any(_usable_host(given[name]) for name in names if name in given)
+    # An empty value (`TEST_DATABASE_URL=` in a `.env`) points nowhere: it is not a database given.
+    return any(_usable_host(given[name]) for name in names if given.get(name, "").strip())
+
+
+def unreachable_given(need: DatabaseNeed, given: Mapping[str, str]) -> tuple[str, ...]:
+    """The database variables `given` points at a host the smoke container can't reach (localhost, `db`)."""
+    names = [*need.url_vars, *need.part_vars.get("host", ())]
+    return tuple(name for name in names if given.get(name, "").strip() and not _usable_host(given[name]))
 
 
 def _usable_host(value: str) -> bool:

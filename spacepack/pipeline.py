@@ -268,7 +268,7 @@ def build_and_smoke(
         BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, carrying the `BuildResult` so far.
     """
     from spacepack.build import BuildStepFailed, build_image, image_tags, labels_to_pass, new_log_path
-    from spacepack.database import choose_database, guess_database
+    from spacepack.database import choose_database, guess_database, unreachable_given
     from spacepack.smoke import SmokeTestFailed, run_smoke
 
     resolved = options.resolve(plan, settings, secrets)
@@ -312,6 +312,12 @@ def build_and_smoke(
     need = guess_database(plan)
     given = any(name in smoke.env for name in need.names)
     database = choose_database(need, smoke.database, smoke.env, settings.postgres_image)
+    replaced = unreachable_given(need, smoke.env) if database is not None and database.sidecar else ()
+    if replaced:
+        progress.say(
+            f"{', '.join(replaced)} {'points' if len(replaced) == 1 else 'point'} at localhost or a compose "
+            "service, which the smoke container can't reach: the throwaway Postgres stands in"
+        )
     if database is None and need.postgres and need.names and smoke.database.mode == "auto" and not given:
         progress.say(
             f"{need.names[0]} has a default, so no throwaway Postgres is started "

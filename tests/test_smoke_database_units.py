@@ -13,6 +13,7 @@ from spacepack.database import (
     choose_database,
     connection_env,
     guess_database,
+    unreachable_given,
 )
 from spacepack.errors import UsageError
 from spacepack.plan import Dependencies, EnvVar, Plan
@@ -180,3 +181,18 @@ def test_the_database_flag_is_checked_before_anything_runs(command, tmp_path, mo
         main([*command, "--database", "mysql"])
     assert exited.value.code == 2
     assert "--database takes postgres, none, auto or a database URL" in capsys.readouterr().err
+
+
+def test_a_dotenv_url_on_localhost_beside_an_empty_one_gets_the_throwaway_postgres():
+    # A committed `.env` with `DATABASE_URL=postgresql://...@localhost/...` and `TEST_DATABASE_URL=`:
+    # neither is a database the smoke container can reach.
+    need = DatabaseNeed(url_vars=("DATABASE_URL", "TEST_DATABASE_URL"), required=True, postgres=True)
+    given = {"DATABASE_URL": "postgresql://u:p@localhost:5432/todo", "TEST_DATABASE_URL": ""}
+    plan = choose_database(need, DatabaseChoice(), given)
+    assert plan is not None and plan.sidecar
+    assert unreachable_given(need, given) == ("DATABASE_URL",)
+    assert choose_database(need, DatabaseChoice(), {"DATABASE_URL": " "}) is not None
+    # A reachable URL is kept as given, and nothing is said to be replaced.
+    reachable = {"DATABASE_URL": "postgresql://u:p@prod.example:5432/x", "TEST_DATABASE_URL": ""}
+    assert choose_database(need, DatabaseChoice(), reachable) is None
+    assert unreachable_given(need, reachable) == ()
