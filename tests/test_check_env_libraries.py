@@ -7,8 +7,8 @@ from pathlib import Path
 from spacepack.check.envvars import scan_env
 from spacepack.check.tree import load_tree
 from spacepack.database import DatabaseChoice, choose_database, guess_database
-from spacepack.plan import Dependencies, Plan
-from tests.helpers import build_file_tree
+from spacepack.plan import Dependencies
+from tests.helpers import build_file_tree, plan_for
 
 
 def scan(tmp_path: Path, spec: dict[str, str]):
@@ -247,14 +247,8 @@ def test_a_required_database_url_read_through_starlette_starts_the_throwaway_pos
                 """,
         },
     )
-    plan = Plan(
-        root=tmp_path,
-        backend_dir=".",
-        entry="main:app",
-        factory=False,
-        working_dir=".",
-        python="3.11",
-        python_source="default",
+    plan = plan_for(
+        tmp_path,
         dependencies=Dependencies(packages=("fastapi", "sqlmodel", "psycopg", "psycopg-binary")),
         env=tuple(env.values()),
     )

@@ -13,7 +13,7 @@ from spacepack.findings import CODES, REGISTRY, finding
 from spacepack.pipeline import local_only_files, stop_on_errors
 from spacepack.plan import Finding, Plan
 from spacepack.render.plan_cache import plan_from_json
-from tests.helpers import build_file_tree
+from tests.helpers import build_file_tree, plan_for
 
 # Committed credentials leak when published, not when built and run on the user's machine.
 UPLOAD_ONLY = {"SP310", "SP311", "SP314"}
@@ -30,16 +30,7 @@ class Lines:
 
 
 def plan_with(*findings: Finding) -> Plan:
-    return Plan(
-        root=Path("/project"),
-        backend_dir=".",
-        entry="main:app",
-        factory=False,
-        working_dir=".",
-        python="3.11",
-        python_source="default",
-        findings=findings,
-    )
+    return plan_for(Path("/project"), findings=findings)
 
 
 SIGNING_KEY = finding(

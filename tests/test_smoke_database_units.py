@@ -17,22 +17,13 @@ from spacepack.database import (
 )
 from spacepack.errors import UsageError
 from spacepack.plan import Dependencies, EnvVar, Plan
+from tests.helpers import plan_for
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def plan_with(packages: tuple[str, ...], *env: EnvVar) -> Plan:
-    return Plan(
-        root=Path("/project"),
-        backend_dir=".",
-        entry="main:app",
-        factory=False,
-        working_dir=".",
-        python="3.11",
-        python_source="default",
-        dependencies=Dependencies(packages=packages),
-        env=env,
-    )
+    return plan_for(Path("/project"), dependencies=Dependencies(packages=packages), env=env)
 
 
 def var(name: str, required: bool = True) -> EnvVar:
