@@ -516,8 +516,9 @@ def render(doc: dict[str, Any], realworld: dict[str, Any] | None = None) -> str:
         + (" (**quick mode**: smaller large input)" if meta.get("quick") else "")
         + (" (**interrupted**)" if meta.get("interrupted") else "")
         + f"; spacepack {meta['spacepack']}; {meta['engine']}; {meta['cpus']} CPUs; Python {meta['python']}.",
-        "- Timings are noisy: the machine has 2 cores and other Docker work ran at the same time. Medians, with "
-        "min and max, over the runs; \"× spacepack\" is the alternative's median divided by spacepack's "
+        f"- Timings are noisy on {meta['cpus']} cores: each run builds every variant in turn, so load falls on "
+        'all of them alike. Medians, with min and max, over the runs; "× spacepack" is the alternative\'s '
+        "median divided by spacepack's "
         "(above 1: spacepack is faster or smaller).",
         "- spacepack's build times include `check` and `render` (what `spacepack build` runs before the engine "
         "build); the alternatives' include sending their context. Images are built with the docker SDK "
