@@ -33,6 +33,7 @@ from spacepack.masking import Masker
 from spacepack.paths import safe_output_dir, shown
 from spacepack.plan import image_repository
 from spacepack.render.context import is_context
+from spacepack.safe_read import read_project_text
 
 DEFAULT_PLATFORM = "linux/amd64"
 LOG_DIR = Path(".spacepack") / "logs"
@@ -262,8 +263,8 @@ def labels_to_pass(context_dir: Path, wanted: Mapping[str, str]) -> dict[str, st
     source (a container and a commit each); the default template sets spacepack's labels before the
     source, so nothing is left to pass. A custom template without them still gets them this way.
     """
-    dockerfile = (context_dir / "Dockerfile").read_text(encoding="utf-8", errors="replace")
-    present = dockerfile_labels(dockerfile)
+    dockerfile, _refused = read_project_text(context_dir, "Dockerfile")  # a refused read: pass every label
+    present = dockerfile_labels(dockerfile or "")
     return {key: value for key, value in wanted.items() if present.get(key) != value}
 
 

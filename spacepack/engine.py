@@ -22,6 +22,7 @@ import requests
 import urllib3
 
 from spacepack.errors import BuildFailed, EngineUnavailable, SpacepackError, UsageError
+from spacepack.safe_read import read_project_text
 
 # The SDK ships no type hints, so the alias is Any to mypy; it still names the intent.
 DockerClient: TypeAlias = docker.DockerClient
@@ -135,9 +136,13 @@ def context_archive(context_dir: str, extra_files: Mapping[str, bytes], *, filte
     from docker.utils import build as context_utils
 
     exclude: list[str] = []
-    ignore = Path(context_dir) / ".dockerignore"
-    if not filtered and ignore.is_file():
-        lines = ignore.read_text(encoding="utf-8").splitlines()
+    if not filtered and (Path(context_dir) / ".dockerignore").is_file():
+        text, refused = read_project_text(Path(context_dir), ".dockerignore")
+        if text is None:
+            raise UsageError(
+                f"the context's .dockerignore cannot be read ({refused})", hint="make it a regular UTF-8 file"
+            )
+        lines = text.splitlines()
         exclude = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
     archive: IO[bytes] = context_utils.tar(context_dir, exclude=exclude)
     if extra_files:

@@ -15,14 +15,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from spacepack import __version__
 from spacepack.build import BuildFailure, BuildOptions, BuiltImage
 from spacepack.check import check_project
 from spacepack.config import Settings, load_settings
 from spacepack.errors import CheckFailed, ExitCode, SpaceFailed, SpacepackError, UsageError
 from spacepack.import_probe import ImportReport, ImportsMissing
 from spacepack.masking import Masker
-from spacepack.names import HEALTH_PATH_LABEL, VERSION_LABEL
 from spacepack.paths import shown
 from spacepack.plan import UPLOAD_STEPS, Finding, Plan, Step
 from spacepack.push import PushReport
@@ -269,11 +267,12 @@ def build_and_smoke(
     """
     from spacepack.build import BuildStepFailed, build_image, image_tags, labels_to_pass, new_log_path
     from spacepack.database import choose_database, guess_database, unreachable_given
+    from spacepack.render.dockerfile import spacepack_labels
     from spacepack.smoke import SmokeTestFailed, run_smoke
 
     resolved = options.resolve(plan, settings, secrets)
     tags = image_tags(plan.project_name, settings.project_dir, context.path, options.build.tag)
-    labels = labels_to_pass(context.path, {HEALTH_PATH_LABEL: plan.health_path, VERSION_LABEL: __version__})
+    labels = labels_to_pass(context.path, spacepack_labels(plan))
     local_files = {} if upload else local_only_files(plan, settings)
     if local_files:
         # A label that depends on the files (one more step after the source), only for this rare image.

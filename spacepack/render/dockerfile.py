@@ -160,15 +160,19 @@ UV_VERSION = "0.13.9"
 DEFAULT_INSTALLER = "uv"
 
 
-def image_labels(plan: Plan) -> dict[str, str]:
+def spacepack_labels(plan: Plan) -> dict[str, str]:
     """The labels every image of the plan carries: the health path `smoke IMAGE` probes, spacepack's version.
 
     Both are the same on every commit, so the Dockerfile sets them before the source (a code-only rebuild
     re-runs only the source step). Nothing that changes per commit is a label: the image's tag names the
-    commit. A value `LABEL` cannot hold as written is left out here; `build` passes it through the API.
+    commit.
     """
-    labels = {HEALTH_PATH_LABEL: plan.health_path, VERSION_LABEL: __version__}
-    return {key: value for key, value in labels.items() if matches(LABEL_VALUE, value)}
+    return {HEALTH_PATH_LABEL: plan.health_path, VERSION_LABEL: __version__}
+
+
+def image_labels(plan: Plan) -> dict[str, str]:
+    """The `spacepack_labels` a Dockerfile `LABEL` line can hold as written; `build` passes the rest through the API."""
+    return {key: value for key, value in spacepack_labels(plan).items() if matches(LABEL_VALUE, value)}
 
 
 def dockerfile_variables(plan: Plan, settings: Settings, resolution: Resolution | None = None) -> dict[str, Any]:
