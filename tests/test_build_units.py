@@ -185,3 +185,17 @@ def test_a_rendered_context_is_sent_whole_and_any_other_folder_as_a_folder(tmp_p
     # Render already left out what never ships: nothing is matched again, and the archive is closed after.
     assert {"Dockerfile", ".dockerignore", "app.py", "notes.txt"} <= names
     assert handle.closed
+
+
+def test_a_linked_context_file_is_never_read_through(tmp_path: Path) -> None:
+    from spacepack.engine import context_archive
+
+    outside = tmp_path / "outside"
+    outside.write_text('LABEL other="x"\n*\n', encoding="utf-8")
+    context = build_file_tree(tmp_path / "ctx", {"main.py": "app = None\n"})
+    (context / "Dockerfile").symlink_to(outside)
+    (context / ".dockerignore").symlink_to(outside)
+    # The linked Dockerfile is not read: every wanted label is passed through the API.
+    assert labels_to_pass(context, {"other": "x"}) == {"other": "x"}
+    with pytest.raises(UsageError, match="cannot be read"):
+        context_archive(str(context), {})
