@@ -152,13 +152,18 @@ def spacepack_build(
     started = time.perf_counter()
     settings = load_settings(project.root)
     found = PlanCache().lookup(settings, out_dir)
-    ahead = build_ahead.start(client, found, settings, options)
+    ahead = build_ahead.start(client, found, settings, options, out_dir)
+
+    def render(plan: Plan) -> Context:
+        rendered = ahead.context_for(plan) if ahead is not None else None
+        return rendered if rendered is not None else render_context(plan, settings, out_dir)
+
     try:
         plan, context, _cached = cached_check_and_render(
             settings,
             out_dir,
             check_project,
-            lambda plan: render_context(plan, settings, out_dir),
+            render,
             before_render=_go_on,
             found=found,
         )

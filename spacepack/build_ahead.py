@@ -4,9 +4,10 @@ After an edit to Python modules, the next `spacepack build` almost always
 renders the same Dockerfile, requirements and README as the last one: only the
 edited files differ. So when the plan cache misses only because Python modules
 changed (`CacheLookup.previous`), `start` renders today's files with the last
-plan into a folder of its own and hands it to the engine in a thread. The
+plan into the context folder and hands it to the engine in a thread. The
 engine (another process) builds while `check` parses: a rebuild costs about the
-longer of the two instead of their sum.
+longer of the two instead of their sum. When `check` then makes the same plan,
+that context is the one render would write (`context_for`): render is skipped too.
 
 The last plan is only a guess. `adopt` takes its image only when the context
 rendered from the new plan is the guessed one file for file (every path, size
@@ -32,15 +33,12 @@ from spacepack.check.secrets_scan import scan_file
 from spacepack.config import Settings
 from spacepack.errors import SpacepackError
 from spacepack.masking import Masker
-from spacepack.paths import safe_output_dir
 from spacepack.plan import Plan, image_repository
-from spacepack.render.context import STATE_DIR, Context
+from spacepack.render.context import Context
 from spacepack.render.dockerfile import spacepack_labels
 from spacepack.render.plan_cache import CacheLookup
 from spacepack.render.render import render_context
 
-# Where the guessed context goes, beside the context (`.spacepack/context`).
-AHEAD_DIR = "ahead"
 # The guessed image's tag prefix: a leftover is easy to tell from a real image.
 AHEAD_TAG = "ahead-"
 
@@ -80,6 +78,10 @@ class AheadBuild:
         """The guessed image once its build ends; None when it failed or was abandoned."""
         self._done.wait()
         return self._built
+
+    def context_for(self, plan: Plan) -> Context | None:
+        """The context already rendered for `plan`, when it is the guessed plan (render is then skipped)."""
+        return self.context if plan == self.plan else None
 
     def matches(self, context: Context, labels: Mapping[str, str], local_files: Mapping[str, bytes]) -> bool:
         """Whether the real build would send the engine exactly what the guess sent."""
@@ -129,11 +131,6 @@ class AheadBuild:
         engine.remove_image_quietly(self.client, self.tag)
 
 
-def ahead_dir(settings: Settings) -> Path:
-    """`<project>/.spacepack/ahead`: the guessed context, never through a committed link."""
-    return safe_output_dir(settings.project_dir, Path(STATE_DIR) / AHEAD_DIR)
-
-
 def worth_guessing(found: CacheLookup, settings: Settings) -> Plan | None:
     """The last plan, when building ahead with it is safe and likely to pay off; else None."""
     plan = found.previous
@@ -150,16 +147,20 @@ def worth_guessing(found: CacheLookup, settings: Settings) -> Plan | None:
 
 
 def start(
-    client: engine.DockerClient, found: CacheLookup, settings: Settings, options: BuildOptions
+    client: engine.DockerClient, found: CacheLookup, settings: Settings, options: BuildOptions, out_dir: Path
 ) -> AheadBuild | None:
-    """Render today's files with the last plan and start building them in a thread; None when not worth it."""
+    """Render today's files with the last plan into `out_dir` and start building them in a thread.
+
+    None when not worth it. If the real plan differs, rendering it replaces `out_dir` whole (as
+    always): a guess that read a file already replaced fails or differs, and is never taken.
+    """
     if options.no_cache or options.pull or options.local_files:
         return None  # a long build on a guess, or one the guess cannot match
     plan = worth_guessing(found, settings)
     if plan is None:
         return None
     try:
-        context = render_context(plan, settings, ahead_dir(settings))
+        context = render_context(plan, settings, out_dir)
         labels = labels_to_pass(context.path, spacepack_labels(plan))
     except SpacepackError:
         return None  # the normal path will say what is wrong

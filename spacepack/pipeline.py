@@ -104,17 +104,24 @@ def check_and_render(
     step: Step = "build",
     stopped: str = "nothing was built",
     found: CacheLookup | None = None,
+    ahead: AheadBuild | None = None,
 ) -> tuple[Plan, Context]:
     """`check`, stop on the errors that block `step` (unless `force`), then `render` the build context.
 
     Both are skipped when nothing `check` reads changed since the last time (the plan cache);
-    `found` is that cache's lookup when the caller made it already.
+    `found` is that cache's lookup when the caller made it already. Render is skipped too when
+    `ahead` rendered this very plan already.
     """
+
+    def render(plan: Plan) -> Context:
+        rendered = ahead.context_for(plan) if ahead is not None else None
+        return rendered if rendered is not None else render_context(plan, settings)
+
     plan, context, cached = cached_check_and_render(
         settings,
         default_out_dir(settings),
         check=check_project,
-        render=lambda plan: render_context(plan, settings),
+        render=render,
         before_render=lambda plan: stop_on_errors(plan, force, progress, step=step, stopped=stopped),
         found=found,
     )
@@ -257,11 +264,12 @@ def build_project(settings: Settings, options: ImageOptions, *, force: bool, pro
     from spacepack.engine import get_docker_client
     from spacepack.interrupts import deferred_interrupts
 
-    found = PlanCache().lookup(settings, default_out_dir(settings))
+    out_dir = default_out_dir(settings)
+    found = PlanCache().lookup(settings, out_dir)
     client = _engine_if_ready() if found.previous is not None else None
-    ahead = build_ahead.start(client, found, settings, options.build) if client is not None else None
+    ahead = build_ahead.start(client, found, settings, options.build, out_dir) if client is not None else None
     try:
-        plan, context = check_and_render(settings, force=force, progress=progress, found=found)
+        plan, context = check_and_render(settings, force=force, progress=progress, found=found, ahead=ahead)
         client = client or get_docker_client()
         return build_and_smoke(client, settings, plan, context, options, progress=progress, ahead=ahead)
     finally:

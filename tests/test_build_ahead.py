@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from spacepack import engine
+from spacepack import engine, pipeline
 from spacepack.build import BuildOptions, BuildProgress, build_image
 from spacepack.build_ahead import AHEAD_TAG, worth_guessing
 from spacepack.check import check_project
@@ -135,13 +135,23 @@ def _ahead_tags(client: object, project: Path) -> list[str]:
 
 @pytest.mark.docker
 def test_a_code_only_rebuild_takes_the_image_built_ahead(
-    docker_client: object, docker_cleanup: dict[str, list[str]], project: Path, tmp_path: Path
+    docker_client: object,
+    docker_cleanup: dict[str, list[str]],
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     tag = f"spacepack-test/{project.name}:1"
     docker_cleanup["images"].append(tag)
     _build(project, tag)
     _edit(project / "src" / "main.py", '"/health")', '"/health")  # edited')
+    renders: list[object] = []
+    real_render = pipeline.render_context
+    monkeypatch.setattr(
+        pipeline, "render_context", lambda *args, **kw: renders.append(args) or real_render(*args, **kw)
+    )
     progress, result = _build(project, tag)
+    assert renders == []  # check made the guessed plan: its context, already rendered, is the one built
     assert any(BUILT_AHEAD in line for line in progress.lines), progress.lines
     assert not any(line.startswith("building ") for line in progress.lines)
     image = result.image  # type: ignore[attr-defined]
