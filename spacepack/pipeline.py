@@ -27,11 +27,12 @@ from spacepack.push import PushReport
 from spacepack.render import Context, render_context
 from spacepack.render.context import default_out_dir
 from spacepack.render.dockerfile import app_port
-from spacepack.render.plan_cache import cached_check_and_render
+from spacepack.render.plan_cache import CacheLookup, PlanCache, cached_check_and_render
 from spacepack.smoke import SmokeOptions, SmokeReport
 
 if TYPE_CHECKING:
     from spacepack.build import BuildProgress
+    from spacepack.build_ahead import AheadBuild
     from spacepack.engine import DockerClient
     from spacepack.hub import SpaceId
     from spacepack.space import SpaceReport
@@ -96,11 +97,18 @@ def stop_on_errors(
 
 
 def check_and_render(
-    settings: Settings, *, force: bool, progress: Progress, step: Step = "build", stopped: str = "nothing was built"
+    settings: Settings,
+    *,
+    force: bool,
+    progress: Progress,
+    step: Step = "build",
+    stopped: str = "nothing was built",
+    found: CacheLookup | None = None,
 ) -> tuple[Plan, Context]:
     """`check`, stop on the errors that block `step` (unless `force`), then `render` the build context.
 
-    Both are skipped when nothing `check` reads changed since the last time (the plan cache).
+    Both are skipped when nothing `check` reads changed since the last time (the plan cache);
+    `found` is that cache's lookup when the caller made it already.
     """
     plan, context, cached = cached_check_and_render(
         settings,
@@ -108,6 +116,7 @@ def check_and_render(
         check=check_project,
         render=lambda plan: render_context(plan, settings),
         before_render=lambda plan: stop_on_errors(plan, force, progress, step=step, stopped=stopped),
+        found=found,
     )
     done = "reused the plan and the context in" if cached else f"rendered {len(context.files)} files into"
     progress.say(f"{done} {shown(context.path)}")
@@ -237,6 +246,42 @@ class BuildResult:
         return document
 
 
+def build_project(settings: Settings, options: ImageOptions, *, force: bool, progress: Progress) -> BuildResult:
+    """`spacepack build`: check and render (stopping on what blocks a build), then `build_and_smoke`.
+
+    On a rebuild after Python modules changed, the engine starts on the last plan while
+    `check` runs (`spacepack.build_ahead`); its image is used only when it is exactly the
+    one this build makes.
+    """
+    from spacepack import build_ahead
+    from spacepack.engine import get_docker_client
+    from spacepack.interrupts import deferred_interrupts
+
+    found = PlanCache().lookup(settings, default_out_dir(settings))
+    client = _engine_if_ready() if found.previous is not None else None
+    ahead = build_ahead.start(client, found, settings, options.build) if client is not None else None
+    try:
+        plan, context = check_and_render(settings, force=force, progress=progress, found=found)
+        client = client or get_docker_client()
+        return build_and_smoke(client, settings, plan, context, options, progress=progress, ahead=ahead)
+    finally:
+        if ahead is not None:
+            with deferred_interrupts():  # the guess's image is removed even on a second Ctrl-C
+                ahead.discard()
+        if client is not None:
+            client.close()
+
+
+def _engine_if_ready() -> DockerClient | None:
+    """A client when an engine answers; else None (the build says so after `check`, as without a guess)."""
+    from spacepack.engine import get_docker_client
+
+    try:
+        return get_docker_client()
+    except SpacepackError:
+        return None
+
+
 def build_and_smoke(
     client: DockerClient,
     settings: Settings,
@@ -245,8 +290,8 @@ def build_and_smoke(
     options: ImageOptions,
     *,
     progress: Progress,
-    secrets: Mapping[str, str] | None = None,
-    upload: bool = False,
+    upload_secrets: Mapping[str, str] | None = None,
+    ahead: AheadBuild | None = None,
 ) -> BuildResult:
     """Build the rendered context, then (unless `options.smoke` is None) smoke-test the image.
 
@@ -257,10 +302,12 @@ def build_and_smoke(
         context: from `render_context`.
         options: build and smoke options, as given (resolved here against the plan).
         progress: where progress goes.
-        secrets: values the Space will inject at run time; the smoke container gets them
-            too (below `.env`, `--env-file` and `--env`), and they are masked everywhere.
-        upload: the image proves an upload (`release`): it holds exactly the context. Otherwise
-            it also gets the `local_only_files`, so an app with a committed credential comes up.
+        upload_secrets: given when the image proves an upload (`release`): it then holds exactly
+            the context (otherwise it also gets the `local_only_files`, so an app with a committed
+            credential comes up), and these values, which the Space will inject at run time, reach
+            the smoke container too (below `.env`, `--env-file` and `--env`), masked everywhere.
+        ahead: a build started on the last plan (`build_ahead.start`): its image is taken when it
+            is exactly this context's, else it is removed and the context is built.
 
     Raises:
         BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, carrying the `BuildResult` so far.
@@ -270,6 +317,7 @@ def build_and_smoke(
     from spacepack.render.dockerfile import spacepack_labels
     from spacepack.smoke import SmokeTestFailed, run_smoke
 
+    secrets, upload = upload_secrets or {}, upload_secrets is not None
     resolved = options.resolve(plan, settings, secrets)
     tags = image_tags(plan.project_name, settings.project_dir, context.path, options.build.tag)
     labels = labels_to_pass(context.path, spacepack_labels(plan))
@@ -281,21 +329,25 @@ def build_and_smoke(
             f"this local image also holds {', '.join(local_files)} (committed credentials): "
             "push never uploads them; keep the image on this machine"
         )
-    log_path = new_log_path(settings.project_dir)
-    progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
-    try:
-        built = build_image(
-            client,
-            context.path,
-            tags=tags,
-            labels=labels,
-            options=replace(options.build, local_files=local_files),
-            log_path=log_path,
-            on_event=progress.build_event,
-            masker=Masker([*options.build.build_args.values(), *(secrets or {}).values()]),
-        )
-    except BuildStepFailed as failed:
-        raise failed.with_result(BuildResult(build_failure=failed.failure, findings=plan.findings)) from None
+    built = ahead.adopt(context, tags, labels, local_files) if ahead is not None else None
+    if built is not None:
+        progress.say(f"built ahead while check ran, from this same context; full log: {shown(built.log_path)}")
+    else:
+        log_path = new_log_path(settings.project_dir)
+        progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
+        try:
+            built = build_image(
+                client,
+                context.path,
+                tags=tags,
+                labels=labels,
+                options=replace(options.build, local_files=local_files),
+                log_path=log_path,
+                on_event=progress.build_event,
+                masker=Masker([*options.build.build_args.values(), *secrets.values()]),
+            )
+        except BuildStepFailed as failed:
+            raise failed.with_result(BuildResult(build_failure=failed.failure, findings=plan.findings)) from None
     result = BuildResult(image=built, findings=plan.findings)
     progress.say(
         f"built {built.id[7:19]} ({built.size / 1e6:.0f} MB) in {built.seconds:.1f} s as {', '.join(built.tags)}"
@@ -635,7 +687,7 @@ def release(
         client = connect_docker()
         try:
             built = build_and_smoke(
-                client, settings, plan, context, options.image, progress=progress, secrets=target.secrets, upload=True
+                client, settings, plan, context, options.image, progress=progress, upload_secrets=target.secrets
             )
         finally:
             client.close()

@@ -96,6 +96,9 @@ def read_project_bytes(
         return ReadResult(None, "the project folder is unreadable")
     candidate = Path(path)
     candidate = candidate if candidate.is_absolute() else root / candidate
+    plain = _read_if_plain(root, candidate, max_bytes)
+    if plain is not None:
+        return plain
     target, refused = _target(root, candidate, may_follow)
     if target is None:
         return ReadResult(None, refused)
@@ -107,12 +110,44 @@ def read_regular_file(path: Path, *, max_bytes: int = MAX_TEXT_BYTES) -> ReadRes
     return _read_regular(path, max_bytes, _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
 
 
+def _read_if_plain(root: Path, candidate: Path, max_bytes: int) -> ReadResult | None:
+    """The common case in one open: a file inside the project reached through no link at all, else None.
+
+    The kernel names the file it opened (`/proc/self/fd`): when that is the
+    lexical path, no component of it is a link, so the careful path's
+    `resolve()` (a `lstat` per component) would find nothing to refuse. Anything
+    else (a link anywhere, no `/proc`, a name that cannot be opened) is left to it.
+    """
+    lexical = os.path.abspath(candidate)  # noqa: PTH100 - lexical on purpose, as in `_target`
+    if not lexical.startswith(str(root).rstrip("/") + "/"):
+        return None
+    try:
+        descriptor = os.open(lexical, _OPEN_FLAGS)
+    except (OSError, ValueError):
+        return None
+    try:
+        if str(Path(f"/proc/self/fd/{descriptor}").readlink()) != lexical:
+            return None
+        return _read_descriptor(descriptor, max_bytes)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+
+
 def _read_regular(target: Path, max_bytes: int, flags: int) -> ReadResult:
     try:
         descriptor = os.open(target, flags)
     except (OSError, ValueError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else "a bad name"
         return ReadResult(None, f"unreadable ({reason.lower()})")
+    try:
+        return _read_descriptor(descriptor, max_bytes)
+    finally:
+        os.close(descriptor)
+
+
+def _read_descriptor(descriptor: int, max_bytes: int) -> ReadResult:
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
@@ -130,8 +165,6 @@ def _read_regular(target: Path, max_bytes: int, flags: int) -> ReadResult:
             remaining -= len(chunk)
     except OSError as error:
         return ReadResult(None, f"unreadable ({(error.strerror or 'error').lower()})")
-    finally:
-        os.close(descriptor)
     data = b"".join(chunks)
     if len(data) > max_bytes:  # grew while we read it
         return ReadResult(None, f"over {max_bytes // (1024 * 1024) or 1} MB")

@@ -137,6 +137,24 @@ def test_the_walker_reports_the_outer_function_of_nested_code() -> None:
     assert [(p.runs, p.function) for p in places] == [("call", "outer")]
 
 
+def test_the_walker_visits_every_node_once_in_source_order() -> None:
+    # Callers report reads in the walker's order, so it must match the plain depth-first, source-order walk
+    # (only Load/Store/Del markers are skipped: nothing looks at them).
+    source = (
+        "import os\nx = [os.getenv(k) for k in ('A', 'B')] + {'c': f(a, *b, **c)}['c']\n"
+        "with open(p) as h:\n    y = h.read()[1:2]\n"
+    )
+    module = ast.parse(source)
+
+    def plain(node: ast.AST) -> list[ast.AST]:
+        return [node, *(n for child in ast.iter_child_nodes(node) for n in plain(child))]
+
+    expected = [n for n in plain(module) if not isinstance(n, ast.expr_context)]
+    walked = [node for node, _ in walk_runtime(module)]
+    assert [type(n).__name__ for n in walked] == [type(n).__name__ for n in expected]
+    assert all(a is b for a, b in zip(walked, expected, strict=True))
+
+
 def test_one_alias_resolution_for_every_spelling() -> None:
     module = ast.parse(
         "import os as o\nfrom os import environ as ENV, getenv\nimport uvicorn as u\n"

@@ -48,6 +48,21 @@ def test_the_reader_refuses_links_out_fifos_devices_and_big_files(tmp_path: Path
     assert time.monotonic() - started < 5
 
 
+def test_a_folder_link_on_the_way_is_judged_like_a_file_link(tmp_path: Path) -> None:
+    # The reader's one-open path takes only a file reached through no link; a linked folder on the way must
+    # still be refused when it leads outside, and followed only when asked when it stays inside.
+    root = tmp_path / "project"
+    build_file_tree(tmp_path, {"outside/secret.py": "KEY = 1", "project/pkg/mod.py": "X = 1"})
+    (root / "escape").symlink_to(tmp_path / "outside", target_is_directory=True)
+    (root / "alias").symlink_to(root / "pkg", target_is_directory=True)
+    assert read_project_bytes(root, "pkg/mod.py").data == b"X = 1"
+    assert "outside the project" in read_project_bytes(root, "escape/secret.py").refused
+    assert read_project_bytes(root, "escape/secret.py", may_follow=lambda _t: True).data is None
+    assert read_project_bytes(root, "alias/mod.py").data is None
+    assert read_project_bytes(root, "alias/mod.py", may_follow=lambda t: t == "pkg/mod.py").data == b"X = 1"
+    assert read_project_bytes(root, str(root / "pkg" / ".." / "pkg" / "mod.py")).data == b"X = 1"
+
+
 def test_the_reader_decodes_utf8_bom_and_utf16_and_names_the_rest(tmp_path: Path) -> None:
     (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbfhello")
     (tmp_path / "utf16.txt").write_bytes("hello".encode("utf-16"))

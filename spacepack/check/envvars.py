@@ -438,10 +438,11 @@ class _Scanner:
         head = dotted(expr)
         if head is None:
             return None
-        head = head.partition(".")[0]
-        if place.runs != "import" and head in self._function_locals().get(id(expr), frozenset()):
-            return None
-        return self.configs.library_of(self.path, expr, self.imports, self.module)
+        library = self.configs.library_of(self.path, expr, self.imports, self.module)
+        # Asked second: most calls name no config object, and a function's own names cost a walk of the module.
+        if library is None or place.runs == "import":
+            return library
+        return None if head.partition(".")[0] in self._function_locals().get(id(expr), frozenset()) else library
 
     def _environs_prefixes(self, place: Place) -> dict[int, str]:
         """Node id -> the prefix `with env.prefixed("APP_"):` blocks around it add (nested ones join)."""
@@ -615,6 +616,7 @@ _CONFIG_CLASSES = {
     "starlette.config.Config": "starlette",
     "environs.Env": "environs",
 }
+_LIBRARIES = frozenset(name.partition(".")[0] for name in _CONFIG_CLASSES)
 # Ready-made instances the libraries export: decouple's `config`, environs' `env`.
 _CONFIG_INSTANCES = {"decouple.config": "decouple", "environs.env": "environs"}
 # environs' typed parsers: `env.int("X")` reads X (`read_env`, `prefixed`, `dump` do not read one).
@@ -672,7 +674,7 @@ class _ConfigObjects:
             return None
         if isinstance(expr, ast.Name) and expr.id in self.instances(path, module, imports):
             return self.instances(path, module, imports)[expr.id]
-        if self.index is None or name.partition(".")[0] not in imports:
+        if self.index is None or name.partition(".")[0] not in imports or not self.index.project_imports(path):
             return None
         # Imported from a project module: `from app.settings import config`, `settings.config`.
         key = (path, name)
@@ -698,6 +700,11 @@ class _ConfigObjects:
 
 def _module_instances(module: ast.Module, imports: Mapping[str, ImportRef]) -> dict[str, str]:
     """Module-level names bound only to config objects (name -> library)."""
+    # Only a name imported from one of the libraries can build one (`qualify` keeps an unimported name as written).
+    if not any(
+        ref.level == 0 and (ref.module or ref.name or "").partition(".")[0] in _LIBRARIES for ref in imports.values()
+    ):
+        return {}
     bound: dict[str, set[str | None]] = {}
     stack: list[ast.stmt] = list(module.body)
     while stack:

@@ -185,7 +185,24 @@ def walk_runtime(module: ast.Module, opaque: frozenset[str] = frozenset()) -> It
     while stack:
         node, place = stack.pop()
         yield node, place
-        stack.extend(reversed(list(_runtime_children(node, place, opaque))))
+        kind = type(node)
+        if kind in _SCOPE_CHANGES or (kind is ast.If and place.runs == "import"):
+            stack.extend(reversed(list(_runtime_children(node, place, opaque))))
+            continue
+        # The common case, inlined: this walk visits every node of every module `check` reads.
+        children: list[tuple[ast.AST, Place]] = []
+        for name in kind._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                if not isinstance(value, ast.expr_context):  # Load/Store carry nothing a caller looks at
+                    children.append((value, place))
+            elif isinstance(value, list):
+                children.extend((item, place) for item in value if isinstance(item, ast.AST))
+        stack.extend(reversed(children))
+
+
+# Nodes whose children run at another time than they do (or not at all, for an opaque class).
+_SCOPE_CHANGES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
 
 
 def _runtime_children(node: ast.AST, place: Place, opaque: frozenset[str]) -> Iterator[tuple[ast.AST, Place]]:
@@ -214,28 +231,35 @@ def _runtime_children(node: ast.AST, place: Place, opaque: frozenset[str]) -> It
         yield nested, place
 
 
-def import_refs(module: ast.Module) -> list[ImportRef]:
+def import_statements(module: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement of a module, anywhere in it, in source order."""
+    return [node for node in iter_statements(module) if isinstance(node, ast.Import | ast.ImportFrom)]
+
+
+def import_refs(module: ast.Module, statements: list[ast.Import | ast.ImportFrom] | None = None) -> list[ImportRef]:
     """Every import of a module, anywhere in it (a function's lazy import runs when it is called)."""
     refs: list[ImportRef] = []
-    for node in iter_statements(module):
+    for node in statements if statements is not None else import_statements(module):
         if isinstance(node, ast.Import):
             refs.extend(ImportRef(alias.name, 0, None, node.lineno) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
+        else:
             refs.extend(ImportRef(node.module or "", node.level, alias.name, node.lineno) for alias in node.names)
     return refs
 
 
-def module_imports(module: ast.Module) -> dict[str, ImportRef]:
+def module_imports(
+    module: ast.Module, statements: list[ast.Import | ast.ImportFrom] | None = None
+) -> dict[str, ImportRef]:
     """Every name a module binds by import, anywhere in it (functions and branches too), to what it imports."""
     refs: dict[str, ImportRef] = {}
-    for node in iter_statements(module):
+    for node in statements if statements is not None else import_statements(module):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 local = alias.asname or alias.name.split(".")[0]
                 refs.setdefault(local, ImportRef(alias.name if alias.asname else local, 0, None, node.lineno))
                 if not alias.asname and "." in alias.name:
                     refs.setdefault(alias.name, ImportRef(alias.name, 0, None, node.lineno))
-        elif isinstance(node, ast.ImportFrom):
+        else:
             for alias in node.names:
                 if alias.name != "*":
                     ref = ImportRef(node.module or "", node.level, alias.name, node.lineno)
@@ -418,13 +442,31 @@ class ProjectIndex:
         self.tree = tree
         self._scopes: dict[str, Scope | None] = {}
         self._imports: dict[str, dict[str, ImportRef]] = {}
+        self._statements: dict[str, list[ast.Import | ast.ImportFrom]] = {}
+        self._project_imports: dict[str, tuple[Symbol, ...]] = {}
+
+    def _import_statements(self, path: str) -> list[ast.Import | ast.ImportFrom]:
+        if path not in self._statements:
+            module = self.tree.python.get(path)
+            self._statements[path] = import_statements(module.tree) if module and module.tree else []
+        return self._statements[path]
 
     def imports(self, path: str) -> dict[str, ImportRef]:
         """`module_imports` of a Python file (empty when missing or unparsable), cached."""
         if path not in self._imports:
             module = self.tree.python.get(path)
-            self._imports[path] = module_imports(module.tree) if module and module.tree else {}
+            found = module_imports(module.tree, self._import_statements(path)) if module and module.tree else {}
+            self._imports[path] = found
         return self._imports[path]
+
+    def project_imports(self, path: str) -> tuple[Symbol, ...]:
+        """What a file's imports (anywhere in it) refer to inside the project, in source order, cached."""
+        if path not in self._project_imports:
+            module = self.tree.python.get(path)
+            refs = import_refs(module.tree, self._import_statements(path)) if module and module.tree else []
+            targets = (self.resolve_import(path, ref) for ref in refs)
+            self._project_imports[path] = tuple(target for target in targets if target is not None)
+        return self._project_imports[path]
 
     def scope(self, path: str) -> Scope | None:
         """The module scope of a Python file, or None when it is missing or unparsable."""
@@ -600,13 +642,7 @@ def loaded_modules(index: ProjectIndex, entry_file: str) -> frozenset[str]:
             continue
         seen.add(path)
         stack.extend(_packages_of(index, path))
-        module = index.tree.python[path].tree
-        if module is None:
-            continue
-        for ref in import_refs(module):
-            target = index.resolve_import(path, ref)
-            if target is not None:
-                stack.append(target.path)
+        stack.extend(target.path for target in index.project_imports(path))
     return frozenset(seen)
 
 

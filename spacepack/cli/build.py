@@ -25,20 +25,14 @@ def build(
     """Check, render and build PATH into an image for linux/amd64, then smoke-test it like a Space."""
     from spacepack.cli._progress import ConsoleProgress
     from spacepack.config import load_settings
-    from spacepack.engine import get_docker_client
     from spacepack.errors import SpacepackError
-    from spacepack.pipeline import BuildResult, build_and_smoke, check_and_render
+    from spacepack.pipeline import BuildResult, build_project
     from spacepack.plan import Plan
 
     settings = load_settings(path, project, environ=os.environ)
     progress = ConsoleProgress()
     try:
-        plan, context = check_and_render(settings, force=force, progress=progress)
-        client = get_docker_client()
-        try:
-            return build_and_smoke(client, settings, plan, context, image, progress=progress)
-        finally:
-            client.close()
+        return build_project(settings, image, force=force, progress=progress)
     except SpacepackError as error:
         if not isinstance(error.result, BuildResult):  # stopped before the build: both stages null
             findings = error.result.findings if isinstance(error.result, Plan) else ()

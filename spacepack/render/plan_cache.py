@@ -45,7 +45,7 @@ from spacepack.render.context import Context, ContextFile
 from spacepack.resolve import default_cache_dir, index_config
 
 # Bumped whenever an entry's shape or the key's material changes.
-RECIPE = 1
+RECIPE = 2
 # Files modified this recently may change again within the file system's time stamp resolution.
 RACY_SECONDS = 2.0
 _PARENT_MANIFESTS = ("uv.lock", "pyproject.toml", "poetry.lock", "requirements.txt", "Pipfile", "Pipfile.lock")
@@ -90,6 +90,11 @@ def _uv_version() -> str:
 
 def plan_key(settings: Settings, out_dir: Path, files: Iterable[FileState]) -> str:
     """The cache key: a digest of the project files' state, the settings, the output and spacepack itself."""
+    return _key(_base_key(settings, out_dir), files)
+
+
+def _base_key(settings: Settings, out_dir: Path) -> str:
+    """Everything in the key but the project's files: the settings, the output and spacepack itself."""
     material = {
         "recipe": RECIPE,
         "spacepack": spacepack.__version__,
@@ -98,9 +103,27 @@ def plan_key(settings: Settings, out_dir: Path, files: Iterable[FileState]) -> s
         "settings": repr(settings),
         "out_dir": str(out_dir),
         "index": index_config().to_json(),
-        "files": list(files),
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _key(base: str, files: Iterable[FileState]) -> str:
+    material = json.dumps({"base": base, "files": list(files)}, sort_keys=True)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def python_changes(before: Iterable[FileState], now: Iterable[FileState]) -> tuple[str, ...] | None:
+    """The modules that changed, when Python modules are all that changed (same files, same other states).
+
+    None when a file came or went, or anything but a `.py` file changed: then the
+    last plan says little about the next one (a manifest, a setting, a new module).
+    """
+    old = {state[0]: tuple(state) for state in before}
+    new = {state[0]: tuple(state) for state in now}
+    if old.keys() != new.keys():
+        return None
+    changed = tuple(sorted(rel for rel in new if new[rel] != old[rel]))
+    return changed if all(rel.endswith(".py") for rel in changed) else None
 
 
 def _racy(files: Iterable[FileState], now_ns: int) -> bool:
@@ -211,6 +234,10 @@ class CacheLookup:
     files: tuple[FileState, ...]
     plan: Plan | None = None
     context: Context | None = None
+    # On a miss: the last plan stored for the same settings, and the modules changed since, when only
+    # Python modules changed (see `python_changes`). A guess to build ahead with, never a plan to use.
+    previous: Plan | None = None
+    changed: tuple[str, ...] = ()
 
 
 class PlanCache:
@@ -226,11 +253,12 @@ class PlanCache:
     def lookup(self, settings: Settings, out_dir: Path) -> CacheLookup:
         """The cached plan (and context) when the key is unchanged; else only the key."""
         files = tuple(tree_files(settings.project_dir, settings.include))
-        key = plan_key(settings, out_dir, files)
+        base = _base_key(settings, out_dir)
+        key = _key(base, files)
         try:
             entry = json.loads(self._entry_path(settings.project_dir, out_dir).read_text(encoding="utf-8"))
             if entry.get("key") != key:
-                return CacheLookup(key, files)
+                return _miss(key, files, base, entry)
             plan = plan_from_json(entry["plan"])
             context = None
             if entry.get("context") is not None:
@@ -247,7 +275,13 @@ class PlanCache:
         """Keep the plan (and context) under the lookup's key; False when it is not safe to (see RACY_SECONDS)."""
         if _racy(lookup.files, time.time_ns()) or not _round_trips(plan, context):
             return False
-        entry: dict[str, Any] = {"key": lookup.key, "plan": plan.to_json(), "context": None}
+        entry: dict[str, Any] = {
+            "key": lookup.key,
+            "base": _base_key(settings, out_dir),
+            "files": [list(state) for state in lookup.files],
+            "plan": plan.to_json(),
+            "context": None,
+        }
         if context is not None:
             entry["context"] = context.to_json()
             entry["context_files"] = context_files(out_dir)
@@ -260,6 +294,19 @@ class PlanCache:
         except OSError:
             return False  # an unwritable cache only costs the next check
         return True
+
+
+def _miss(key: str, files: tuple[FileState, ...], base: str, entry: Mapping[str, Any]) -> CacheLookup:
+    """A miss, with the stored plan as a guess when only Python modules changed since it was made."""
+    try:
+        if entry.get("base") != base:
+            return CacheLookup(key, files)
+        changed = python_changes((tuple(state) for state in entry["files"]), files)
+        if not changed:
+            return CacheLookup(key, files)
+        return CacheLookup(key, files, previous=plan_from_json(entry["plan"]), changed=changed)
+    except (ValueError, KeyError, TypeError):
+        return CacheLookup(key, files)
 
 
 def cached_plan(settings: Settings, out_dir: Path, check: Callable[[Settings], Plan]) -> tuple[Plan, bool]:
@@ -279,14 +326,18 @@ def cached_check_and_render(
     check: Callable[[Settings], Plan],
     render: Callable[[Plan], Context],
     before_render: Callable[[Plan], None],
+    found: CacheLookup | None = None,
 ) -> tuple[Plan, Context, bool]:
     """check → `before_render(plan)` (it may raise) → render, each step skipped when the cache holds its result.
+
+    Args:
+        found: this project's `PlanCache().lookup`, when the caller made it already (to build ahead).
 
     Returns:
         The plan, the context, and whether both came from the cache.
     """
     cache = PlanCache()
-    found = cache.lookup(settings, out_dir)
+    found = found if found is not None else cache.lookup(settings, out_dir)
     plan = found.plan
     if plan is None:
         plan = check(settings)
