@@ -375,6 +375,8 @@ class _PathPattern:
                 blocks[-1].append(segment)
         self._blocks = blocks
         self._fixed = sum(len(block) for block in blocks)
+        # Without `**` a pattern matches paths of exactly its number of segments only.
+        self.depth: int | None = self._fixed if len(blocks) == 1 else None
 
     def __call__(self, parts: Sequence[str], is_dir: bool) -> bool:
         if self.dir_only and not is_dir:
@@ -410,7 +412,9 @@ def _find_block(block: Sequence[re.Pattern[str]], parts: Sequence[str], start: i
     return -1
 
 
-_Run = tuple[bool, re.Pattern[str] | None, re.Pattern[str] | None, tuple[_PathPattern, ...]]
+# (exclude?, name-only regex, folder-only name regex, path patterns, the depths the path patterns
+# can match, None when one has `**`).
+_Run = tuple[bool, re.Pattern[str] | None, re.Pattern[str] | None, tuple[_PathPattern, ...], frozenset[int] | None]
 
 
 class _Matcher:
@@ -445,12 +449,13 @@ class _Matcher:
         path = candidate.rstrip("/")
         name = path.rpartition("/")[2]
         parts: list[str] | None = None
-        for include, any_kind, dirs_only, others in self._groups:
+        depth = path.count("/") + 1
+        for include, any_kind, dirs_only, others, depths in self._groups:
             if (any_kind is not None and any_kind.match(name)) or (
                 is_dir and dirs_only is not None and dirs_only.match(name)
             ):
                 return include
-            if others:
+            if others and (depths is None or depth in depths):
                 if parts is None:
                     parts = path.split("/")
                 if any(pattern(parts, is_dir) for pattern in others):
@@ -469,11 +474,13 @@ def _compile_run(include: bool, patterns: list[_Pattern]) -> _Run:
             dirs_only.append(_checked(glob_regex(pattern.segments[0])))
         else:
             any_kind.append(_checked(glob_regex(pattern.segments[0])))
+    depths = [pattern.depth for pattern in others]
     return (
         include,
         re.compile("(?:" + "|".join(any_kind) + r")\Z", _FLAGS) if any_kind else None,
         re.compile("(?:" + "|".join(dirs_only) + r")\Z", _FLAGS) if dirs_only else None,
         tuple(others),
+        None if None in depths else frozenset(depth for depth in depths if depth is not None),
     )
 
 

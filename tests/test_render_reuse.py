@@ -14,6 +14,7 @@ from spacepack.errors import RenderError
 from spacepack.ignore import IgnoreRules, left_out_by_default, walk, walk_shipping
 from spacepack.plan import Dependencies, Plan
 from spacepack.render import Context, render_context
+from spacepack.render import context as context_module
 from tests.helpers import build_file_tree, plan_for
 from tests.package_index import make_index, use_index
 
@@ -28,8 +29,12 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def cache(index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An offline package index, and a cache folder of this test's own (where render keeps its record)."""
+    """An offline package index, and a cache folder of this test's own (where render keeps its record).
+
+    Files written a moment ago are not recorded (`RACY_NS`); these tests' files count as settled.
+    """
     use_index(monkeypatch, index_dir, tmp_path / "cache")
+    monkeypatch.setattr(context_module, "RACY_NS", 0)
     return tmp_path / "cache"
 
 
@@ -101,6 +106,19 @@ def test_a_context_copy_edited_in_place_is_not_trusted(project: Path, cache: Pat
     second = _render(project)
     assert (second.path / "pkg" / "util.py").read_text(encoding="utf-8") == "X = 1\n"
     assert _hashes(second) == _on_disk(second) == _on_disk(first) | {"pkg/util.py": _hashes(first)["pkg/util.py"]}
+
+
+def test_a_file_changed_a_moment_ago_is_copied_again_next_time(
+    project: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two writes within one tick of the file system's clock leave the same time stamps: a file
+    # changed this recently is never taken for unchanged on the strength of its state.
+    monkeypatch.setattr(context_module, "RACY_NS", 3600 * 10**9)
+    first = _render(project)
+    inode, before = (first.path / "pkg" / "util.py").stat().st_ino, _on_disk(first)
+    second = _render(project)
+    assert (second.path / "pkg" / "util.py").stat().st_ino != inode  # copied, not linked
+    assert _hashes(second) == _on_disk(second) == before
 
 
 @pytest.mark.parametrize("record", ["{", '{"recipe": 99, "context": "", "files": []}', "[]", ""])

@@ -18,6 +18,7 @@ and hashed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +167,9 @@ _State = tuple[int, int, int, int, int, int]
 # Bumped whenever the record's shape or meaning changes: an older record is then not used.
 _RECORD_RECIPE = 1
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+# A project file changed this recently may change again within its file system's time stamp
+# resolution, unseen in its state: it is not recorded (as the plan cache's RACY_SECONDS).
+RACY_NS = 2_000_000_000
 
 
 def _state(info: os.stat_result) -> _State:
@@ -207,11 +212,15 @@ def _save_known(out_dir: Path, placed: Mapping[str, _Known]) -> None:
     """Record the files of the context just swapped in, each only if its copy is still the one placed.
 
     Taken after the swap: linking a copy into the new context and removing the old one change its
-    change time. Best effort: an unwritable cache only costs the next render its hashing.
+    change time. A project file changed in the last `RACY_NS` is left out of the record. Best
+    effort: an unwritable cache only costs the next render its hashing.
     """
     base = f"{out_dir}{os.sep}"
+    racy = time.time_ns() - RACY_NS
     files: list[list[Any]] = []
     for rel, known in placed.items():
+        if known.source is None or max(known.source[3], known.source[4]) >= racy:
+            continue
         try:
             now = os.lstat(base + rel)
         except OSError:
@@ -221,16 +230,20 @@ def _save_known(out_dir: Path, placed: Mapping[str, _Known]) -> None:
             known.size,
             known.copy[3],
         ):
-            files.append([rel, known.size, known.sha256, list(_state(now)), list(known.source or ())])
+            files.append([rel, known.size, known.sha256, list(_state(now)), list(known.source)])
     path = _record_path(out_dir)
+    text = json.dumps({"recipe": _RECORD_RECIPE, "context": os.fsdecode(out_dir), "files": files})
+    written: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"recipe": _RECORD_RECIPE, "context": os.fsdecode(out_dir), "files": files})
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as handle:
+            written = Path(handle.name)
             handle.write(text)  # one write: json.dump's many small ones cost more than the rest of this
-        Path(handle.name).replace(path)
+        written.replace(path)
     except OSError:
-        return
+        if written is not None:
+            with contextlib.suppress(OSError):
+                written.unlink(missing_ok=True)
 
 
 def _reuse(item: ShippedFile, previous: str | None, destination: str, known: Mapping[str, _Known]) -> _Known | None:
