@@ -26,9 +26,7 @@ from docker import utils as docker_utils
 from docker.api.build import process_dockerfile
 
 import spacepack.smoke as smoke_module
-from spacepack import __version__
-from spacepack.build import DEFAULT_PLATFORM, BuildOptions, build_image, labels_to_pass
-from spacepack.names import HEALTH_PATH_LABEL, VERSION_LABEL
+from spacepack.build import DEFAULT_PLATFORM
 from spacepack.smoke import SmokeOptions, run_smoke
 
 BENCH_LABEL = "dev.spacepack.bench"
@@ -173,20 +171,6 @@ def build_plain(client: Any, ledger: Ledger, path: Path, tag: str, *, nocache: b
         raise BuildError(f"build of {path} failed: {error}\n" + "\n".join(tail))
     ledger.add_image(client, image_id)
     return seconds, image_id
-
-
-def build_spacepack(
-    client: Any, ledger: Ledger, context_dir: Path, tag: str, *, health_path: str, nocache: bool, log_path: Path
-) -> tuple[float, str, int]:
-    """Build a rendered context as `spacepack build` does (its labels included); seconds, image id, size."""
-    started = time.perf_counter()
-    labels = labels_to_pass(context_dir, {HEALTH_PATH_LABEL: health_path, VERSION_LABEL: __version__})
-    built = build_image(
-        client, context_dir, tags=(tag,), labels=labels, options=BuildOptions(no_cache=nocache), log_path=log_path
-    )
-    seconds = time.perf_counter() - started
-    ledger.add_image(client, built.id)
-    return seconds, built.id, built.size
 
 
 def image_size(client: Any, image_id: str) -> int:

@@ -312,42 +312,13 @@ def build_and_smoke(
     Raises:
         BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, carrying the `BuildResult` so far.
     """
-    from spacepack.build import BuildStepFailed, build_image, image_tags, labels_to_pass, new_log_path
     from spacepack.database import choose_database, guess_database, unreachable_given
-    from spacepack.render.dockerfile import spacepack_labels
     from spacepack.smoke import SmokeTestFailed, run_smoke
 
-    secrets, upload = upload_secrets or {}, upload_secrets is not None
-    resolved = options.resolve(plan, settings, secrets)
-    tags = image_tags(plan.project_name, settings.project_dir, context.path, options.build.tag)
-    labels = labels_to_pass(context.path, spacepack_labels(plan))
-    local_files = {} if upload else local_only_files(plan, settings)
-    if local_files:
-        # A label that depends on the files (one more step after the source), only for this rare image.
-        labels[LOCAL_ONLY_LABEL] = ",".join(local_files)
-        progress.say(
-            f"this local image also holds {', '.join(local_files)} (committed credentials): "
-            "push never uploads them; keep the image on this machine"
-        )
-    built = ahead.adopt(context, tags, labels, local_files) if ahead is not None else None
-    if built is not None:
-        progress.say(f"built ahead while check ran, from this same context; full log: {shown(built.log_path)}")
-    else:
-        log_path = new_log_path(settings.project_dir)
-        progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
-        try:
-            built = build_image(
-                client,
-                context.path,
-                tags=tags,
-                labels=labels,
-                options=replace(options.build, local_files=local_files),
-                log_path=log_path,
-                on_event=progress.build_event,
-                masker=Masker([*options.build.build_args.values(), *secrets.values()]),
-            )
-        except BuildStepFailed as failed:
-            raise failed.with_result(BuildResult(build_failure=failed.failure, findings=plan.findings)) from None
+    resolved = options.resolve(plan, settings, upload_secrets)
+    built = build_step(
+        client, settings, plan, context, options.build, progress=progress, upload_secrets=upload_secrets, ahead=ahead
+    )
     result = BuildResult(image=built, findings=plan.findings)
     progress.say(
         f"built {built.id[7:19]} ({built.size / 1e6:.0f} MB) in {built.seconds:.1f} s as {', '.join(built.tags)}"
@@ -385,6 +356,59 @@ def build_and_smoke(
         raise failed.with_result(replace(result, smoke=failed.report)) from None
     progress.smoke_report(report)
     return replace(result, smoke=report)
+
+
+def build_step(
+    client: DockerClient,
+    settings: Settings,
+    plan: Plan,
+    context: Context,
+    options: BuildOptions,
+    *,
+    progress: Progress,
+    upload_secrets: Mapping[str, str] | None = None,
+    ahead: AheadBuild | None = None,
+) -> BuiltImage:
+    """Build the rendered context into the project's image (the build half of `build_and_smoke`).
+
+    Raises:
+        BuildFailed: carrying a `BuildResult` with the failure, when a step fails.
+        EngineUnavailable: when the engine refuses the build.
+    """
+    from spacepack.build import BuildStepFailed, build_image, image_tags, labels_to_pass, new_log_path
+    from spacepack.render.dockerfile import spacepack_labels
+
+    secrets, upload = upload_secrets or {}, upload_secrets is not None
+    tags = image_tags(plan.project_name, settings.project_dir, context.path, options.tag)
+    labels = labels_to_pass(context.path, spacepack_labels(plan))
+    local_files = {} if upload else local_only_files(plan, settings)
+    if local_files:
+        # A label that depends on the files (one more step after the source), only for this rare image.
+        labels[LOCAL_ONLY_LABEL] = ",".join(local_files)
+        progress.say(
+            f"this local image also holds {', '.join(local_files)} (committed credentials): "
+            "push never uploads them; keep the image on this machine"
+        )
+    built = ahead.adopt(context, tags, labels, local_files) if ahead is not None else None
+    if built is not None:
+        progress.say(f"built ahead while check ran, from this same context; full log: {shown(built.log_path)}")
+    else:
+        log_path = new_log_path(settings.project_dir)
+        progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
+        try:
+            built = build_image(
+                client,
+                context.path,
+                tags=tags,
+                labels=labels,
+                options=replace(options, local_files=local_files),
+                log_path=log_path,
+                on_event=progress.build_event,
+                masker=Masker([*options.build_args.values(), *secrets.values()]),
+            )
+        except BuildStepFailed as failed:
+            raise failed.with_result(BuildResult(build_failure=failed.failure, findings=plan.findings)) from None
+    return built
 
 
 def _prove_imports(client: DockerClient, plan: Plan, image: str, progress: Progress) -> ImportReport:

@@ -26,6 +26,7 @@ from spacepack.check.secrets_scan import (
     is_hardcoded_secret,
     is_placeholder,
     looks_random,
+    scan_bytes,
     scan_file,
 )
 from spacepack.check.tree import ProjectTree
@@ -115,7 +116,11 @@ def _token_findings(tree: ProjectTree, working_dir: str) -> tuple[list[Finding],
         if not _scannable(path):
             continue
         unused = unused_on_space(path, working_dir)
-        for hit in scan_file(tree.root / path):  # bounded; UTF-16 and binary too; the walk vetted the path
+        # Bounded; UTF-16 and binary too; the walk vetted the path. A module's bytes were read once for the parse.
+        # (A module the parse refused, e.g. over 10 MB, is still scanned from the file, as any other file.)
+        data = tree.python_bytes(path) if path in tree.python else None
+        hits = scan_bytes(data) if data else scan_file(tree.root / path)
+        for hit in hits:
             if hit.placeholder:
                 continue
             places.add((path, hit.line))

@@ -26,6 +26,7 @@ MANIFESTS: tuple[str, ...] = (*manifest_names(), "setup.py", "setup.cfg")
 # Folders holding this many Python files are not read further for import hints.
 _MAX_MODULES = 300
 _RESOURCE_CALLS = {"StaticFiles": "directory", "Jinja2Templates": "directory"}
+_RESOURCE_WORDS = (*_RESOURCE_CALLS, "env_file")
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,7 @@ def _relative_level(index: ProjectIndex, rel_file: str) -> tuple[int, int | None
 def _absolute_tops(index: ProjectIndex, files: list[str]) -> set[str]:
     tops: set[str] = set()
     for rel in files:
-        module = index.tree.python.get(rel)
-        if module is None or module.tree is None:
-            continue
-        for node in ast.walk(module.tree):
+        for node in index.import_statements(rel):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 tops.add(node.module.split(".")[0])
             elif isinstance(node, ast.Import):
@@ -118,6 +116,9 @@ def find_resources(index: ProjectIndex, files: list[str]) -> list[Resource]:
     for rel in files:
         module = index.tree.python.get(rel)
         if module is None or module.tree is None:
+            continue
+        # Every hit below names one of these in the module's text: most modules are skipped without a walk.
+        if module.source is not None and not any(name in module.source for name in _RESOURCE_WORDS):
             continue
         for node in ast.walk(module.tree):
             if isinstance(node, ast.Call):

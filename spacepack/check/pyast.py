@@ -445,7 +445,8 @@ class ProjectIndex:
         self._statements: dict[str, list[ast.Import | ast.ImportFrom]] = {}
         self._project_imports: dict[str, tuple[Symbol, ...]] = {}
 
-    def _import_statements(self, path: str) -> list[ast.Import | ast.ImportFrom]:
+    def import_statements(self, path: str) -> list[ast.Import | ast.ImportFrom]:
+        """The import statements of a Python file, anywhere in it (none when missing or unparsable), cached."""
         if path not in self._statements:
             module = self.tree.python.get(path)
             self._statements[path] = import_statements(module.tree) if module and module.tree else []
@@ -455,7 +456,7 @@ class ProjectIndex:
         """`module_imports` of a Python file (empty when missing or unparsable), cached."""
         if path not in self._imports:
             module = self.tree.python.get(path)
-            found = module_imports(module.tree, self._import_statements(path)) if module and module.tree else {}
+            found = module_imports(module.tree, self.import_statements(path)) if module and module.tree else {}
             self._imports[path] = found
         return self._imports[path]
 
@@ -463,7 +464,7 @@ class ProjectIndex:
         """What a file's imports (anywhere in it) refer to inside the project, in source order, cached."""
         if path not in self._project_imports:
             module = self.tree.python.get(path)
-            refs = import_refs(module.tree, self._import_statements(path)) if module and module.tree else []
+            refs = import_refs(module.tree, self.import_statements(path)) if module and module.tree else []
             targets = (self.resolve_import(path, ref) for ref in refs)
             self._project_imports[path] = tuple(target for target in targets if target is not None)
         return self._project_imports[path]

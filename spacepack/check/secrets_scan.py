@@ -337,9 +337,14 @@ def scan_file(path: Path) -> Iterator[TokenHit]:
     A plain file that cannot hold a token (no long run of letters and digits,
     no marker, no URL with a password) is never decoded: the gate runs on bytes.
     """
-    data = _read_head(path)
+    yield from scan_bytes(_read_head(path))
+
+
+def scan_bytes(data: bytes | None) -> Iterator[TokenHit]:
+    """`scan_file` on bytes already read (only the first `MAX_SCAN_BYTES` are looked at)."""
     if not data:
         return
+    data = data[:MAX_SCAN_BYTES]
     if b"\x00" not in data and not data.startswith(b"\xfe\xff"):
         if not _might_hold_token_bytes(data) and not (b"://" in data and b"@" in data):
             return

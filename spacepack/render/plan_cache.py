@@ -15,7 +15,11 @@ is the one stored last time. The key (`plan_key`) is explicit:
 
 Any change to one of them is another key: the plan is made again. A file
 modified in the last 2 seconds is not trusted to show its change in its time
-stamp (file systems keep coarse clocks), so nothing is stored then. A context
+stamp (file systems keep coarse clocks), so the plan is then stored under no
+key. Either way the last plan, with the file states it was made from, is the
+guess a build makes ahead with (`spacepack.build_ahead`) when only Python
+modules changed since: a guess is compared with the real plan's context, never
+used as a plan. A context
 is reused only when its files are still exactly as written (same listing,
 sizes, times and inodes); otherwise it is rendered again from the plan.
 
@@ -272,11 +276,16 @@ class PlanCache:
     def store(
         self, lookup: CacheLookup, settings: Settings, out_dir: Path, plan: Plan, context: Context | None
     ) -> bool:
-        """Keep the plan (and context) under the lookup's key; False when it is not safe to (see RACY_SECONDS)."""
-        if _racy(lookup.files, time.time_ns()) or not _round_trips(plan, context):
+        """Keep the plan (and context) under the lookup's key; False when it is not safe to (see RACY_SECONDS).
+
+        A plan made while a file was fresh is still kept as the next build's guess (`CacheLookup.previous`),
+        under no key: a guess is checked against the real plan's context, never trusted.
+        """
+        if not _round_trips(plan, context):
             return False
+        trusted = not _racy(lookup.files, time.time_ns())
         entry: dict[str, Any] = {
-            "key": lookup.key,
+            "key": lookup.key if trusted else None,
             "base": _base_key(settings, out_dir),
             "files": [list(state) for state in lookup.files],
             "plan": plan.to_json(),
@@ -293,7 +302,7 @@ class PlanCache:
             Path(handle.name).replace(path)
         except OSError:
             return False  # an unwritable cache only costs the next check
-        return True
+        return trusted
 
 
 def _miss(key: str, files: tuple[FileState, ...], base: str, entry: Mapping[str, Any]) -> CacheLookup:
