@@ -12,8 +12,10 @@ repository cannot bring its own): the project file's state when it was walked
 with the copy's size and sha256. A file is reused only when both states are
 still exactly the recorded ones; the change time (which no one can set back)
 catches a file rewritten with its size kept and its modification time
-restored. Anything else, including a missing or unreadable record, is copied
-and hashed.
+restored. A project file changed in the last 2 seconds is not recorded (two
+writes within one tick of the file system's clock leave the same state), and
+nothing is where the change time is not one (Windows). Anything else,
+including a missing or unreadable record, is copied and hashed.
 """
 
 from __future__ import annotations
@@ -170,6 +172,8 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # A project file changed this recently may change again within its file system's time stamp
 # resolution, unseen in its state: it is not recorded (as the plan cache's RACY_SECONDS).
 RACY_NS = 2_000_000_000
+# Only where `st_ctime` is the change time no one can set back (on Windows it is the creation time).
+_CHANGE_TIME = os.name == "posix"
 
 
 def _state(info: os.stat_result) -> _State:
@@ -192,6 +196,8 @@ def _record_path(out_dir: Path) -> Path:
 
 def _load_known(out_dir: Path) -> dict[str, _Known]:
     """The previous render's record for this context folder; empty when there is none or it does not parse."""
+    if not _CHANGE_TIME:
+        return {}
     try:
         data = json.loads(_record_path(out_dir).read_text(encoding="utf-8"))
         if not isinstance(data, dict) or data.get("recipe") != _RECORD_RECIPE:
@@ -215,6 +221,8 @@ def _save_known(out_dir: Path, placed: Mapping[str, _Known]) -> None:
     change time. A project file changed in the last `RACY_NS` is left out of the record. Best
     effort: an unwritable cache only costs the next render its hashing.
     """
+    if not _CHANGE_TIME:
+        return
     base = f"{out_dir}{os.sep}"
     racy = time.time_ns() - RACY_NS
     files: list[list[Any]] = []
