@@ -22,6 +22,7 @@ a folder the app uses (`keep`, from `check`) brings it back.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -166,6 +167,8 @@ DEFAULT_LEFT_OUT: tuple[str, ...] = (
 
 # A folder holding this file is a virtualenv, whatever its name.
 _VENV_MARKER = "pyvenv.cfg"
+# The ignore files a project's own rules come from (nested ones are found by `_discover`).
+_IGNORE_FILE_NAMES = frozenset({".gitignore"})
 
 
 def is_env_file(name: str) -> bool:
@@ -372,6 +375,8 @@ class _PathPattern:
                 blocks[-1].append(segment)
         self._blocks = blocks
         self._fixed = sum(len(block) for block in blocks)
+        # Without `**` a pattern matches paths of exactly its number of segments only.
+        self.depth: int | None = self._fixed if len(blocks) == 1 else None
 
     def __call__(self, parts: Sequence[str], is_dir: bool) -> bool:
         if self.dir_only and not is_dir:
@@ -407,7 +412,9 @@ def _find_block(block: Sequence[re.Pattern[str]], parts: Sequence[str], start: i
     return -1
 
 
-_Run = tuple[bool, re.Pattern[str] | None, re.Pattern[str] | None, tuple[_PathPattern, ...]]
+# (exclude?, name-only regex, folder-only name regex, path patterns, the depths the path patterns
+# can match, None when one has `**`).
+_Run = tuple[bool, re.Pattern[str] | None, re.Pattern[str] | None, tuple[_PathPattern, ...], frozenset[int] | None]
 
 
 class _Matcher:
@@ -442,12 +449,13 @@ class _Matcher:
         path = candidate.rstrip("/")
         name = path.rpartition("/")[2]
         parts: list[str] | None = None
-        for include, any_kind, dirs_only, others in self._groups:
+        depth = path.count("/") + 1
+        for include, any_kind, dirs_only, others, depths in self._groups:
             if (any_kind is not None and any_kind.match(name)) or (
                 is_dir and dirs_only is not None and dirs_only.match(name)
             ):
                 return include
-            if others:
+            if others and (depths is None or depth in depths):
                 if parts is None:
                     parts = path.split("/")
                 if any(pattern(parts, is_dir) for pattern in others):
@@ -466,11 +474,13 @@ def _compile_run(include: bool, patterns: list[_Pattern]) -> _Run:
             dirs_only.append(_checked(glob_regex(pattern.segments[0])))
         else:
             any_kind.append(_checked(glob_regex(pattern.segments[0])))
+    depths = [pattern.depth for pattern in others]
     return (
         include,
         re.compile("(?:" + "|".join(any_kind) + r")\Z", _FLAGS) if any_kind else None,
         re.compile("(?:" + "|".join(dirs_only) + r")\Z", _FLAGS) if dirs_only else None,
         tuple(others),
+        None if None in depths else frozenset(depth for depth in depths if depth is not None),
     )
 
 
@@ -484,6 +494,13 @@ def _checked(regex: str) -> str:
 
 _DOTENV_MATCH = _Matcher(DOTENV_PATTERNS)
 _SECRET_MATCH = _Matcher(SECRET_FILE_PATTERNS)
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(patterns: tuple[str, ...]) -> _Matcher:
+    """One matcher per pattern list: rules derived from each other (`replace`, `keeping`) share
+    the built-ins and the default tier, which would otherwise be compiled again each time."""
+    return _Matcher(patterns)
 
 
 @dataclass(frozen=True)
@@ -502,9 +519,9 @@ class IgnoreRules:
 
     def __post_init__(self) -> None:
         # Compiled once; frozen dataclasses need object.__setattr__ for derived fields.
-        object.__setattr__(self, "_always_match", _Matcher(self.always))
-        object.__setattr__(self, "_project_match", _Matcher(self.project))
-        object.__setattr__(self, "_defaults_match", _Matcher(self.defaults))
+        object.__setattr__(self, "_always_match", _compiled(self.always))
+        object.__setattr__(self, "_project_match", _compiled(self.project))
+        object.__setattr__(self, "_defaults_match", _compiled(self.defaults))
 
     @classmethod
     def for_shipping(
@@ -616,6 +633,27 @@ class IgnoreRules:
             return decided
         return bool(self.defaults) and self._defaults_match(candidate)
 
+    def _tiers(self, candidate: str) -> tuple[bool, bool]:
+        """Whether `candidate` is excluded without the default tier, and whether it is with it (as `_match`)."""
+        if self._always_match(candidate):
+            return True, True
+        decided = self._project_match.decide(candidate)
+        if decided is not None:
+            return decided, decided
+        return False, bool(self.defaults) and self._defaults_match(candidate)
+
+    def _path_tiers(self, rel_posix: str) -> tuple[bool, bool]:
+        """`is_ignored` for a file, without and with the default tier, in one pass over its folders."""
+        parts = rel_posix.strip("/").split("/")
+        soft = False
+        for depth in range(1, len(parts) + 1):
+            candidate = "/".join(parts[:depth]) + ("/" if depth < len(parts) else "")
+            excluded, by_default = self._tiers(candidate)
+            if excluded:
+                return True, True
+            soft = soft or by_default
+        return False, soft
+
     def patterns(self) -> tuple[str, ...]:
         """Every pattern, gitignore-style, built-ins first, then the default tier (for a `.dockerignore`)."""
         return self.always + self.defaults + self.project
@@ -629,12 +667,19 @@ class IgnoreRules:
         the same set of files.
         """
         negations: dict[str, None] = {}
+        folders: dict[str, bool] = {}  # a context's files share few folders: each is matched once
         for rel in paths:
             parts = rel.strip("/").split("/")
             for depth in range(1, len(parts) + 1):
                 is_dir = depth < len(parts)
                 candidate = "/".join(parts[:depth]) + ("/" if is_dir else "")
-                if self._match(candidate):
+                if is_dir:
+                    excluded = folders.get(candidate)
+                    if excluded is None:
+                        excluded = folders[candidate] = self._match(candidate)
+                else:
+                    excluded = self._match(candidate)
+                if excluded:
                     negations[f"!/{candidate}"] = None
                     break
         if not negations:
@@ -683,7 +728,11 @@ class LeftOut:
 
 
 def left_out_by_default(
-    root: Path, rules: IgnoreRules, under: str = "", everything: Iterable[str] | None = None
+    root: Path,
+    rules: IgnoreRules,
+    under: str = "",
+    everything: Iterable[str] | None = None,
+    default_only: Iterable[str] | None = None,
 ) -> tuple[LeftOut, ...]:
     """What the default tier of `rules` leaves out below `under`: each outermost folder or file, sorted by path.
 
@@ -692,14 +741,18 @@ def left_out_by_default(
         rules: the rules that decide what ships (`IgnoreRules.for_shipping`).
         under: a folder relative to `root` ("" for all of it), e.g. the working folder.
         everything: the files `rules.without_defaults()` keeps, when the caller has walked them already.
+        default_only: the files only the default tier leaves out, when the caller has them already
+            (`walk_shipping(...).left_out`); then nothing is walked.
     """
     prefix = under.strip("/") + "/" if under.strip("/") not in {"", "."} else ""
-    if everything is None:
-        everything = [rel for rel, _size in walk(root, rules.without_defaults())]
-    shipped = {rel for rel, _size in walk(root, rules)}
+    if default_only is None:
+        if everything is None:
+            everything = [rel for rel, _size in walk(root, rules.without_defaults())]
+        shipped = {rel for rel, _size in walk(root, rules)}
+        default_only = [rel for rel in everything if rel not in shipped]
     counts: dict[str, int] = {}
-    for rel in everything:
-        if rel.startswith(prefix) and rel not in shipped:
+    for rel in default_only:
+        if rel.startswith(prefix):
             key = _left_out_key(rules, rel)
             counts[key] = counts.get(key, 0) + 1
     return tuple(LeftOut(path, files) for path, files in sorted(counts.items()))
@@ -728,40 +781,54 @@ def _scan(
     rules: IgnoreRules,
     venvs: list[str] | None = None,
     skipped_files: list[str] | None = None,
-) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    *,
+    only_names: frozenset[str] | None = None,
+    tiered: bool = False,
+) -> Iterator[tuple[str, os.DirEntry[str], bool]]:
     """Every entry not ignored, depth first; ignored folders are never entered.
 
-    Yields (relative posix path, entry). Symlinked folders are not followed
+    Yields (relative posix path, entry, left out by default). Symlinked folders are not followed
     (no loops, nothing outside the project); unreadable folders are skipped.
     Folders holding a pyvenv.cfg are skipped and, when `venvs` is given, listed in it;
     ignored files of the folders visited are listed in `skipped_files` when given.
+    Files whose name is not in `only_names` (when given) are neither matched nor yielded.
+    When `tiered`, what only the default tier of `rules` leaves out is yielded too, flagged
+    (a folder's flag holds for everything below it); otherwise the flag is always False.
     """
-    stack: list[tuple[str, str]] = [(str(root), "")]
+    stack: list[tuple[str, str, bool]] = [(str(root), "", False)]
     while stack:
-        directory, rel_dir = stack.pop()
+        directory, rel_dir, folder_by_default = stack.pop()
         try:
             with os.scandir(directory) as scanner:
                 entries = list(scanner)
         except OSError:
             continue
-        subdirs: list[tuple[str, str]] = []
+        subdirs: list[tuple[str, str, bool]] = []
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
+            if not is_dir and only_names is not None and entry.name not in only_names:
+                continue
+            candidate = rel + "/" if is_dir else rel
+            if tiered:
+                excluded, by_default = rules._tiers(candidate)
+                by_default = by_default or folder_by_default
+            else:
+                excluded, by_default = rules._match(candidate), False
             if is_dir:
-                if rules._match(rel + "/"):
+                if excluded:
                     continue
-                if (Path(entry.path) / _VENV_MARKER).exists():
+                if os.path.exists(os.path.join(entry.path, _VENV_MARKER)):  # noqa: PTH110, PTH118 - no Path per folder
                     if venvs is not None:
                         venvs.append(rel)
                     continue
-                subdirs.append((entry.path, rel))
-                yield rel, entry
-            elif not rules._match(rel):
-                yield rel, entry
+                subdirs.append((entry.path, rel, by_default))
+                yield rel, entry, by_default
+            elif not excluded:
+                yield rel, entry, by_default
             elif skipped_files is not None:
                 skipped_files.append(rel)
         stack.extend(sorted(subdirs, reverse=True))
@@ -783,7 +850,7 @@ def _discover(
     """One pruned pass: every .gitignore (relative dir, text), root first, and every virtualenv folder."""
     gitignores: list[tuple[str, str]] = []
     venvs: list[str] = []
-    for rel, entry in _scan(root, rules, venvs):
+    for rel, entry, _by_default in _scan(root, rules, venvs, only_names=_IGNORE_FILE_NAMES):
         if entry.name != ".gitignore" or "/" not in rel:
             continue
         text = _read_ignore_file(root, rel, notes if notes is not None else [])
@@ -821,41 +888,76 @@ def walk_with_skipped(
     of the project, a hard link to a `.env`, a name that is not UTF-8) are
     described in `notes` when given.
     """
-    root = root.resolve()
-    kept: list[tuple[str, int]] = []
+    kept, skipped = _walk(root.resolve(), rules, notes if notes is not None else [], tiered=False)
+    return [(rel, info.st_size) for rel, info, _by_default in kept], skipped
+
+
+@dataclass(frozen=True)
+class ShippingWalk:
+    """One walk of a project under shipping rules: what ships, and what only the default tier leaves out."""
+
+    # Each file that ships, sorted, with its state when walked (a link's: its target's).
+    shipped: tuple[tuple[str, os.stat_result], ...]
+    # The files `rules.without_defaults()` keeps that do not ship (see `left_out_by_default`), sorted.
+    left_out: tuple[str, ...]
+
+
+def walk_shipping(root: Path, rules: IgnoreRules) -> ShippingWalk:
+    """`walk(root, rules)` and the files its default tier alone leaves out, in one walk.
+
+    The walk enters what only the default tier leaves out (as `rules.without_defaults()` does)
+    and flags it instead of pruning it. A kept file that is a hard link to a secret file
+    seen anywhere in the walk is left out of both lists.
+    """
+    kept, _skipped = _walk(root.resolve(), rules, [], tiered=True)
+    return ShippingWalk(
+        shipped=tuple((rel, info) for rel, info, by_default in kept if not by_default),
+        left_out=tuple(rel for rel, _info, by_default in kept if by_default),
+    )
+
+
+def _walk(
+    root: Path, rules: IgnoreRules, notes: list[str], *, tiered: bool
+) -> tuple[list[tuple[str, os.stat_result, bool]], list[str]]:
+    """The walk behind `walk_with_skipped` and `walk_shipping`: kept files (path, state, left out by default)."""
+    kept: list[tuple[str, os.stat_result, bool]] = []
     skipped: list[str] = []
-    said = notes if notes is not None else []
     linked: dict[str, tuple[int, int]] = {}  # kept files with several hard links -> (device, inode)
-    for rel, entry in _scan(root, rules, skipped_files=skipped):
+    for rel, entry, by_default in _scan(root, rules, skipped_files=skipped, tiered=tiered):
         try:
             if entry.is_dir(follow_symlinks=False):
                 continue
             if not _utf8(rel):
-                said.append(f"{_printable(rel)}: its name is not UTF-8, so it cannot be uploaded; not shipped")
+                notes.append(f"{_printable(rel)}: its name is not UTF-8, so it cannot be uploaded; not shipped")
                 continue
             info = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(info.st_mode):
                 target = Path(entry.path).resolve()
                 if not target.is_relative_to(root):
-                    said.append(f"{rel}: a link to a file outside the project; not shipped")
+                    notes.append(f"{rel}: a link to a file outside the project; not shipped")
                     continue
                 # A link must not smuggle out what the rules keep in: `settings.cfg -> .env`
                 # would otherwise copy the secret's contents into the image and the upload.
                 target_rel = target.relative_to(root).as_posix()
-                if is_secret_file(target_rel) or rules.is_ignored(target_rel):
+                if tiered:
+                    excluded, target_by_default = rules._path_tiers(target_rel)
+                    by_default = by_default or target_by_default
+                else:
+                    excluded = rules.is_ignored(target_rel)
+                if is_secret_file(target_rel) or excluded:
                     skipped.append(rel)
                     continue
                 info = target.stat()
             if not stat.S_ISREG(info.st_mode):
-                said.append(f"{rel}: {special_kind(info.st_mode)}; not shipped")
+                notes.append(f"{rel}: {special_kind(info.st_mode)}; not shipped")
                 continue
         except (OSError, RuntimeError):
             continue
         if info.st_nlink > 1:
             linked[rel] = (info.st_dev, info.st_ino)
-        kept.append((rel, info.st_size))
+        kept.append((rel, info, by_default))
     if linked:
-        kept = _drop_links_to_secrets(root, kept, skipped, linked, said)
+        kept = _drop_links_to_secrets(root, kept, skipped, linked, notes)
     kept.sort()
     skipped.sort()
     return kept, skipped
@@ -863,11 +965,11 @@ def walk_with_skipped(
 
 def _drop_links_to_secrets(
     root: Path,
-    kept: list[tuple[str, int]],
+    kept: list[tuple[str, os.stat_result, bool]],
     skipped: list[str],
     linked: dict[str, tuple[int, int]],
     notes: list[str],
-) -> list[tuple[str, int]]:
+) -> list[tuple[str, os.stat_result, bool]]:
     """Leave out kept files that are hard links to a secret file (the same inode as a `.env`)."""
     secret_inodes: set[tuple[int, int]] = set()
     for rel in skipped:
@@ -877,13 +979,13 @@ def _drop_links_to_secrets(
             except OSError:
                 continue
             secret_inodes.add((info.st_dev, info.st_ino))
-    result: list[tuple[str, int]] = []
-    for rel, size in kept:
-        if linked.get(rel) in secret_inodes:
-            skipped.append(rel)
-            notes.append(f"{rel}: a hard link to a secret file; not shipped")
+    result: list[tuple[str, os.stat_result, bool]] = []
+    for item in kept:
+        if linked.get(item[0]) in secret_inodes:
+            skipped.append(item[0])
+            notes.append(f"{item[0]}: a hard link to a secret file; not shipped")
         else:
-            result.append((rel, size))
+            result.append(item)
     return result
 
 

@@ -2,24 +2,42 @@
 
 A render is written into a temporary folder beside the target and swapped in
 at the end, so a failure leaves the previous context as it was and no
-temporary folder behind. Files whose size, mode and modification time match
-the previous context are hard-linked from it instead of copied again.
+temporary folder behind.
+
+An unchanged file is hard-linked from the previous context instead of copied
+and hashed again. What counts as unchanged is recorded by the render that
+wrote the copy, in the user's cache folder (never in the project, so a
+repository cannot bring its own): the project file's state when it was walked
+(device, inode, size, modification and change times, mode) and the copy's,
+with the copy's size and sha256. A file is reused only when both states are
+still exactly the recorded ones; the change time (which no one can set back)
+catches a file rewritten with its size kept and its modification time
+restored. A project file changed in the last 2 seconds is not recorded (two
+writes within one tick of the file system's clock leave the same state), and
+nothing is where the change time is not one (Windows). Anything else,
+including a missing or unreadable record, is copied and hashed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
+import re
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from spacepack.errors import RenderError
 from spacepack.ignore import LeftOut
 from spacepack.paths import safe_output_dir
+from spacepack.resolve import default_cache_dir
 from spacepack.safe_read import MAX_TEXT_BYTES, read_project_text
 
 if TYPE_CHECKING:
@@ -81,12 +99,15 @@ class Context:
         }
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: str) -> tuple[str, int]:
+    """The sha256 of a file and its size (the bytes hashed)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    size = 0
+    with open(path, "rb") as handle:  # noqa: PTH123 - a plain string path: no Path per file
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+            size += len(block)
+    return digest.hexdigest(), size
 
 
 def _listing_digest(paths: Sequence[str]) -> str:
@@ -97,12 +118,21 @@ def _listing_digest(paths: Sequence[str]) -> str:
 def _listing(folder: Path) -> list[str] | None:
     """Every file below `folder` (relative, posix); None when something in it is not a plain file or folder."""
     found: list[str] = []
-    for directory, subdirs, names in os.walk(folder):
-        base = Path(directory)
-        for name in [*subdirs, *names]:
-            if (base / name).is_symlink():
+    stack = [(str(folder), "")]
+    while stack:
+        directory, rel_dir = stack.pop()
+        try:
+            with os.scandir(directory) as scanner:
+                entries = list(scanner)
+        except OSError:
+            continue  # unreadable: its files are missing from the listing, which then does not match
+        for entry in entries:
+            if entry.is_symlink():
                 return None  # spacepack writes no links: not its folder
-        found.extend((base / name).relative_to(folder).as_posix() for name in names)
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, f"{rel_dir}{entry.name}/"))
+            else:
+                found.append(rel_dir + entry.name)
     return found
 
 
@@ -126,35 +156,137 @@ def is_context(folder: Path) -> bool:
     return listing is not None and _listing_digest(listing) == last[len(_LISTING_PREFIX) :].strip()
 
 
-def _same_file(source: os.stat_result, previous: Path) -> bool:
+class ShippedFile(NamedTuple):
+    """A project file that ships: its path in the context, the file, and its state when the project was walked."""
+
+    path: str  # posix, relative to the context root
+    source: str  # the project file (a link inside the project is followed when copied)
+    walked: os.stat_result | None = None  # None: unknown, so never reused from a previous context
+
+
+# A file's state: device, inode, size, modification and change times (ns), mode.
+_State = tuple[int, int, int, int, int, int]
+# Bumped whenever the record's shape or meaning changes: an older record is then not used.
+_RECORD_RECIPE = 1
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+# A project file changed this recently may change again within its file system's time stamp
+# resolution, unseen in its state: it is not recorded (as the plan cache's RACY_SECONDS).
+RACY_NS = 2_000_000_000
+# Only where `st_ctime` is the change time no one can set back (on Windows it is the creation time).
+_CHANGE_TIME = os.name == "posix"
+
+
+def _state(info: os.stat_result) -> _State:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_mode)
+
+
+class _Known(NamedTuple):
+    """What a render knew of one file it placed: its size and sha256, the copy's state and the source's."""
+
+    size: int
+    sha256: str
+    copy: _State
+    source: _State | None  # None: unknown (nothing walked), so never recorded
+
+
+def _record_path(out_dir: Path) -> Path:
+    name = hashlib.sha256(os.fsencode(out_dir)).hexdigest()[:40]
+    return default_cache_dir() / "contexts" / f"{name}.json"
+
+
+def _load_known(out_dir: Path) -> dict[str, _Known]:
+    """The previous render's record for this context folder; empty when there is none or it does not parse."""
+    if not _CHANGE_TIME:
+        return {}
     try:
-        old = previous.stat()
-    except OSError:
-        return False
-    return (old.st_size, old.st_mtime_ns, old.st_mode) == (source.st_size, source.st_mtime_ns, source.st_mode)
+        data = json.loads(_record_path(out_dir).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("recipe") != _RECORD_RECIPE:
+            return {}
+        if data.get("context") != os.fsdecode(out_dir):
+            return {}
+        known: dict[str, _Known] = {}
+        for rel, size, sha256, copy, source in data["files"]:
+            # The states need no checking: one of another shape never equals a real one, so it is never used.
+            if isinstance(rel, str) and type(size) is int and isinstance(sha256, str) and _SHA256_HEX.fullmatch(sha256):
+                known[rel] = _Known(size, sha256, tuple(copy), tuple(source))
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return known
 
 
-def _place(source: Path, destination: Path, previous: Path | None) -> None:
-    """Put one shipped file into the new context: a hard link to an unchanged previous copy, else a copy."""
-    if previous is not None and _same_file(source.stat(), previous):
+def _save_known(out_dir: Path, placed: Mapping[str, _Known]) -> None:
+    """Record the files of the context just swapped in, each only if its copy is still the one placed.
+
+    Taken after the swap: linking a copy into the new context and removing the old one change its
+    change time. A project file changed in the last `RACY_NS` is left out of the record. Best
+    effort: an unwritable cache only costs the next render its hashing.
+    """
+    if not _CHANGE_TIME:
+        return
+    base = f"{out_dir}{os.sep}"
+    racy = time.time_ns() - RACY_NS
+    files: list[list[Any]] = []
+    for rel, known in placed.items():
+        if known.source is None or max(known.source[3], known.source[4]) >= racy:
+            continue
         try:
-            os.link(previous, destination)
-            return
+            now = os.lstat(base + rel)
         except OSError:
-            pass  # another file system, or links not allowed: copy instead
-    shutil.copy2(source, destination)
+            continue
+        if stat.S_ISREG(now.st_mode) and (now.st_ino, now.st_size, now.st_mtime_ns) == (
+            known.copy[1],
+            known.size,
+            known.copy[3],
+        ):
+            files.append([rel, known.size, known.sha256, list(_state(now)), list(known.source)])
+    path = _record_path(out_dir)
+    text = json.dumps({"recipe": _RECORD_RECIPE, "context": os.fsdecode(out_dir), "files": files})
+    written: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as handle:
+            written = Path(handle.name)
+            handle.write(text)  # one write: json.dump's many small ones cost more than the rest of this
+        written.replace(path)
+    except OSError:
+        if written is not None:
+            with contextlib.suppress(OSError):
+                written.unlink(missing_ok=True)
+
+
+def _reuse(item: ShippedFile, previous: str | None, destination: str, known: Mapping[str, _Known]) -> _Known | None:
+    """Hard-link the previous context's copy of an unchanged file; None when it must be copied and hashed."""
+    record = known.get(item.path)
+    if record is None or previous is None or item.walked is None or _state(item.walked) != record.source:
+        return None
+    old = previous + item.path
+    try:
+        if _state(os.lstat(old)) != record.copy:
+            return None
+        os.link(old, destination)
+    except OSError:
+        return None  # gone, another file system, or links not allowed: copy instead
+    return record
+
+
+def _copy(item: ShippedFile, destination: str) -> _Known:
+    """Copy a project file into the new context and hash the copy."""
+    shutil.copy2(item.source, destination)
+    copied = os.lstat(destination)
+    sha256, size = _sha256(destination)
+    return _Known(size, sha256, _state(copied), _state(item.walked) if item.walked is not None else None)
 
 
 def write_context(
     out_dir: Path,
-    shipped: Sequence[tuple[str, Path]],
+    shipped: Sequence[ShippedFile],
     generated: Mapping[str, bytes],
 ) -> tuple[ContextFile, ...]:
     """Write a build context atomically and list its files.
 
     Args:
         out_dir: the context folder; replaced whole if it is a previous context.
-        shipped: (path in the context, source file) for every project file that ships.
+        shipped: every project file that ships (see `ShippedFile`).
         generated: path in the context -> content, for the files spacepack writes.
 
     Returns:
@@ -180,8 +312,9 @@ def write_context(
         raise RenderError(
             f"cannot write to {out_dir.parent}: {error.strerror}", hint="choose a writable --out"
         ) from None
+    placed: dict[str, _Known] = {}
     try:
-        files = _fill(staging, shipped, generated, previous)
+        files = _fill(staging, shipped, generated, previous, placed)
         _swap(staging, out_dir)
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
@@ -191,32 +324,41 @@ def write_context(
                 hint="the previous context is unchanged; fix the cause and render again",
             ) from error
         raise
+    _save_known(out_dir, placed)
     return files
 
 
 def _fill(
     staging: Path,
-    shipped: Sequence[tuple[str, Path]],
+    shipped: Sequence[ShippedFile],
     generated: Mapping[str, bytes],
     previous: Path | None,
+    placed: dict[str, _Known],
 ) -> tuple[ContextFile, ...]:
+    """Write every file into `staging`; `placed` gets what to record of each shipped file."""
+    known = _load_known(previous) if previous is not None else {}
+    previous_base = f"{previous}{os.sep}" if previous is not None else None
+    base = f"{staging}{os.sep}"
     files: list[ContextFile] = []
-    made: set[Path] = {staging}
-    for rel, source in shipped:
-        destination = staging / rel
-        if destination.parent not in made:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            made.add(destination.parent)
-        _place(source, destination, previous / rel if previous is not None else None)
-        files.append(ContextFile(rel, destination.stat().st_size, _sha256(destination)))
-    names = [rel for rel, _ in shipped] + list(generated)
+    made: set[str] = {str(staging)}
+    for item in shipped:
+        destination = base + item.path
+        folder = os.path.dirname(destination)  # noqa: PTH120 - plain strings: no Path per file
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+            made.add(folder)
+        record = _reuse(item, previous_base, destination, known) or _copy(item, destination)
+        if record.source is not None:
+            placed[item.path] = record
+        files.append(ContextFile(item.path, record.size, record.sha256))
+    names = [item.path for item in shipped] + list(generated)
     for rel, content in generated.items():
         if rel == ".dockerignore" and content.startswith(DOCKERIGNORE_HEADER.encode()):
             content = content + f"{_LISTING_PREFIX}{_listing_digest(names)}\n".encode()
-        destination = staging / rel
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(content)
-        destination.chmod(0o644)
+        destination_path = staging / rel
+        destination_path.parent.mkdir(parents=True, exist_ok=True)
+        destination_path.write_bytes(content)
+        destination_path.chmod(0o644)
         files.append(ContextFile(rel, len(content), hashlib.sha256(content).hexdigest()))
     staging.chmod(0o755)
     return tuple(sorted(files, key=lambda f: f.path))

@@ -7,10 +7,17 @@ from pathlib import Path
 
 from spacepack.config import Settings
 from spacepack.errors import RenderError
-from spacepack.ignore import IgnoreRules, describe_left_out, left_out_by_default, walk
+from spacepack.ignore import IgnoreRules, ShippingWalk, describe_left_out, left_out_by_default, walk_shipping
 from spacepack.paths import safe_output_dir
 from spacepack.plan import Plan
-from spacepack.render.context import PUSH_MANIFEST_FILE, STATE_DIR, Context, default_out_dir, write_context
+from spacepack.render.context import (
+    PUSH_MANIFEST_FILE,
+    STATE_DIR,
+    Context,
+    ShippedFile,
+    default_out_dir,
+    write_context,
+)
 from spacepack.render.dockerfile import REQUIREMENTS_FILE, render_dockerfile, requirements_text
 from spacepack.render.metadata import merge_metadata
 from spacepack.render.readme import compose_readme, default_body, find_readme, read_readme, split_front_matter
@@ -76,7 +83,7 @@ def context_root_path(plan: Plan) -> Path:
     return (plan.root / plan.context_root).resolve()
 
 
-def _shipped(plan: Plan, working: Path, rules: IgnoreRules) -> tuple[list[tuple[str, Path]], list[str]]:
+def _shipped(plan: Plan, working: Path, walked: ShippingWalk) -> tuple[list[ShippedFile], list[str]]:
     """The project files that ship, relative to the context root; plus generated-name clashes.
 
     The working folder's files, and what the app needs from outside it (`plan.outside`), each at its
@@ -87,23 +94,26 @@ def _shipped(plan: Plan, working: Path, rules: IgnoreRules) -> tuple[list[tuple[
     prefix = "" if prefix == "." else prefix + "/"
     base = context_root_path(plan).relative_to(root).as_posix()
     base = "" if base == "." else base + "/"
-    shipped: list[tuple[str, Path]] = []
+    shipped: list[ShippedFile] = []
     clashes: list[str] = []
-    for rel, _size in walk(root, rules):
+    root_base = f"{root}{os.sep}"  # plain strings: a Path per file costs more than placing it
+    for rel, info in walked.shipped:
         if not (rel.startswith(prefix) or ships_from_outside(plan, rel)) or not rel.startswith(base):
             continue
         inside = rel[len(base) :]
         if inside in GENERATED:
             clashes.append(inside)
             continue
-        shipped.append((inside, root / rel))
+        shipped.append(ShippedFile(inside, root_base + rel, info))
     return shipped, clashes
 
 
-def _dockerignore(working: Path, extra: list[str], shipped: list[tuple[str, Path]]) -> str:
+def _dockerignore(working: Path, extra: list[str], shipped: list[ShippedFile], shipping: IgnoreRules | None) -> str:
     # Rules seen from the working folder, which is the context root. `include` and `keep` are
     # written from the project root, so what they brought back is re-included by path instead.
-    rules = IgnoreRules.for_shipping(working, extra=extra).reincluding(inside for inside, _source in shipped)
+    rules = IgnoreRules.for_shipping(working, extra=extra)
+    if rules != shipping:  # the very rules that chose what ships leave none of it out
+        rules = rules.reincluding(item.path for item in shipped)
     return render_template(
         default_template_path(DOCKERIGNORE_TEMPLATE),
         {
@@ -187,8 +197,12 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
         for path in plan.secret_files
         if (root / path).is_relative_to(context_root)
     ]
-    shipped, clashes = _shipped(plan, working, rules)
-    left_out = left_out_by_default(root, rules, under=working.relative_to(root).as_posix())
+    # One walk says both what ships and what only the default tier leaves out.
+    walked = walk_shipping(root, rules)
+    shipped, clashes = _shipped(plan, working, walked)
+    left_out = left_out_by_default(
+        root, rules, under=working.relative_to(root).as_posix(), default_only=walked.left_out
+    )
     if left_out:
         notes.append(f"left out by default: {describe_left_out(left_out)} (`include` ships them)")
     # Only reachable with --force: the image may then miss a module the app imports.
@@ -202,7 +216,9 @@ def render_context(plan: Plan, settings: Settings, out_dir: Path | None = None) 
     generated = {
         "Dockerfile": dockerfile.encode("utf-8"),
         "README.md": readme.encode("utf-8"),
-        ".dockerignore": _dockerignore(context_root, secrets_in_working, shipped).encode("utf-8"),
+        ".dockerignore": _dockerignore(
+            context_root, secrets_in_working, shipped, rules if context_root == root else None
+        ).encode("utf-8"),
         REQUIREMENTS_FILE: resolution.text.encode("utf-8"),
     }
     files = write_context(out, shipped, generated)
