@@ -124,10 +124,7 @@ def _ratio_target(measurement: str, title: str, limit: float) -> Any:
             )
             overhead = _median(doc, scope, f"{measurement}:check+render", "spacepack")
             if overhead is not None and measurement == "rebuild_code_s":
-                notes.append(
-                    f"{scope}: check + render {format_seconds(overhead)}, engine build "
-                    f"{format_seconds(sp - overhead)} ({format_ratio((sp - overhead) / value)} of the best alternative)"
-                )
+                notes.append(_rebuild_note(doc, scope, sp, overhead, value))
         if not parts:
             return []
         ok = all(verdicts) and len(verdicts) == 2
@@ -135,12 +132,25 @@ def _ratio_target(measurement: str, title: str, limit: float) -> Any:
             f"- **{title}: ≤ {limit:g}× the best hand-written alternative** — {_verdict(ok)}. " + "; ".join(parts) + "."
         ]
         if notes:
-            out.append(
-                "  spacepack's time includes what `spacepack build` runs before the engine: " + "; ".join(notes) + "."
-            )
+            out.append("  What spacepack's time is made of: " + "; ".join(notes) + ".")
         return out
 
     return target
+
+
+def _rebuild_note(doc: dict[str, Any], scope: str, total: float, overhead: float, best: float) -> str:
+    ahead = doc["inputs"].get(scope, {}).get("measurements", {}).get("rebuild_code_s:built-ahead", {}).get("spacepack")
+    if not ahead:  # a run from before building ahead: check + render, then the engine build
+        return (
+            f"{scope}: check + render {format_seconds(overhead)}, engine build "
+            f"{format_seconds(total - overhead)} ({format_ratio((total - overhead) / best)} of the best alternative)"
+        )
+    taken = sum(ahead["values"])
+    return (
+        f"{scope}: the build was started ahead and taken in {taken:.0f} of {len(ahead['values'])} runs; "
+        f"check + render (the guessed build already running) {format_seconds(overhead)}, then "
+        f"{format_seconds(total - overhead)} until the image was tagged"
+    )
 
 
 def _target_image_size(doc: dict[str, Any]) -> list[str]:
@@ -520,8 +530,10 @@ def render(doc: dict[str, Any], realworld: dict[str, Any] | None = None) -> str:
         'all of them alike. Medians, with min and max, over the runs; "× spacepack" is the alternative\'s '
         "median divided by spacepack's "
         "(above 1: spacepack is faster or smaller).",
-        "- spacepack's build times include `check` and `render` (what `spacepack build` runs before the engine "
-        "build); the alternatives' include sending their context. Images are built with the docker SDK "
+        "- spacepack's build times are those of `spacepack build` without its smoke test: `check`, `render` "
+        "and the build, through the same library calls (the plan cache and building ahead included: after a "
+        "code-only change the engine starts on the last plan while `check` runs); the alternatives' include "
+        "sending their context. Images are built with the docker SDK "
         "(`nocache=True` for cold builds; the base image is local, nothing is pulled).",
         "",
         "Reproduce: `make bench` (or `.venv/bin/python -m benchmarks.run --runs 5`; `--quick` for one small run).",

@@ -145,9 +145,10 @@ class _Quiet:
 
 def spacepack_build(
     client: Any, ledger: measure.Ledger, project: Input, out_dir: Path, options: BuildOptions
-) -> tuple[Plan, Context, float, BuiltImage]:
+) -> tuple[Plan, Context, float, BuiltImage, bool]:
     """What `spacepack build` runs before its smoke test: check + render (plan cache and build ahead included)
-    and the build; the plan, the context, check + render's seconds, and the image (its `seconds`: the build's).
+    and the build; the plan, the context, check + render's seconds, the image (its `seconds`: the rest), and
+    whether the image was built ahead.
     """
     started = time.perf_counter()
     settings = load_settings(project.root)
@@ -173,7 +174,8 @@ def spacepack_build(
         if ahead is not None:
             ahead.discard()
     ledger.add_image(client, built.id)
-    return plan, context, checked - started, replace(built, seconds=time.perf_counter() - checked)
+    adopted = ahead is not None and ahead.adopted
+    return plan, context, checked - started, replace(built, seconds=time.perf_counter() - checked), adopted
 
 
 def bench_spacepack(rec: Recorder, client: Any, ledger: measure.Ledger, project: Input, run: int) -> str:
@@ -194,9 +196,10 @@ def bench_spacepack(rec: Recorder, client: Any, ledger: measure.Ledger, project:
             elif edit == "req":
                 edits.add_requirement(token)
             options = BuildOptions(tag=_tag(project, "spacepack", run, measurement[:6]), no_cache=nocache)
-            plan, context, check_render_s, built = spacepack_build(client, ledger, project, out, options)
+            plan, context, check_render_s, built, ahead = spacepack_build(client, ledger, project, out, options)
             rec.add(scope, measurement, "spacepack", check_render_s + built.seconds)
             rec.add(scope, measurement + ":check+render", "spacepack", check_render_s)
+            rec.add(scope, measurement + ":built-ahead", "spacepack", float(ahead))
             if measurement == "cold_build_s":
                 cold_id = built.id
                 rec.add(scope, "image_bytes", "spacepack", built.size)

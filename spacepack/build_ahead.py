@@ -57,6 +57,7 @@ class AheadBuild:
     _built: BuiltImage | None = None
     _failed: BaseException | None = None
     _settled: bool = False
+    adopted: bool = False  # whether `adopt` took the guessed image
 
     def _run(self, options: BuildOptions, masker: Masker) -> None:
         try:
@@ -107,7 +108,7 @@ class AheadBuild:
         engine.untag(self.client, self.tag)
         # Tags that moved to this image leave their old image dangling: removed when unused, as a build does.
         engine.remove_untagged(self.client, (old for old in replaced if old))
-        self._settled = True
+        self._settled = self.adopted = True
         return BuiltImage(
             id=built.id,
             tags=tags,
