@@ -124,7 +124,7 @@ def _ratio_target(measurement: str, title: str, limit: float) -> Any:
             )
             overhead = _median(doc, scope, f"{measurement}:check+render", "spacepack")
             if overhead is not None and measurement == "rebuild_code_s":
-                notes.append(_rebuild_note(doc, scope, sp, overhead, value))
+                notes.append(_rebuild_note(sp, overhead, value, scope))
         if not parts:
             return []
         ok = all(verdicts) and len(verdicts) == 2
@@ -138,18 +138,10 @@ def _ratio_target(measurement: str, title: str, limit: float) -> Any:
     return target
 
 
-def _rebuild_note(doc: dict[str, Any], scope: str, total: float, overhead: float, best: float) -> str:
-    ahead = doc["inputs"].get(scope, {}).get("measurements", {}).get("rebuild_code_s:built-ahead", {}).get("spacepack")
-    if not ahead:  # a run from before building ahead: check + render, then the engine build
-        return (
-            f"{scope}: check + render {format_seconds(overhead)}, engine build "
-            f"{format_seconds(total - overhead)} ({format_ratio((total - overhead) / best)} of the best alternative)"
-        )
-    taken = sum(ahead["values"])
+def _rebuild_note(total: float, overhead: float, best: float, scope: str) -> str:
     return (
-        f"{scope}: the build was started ahead and taken in {taken:.0f} of {len(ahead['values'])} runs; "
-        f"check + render (the guessed build already running) {format_seconds(overhead)}, then "
-        f"{format_seconds(total - overhead)} until the image was tagged"
+        f"{scope}: check + render {format_seconds(overhead)}, engine build "
+        f"{format_seconds(total - overhead)} ({format_ratio((total - overhead) / best)} of the best alternative)"
     )
 
 
@@ -531,8 +523,7 @@ def render(doc: dict[str, Any], realworld: dict[str, Any] | None = None) -> str:
         "median divided by spacepack's "
         "(above 1: spacepack is faster or smaller).",
         "- spacepack's build times are those of `spacepack build` without its smoke test: `check`, `render` "
-        "and the build, through the same library calls (the plan cache and building ahead included: after a "
-        "code-only change the engine starts on the last plan while `check` runs); the alternatives' include "
+        "and the build, through the same library calls (the plan cache included); the alternatives' include "
         "sending their context. Images are built with the docker SDK "
         "(`nocache=True` for cold builds; the base image is local, nothing is pulled).",
         "",

@@ -30,7 +30,7 @@ from benchmarks import measure, report, variants
 from benchmarks.hubbench import hub_double, repush_spacepack, repush_upload_folder
 from benchmarks.inputs import EXTRA_REQUIREMENT, QUICK_SHAPE, WORK, Input, LargeShape, example_input, large_input
 from benchmarks.stats import summarize
-from spacepack import __version__, build_ahead
+from spacepack import __version__
 from spacepack.build import BuildOptions, BuildProgress, BuiltImage
 from spacepack.check import check_project
 from spacepack.config import Settings, load_settings
@@ -38,7 +38,7 @@ from spacepack.pipeline import build_step
 from spacepack.plan import Plan
 from spacepack.render import render_context
 from spacepack.render.context import Context
-from spacepack.render.plan_cache import RACY_SECONDS, PlanCache, cached_check_and_render
+from spacepack.render.plan_cache import RACY_SECONDS, cached_check_and_render
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 MARKDOWN = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
@@ -145,37 +145,23 @@ class _Quiet:
 
 def spacepack_build(
     client: Any, ledger: measure.Ledger, project: Input, out_dir: Path, options: BuildOptions
-) -> tuple[Plan, Context, float, BuiltImage, bool]:
-    """What `spacepack build` runs before its smoke test: check + render (plan cache and build ahead included)
-    and the build; the plan, the context, check + render's seconds, the image (its `seconds`: the rest), and
-    whether the image was built ahead.
+) -> tuple[Plan, Context, float, BuiltImage]:
+    """What `spacepack build` runs before its smoke test: check + render (the plan cache included), then
+    `build_step`; the plan, the context, check + render's seconds, and the image (its `seconds`: the build's).
     """
     started = time.perf_counter()
     settings = load_settings(project.root)
-    found = PlanCache().lookup(settings, out_dir)
-    ahead = build_ahead.start(client, found, settings, options, out_dir)
-
-    def render(plan: Plan) -> Context:
-        rendered = ahead.context_for(plan) if ahead is not None else None
-        return rendered if rendered is not None else render_context(plan, settings, out_dir)
-
-    try:
-        plan, context, _cached = cached_check_and_render(
-            settings,
-            out_dir,
-            check_project,
-            render,
-            before_render=_go_on,
-            found=found,
-        )
-        checked = time.perf_counter()
-        built = build_step(client, settings, plan, context, options, progress=_Quiet(), ahead=ahead)
-    finally:
-        if ahead is not None:
-            ahead.discard()
+    plan, context, _cached = cached_check_and_render(
+        settings,
+        out_dir,
+        check_project,
+        lambda plan: render_context(plan, settings, out_dir),
+        before_render=_go_on,
+    )
+    checked = time.perf_counter()
+    built = build_step(client, settings, plan, context, options, progress=_Quiet())
     ledger.add_image(client, built.id)
-    adopted = ahead is not None and ahead.adopted
-    return plan, context, checked - started, replace(built, seconds=time.perf_counter() - checked), adopted
+    return plan, context, checked - started, replace(built, seconds=time.perf_counter() - checked)
 
 
 def bench_spacepack(rec: Recorder, client: Any, ledger: measure.Ledger, project: Input, run: int) -> str:
@@ -196,10 +182,9 @@ def bench_spacepack(rec: Recorder, client: Any, ledger: measure.Ledger, project:
             elif edit == "req":
                 edits.add_requirement(token)
             options = BuildOptions(tag=_tag(project, "spacepack", run, measurement[:6]), no_cache=nocache)
-            plan, context, check_render_s, built, ahead = spacepack_build(client, ledger, project, out, options)
+            plan, context, check_render_s, built = spacepack_build(client, ledger, project, out, options)
             rec.add(scope, measurement, "spacepack", check_render_s + built.seconds)
             rec.add(scope, measurement + ":check+render", "spacepack", check_render_s)
-            rec.add(scope, measurement + ":built-ahead", "spacepack", float(ahead))
             if measurement == "cold_build_s":
                 cold_id = built.id
                 rec.add(scope, "image_bytes", "spacepack", built.size)
@@ -207,8 +192,7 @@ def bench_spacepack(rec: Recorder, client: Any, ledger: measure.Ledger, project:
         return cold_id
     finally:
         edits.undo()
-        # The build's log and the guessed context: never part of an alternative's context (the HF guide's has no
-        # .dockerignore, so it would send them).
+        # The build's log: never part of an alternative's context (the HF guide's has no .dockerignore).
         shutil.rmtree(project.root / ".spacepack", ignore_errors=True)
 
 

@@ -280,22 +280,6 @@ def _remove_untagged(client: DockerClient, image_ids: Iterable[str], attempts: i
                 time.sleep(0.25)  # a step container on its way out still holds it
 
 
-def remove_image_quietly(client: DockerClient, reference: str) -> None:
-    """`remove_image` for a cleanup after another error: engine trouble is ignored (that error is the news)."""
-    try:
-        remove_image(client, reference)
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
-        pass
-
-
-def untag(client: DockerClient, reference: str) -> None:
-    """Take one `repository:tag` name off an image; the image stays (with its other names)."""
-    try:
-        client.api.remove_image(reference, force=False, noprune=True)
-    except docker.errors.ImageNotFound:
-        pass
-
-
 def remove_image(client: DockerClient, reference: str) -> None:
     """Remove an image by id or reference; a missing image is not an error."""
     try:

@@ -27,12 +27,11 @@ from spacepack.push import PushReport
 from spacepack.render import Context, render_context
 from spacepack.render.context import default_out_dir
 from spacepack.render.dockerfile import app_port
-from spacepack.render.plan_cache import CacheLookup, PlanCache, cached_check_and_render
+from spacepack.render.plan_cache import cached_check_and_render
 from spacepack.smoke import SmokeOptions, SmokeReport
 
 if TYPE_CHECKING:
     from spacepack.build import BuildProgress
-    from spacepack.build_ahead import AheadBuild
     from spacepack.engine import DockerClient
     from spacepack.hub import SpaceId
     from spacepack.space import SpaceReport
@@ -103,27 +102,17 @@ def check_and_render(
     progress: Progress,
     step: Step = "build",
     stopped: str = "nothing was built",
-    found: CacheLookup | None = None,
-    ahead: AheadBuild | None = None,
 ) -> tuple[Plan, Context]:
     """`check`, stop on the errors that block `step` (unless `force`), then `render` the build context.
 
-    Both are skipped when nothing `check` reads changed since the last time (the plan cache);
-    `found` is that cache's lookup when the caller made it already. Render is skipped too when
-    `ahead` rendered this very plan already.
+    Both are skipped when nothing `check` reads changed since the last time (the plan cache).
     """
-
-    def render(plan: Plan) -> Context:
-        rendered = ahead.context_for(plan) if ahead is not None else None
-        return rendered if rendered is not None else render_context(plan, settings)
-
     plan, context, cached = cached_check_and_render(
         settings,
         default_out_dir(settings),
         check=check_project,
-        render=render,
+        render=lambda plan: render_context(plan, settings),
         before_render=lambda plan: stop_on_errors(plan, force, progress, step=step, stopped=stopped),
-        found=found,
     )
     done = "reused the plan and the context in" if cached else f"rendered {len(context.files)} files into"
     progress.say(f"{done} {shown(context.path)}")
@@ -254,40 +243,15 @@ class BuildResult:
 
 
 def build_project(settings: Settings, options: ImageOptions, *, force: bool, progress: Progress) -> BuildResult:
-    """`spacepack build`: check and render (stopping on what blocks a build), then `build_and_smoke`.
-
-    On a rebuild after Python modules changed, the engine starts on the last plan while
-    `check` runs (`spacepack.build_ahead`); its image is used only when it is exactly the
-    one this build makes.
-    """
-    from spacepack import build_ahead
+    """`spacepack build`: check and render (stopping on what blocks a build), then `build_and_smoke`."""
     from spacepack.engine import get_docker_client
-    from spacepack.interrupts import deferred_interrupts
 
-    out_dir = default_out_dir(settings)
-    found = PlanCache().lookup(settings, out_dir)
-    client = _engine_if_ready() if found.previous is not None else None
-    ahead = build_ahead.start(client, found, settings, options.build, out_dir) if client is not None else None
+    plan, context = check_and_render(settings, force=force, progress=progress)
+    client = get_docker_client()
     try:
-        plan, context = check_and_render(settings, force=force, progress=progress, found=found, ahead=ahead)
-        client = client or get_docker_client()
-        return build_and_smoke(client, settings, plan, context, options, progress=progress, ahead=ahead)
+        return build_and_smoke(client, settings, plan, context, options, progress=progress)
     finally:
-        if ahead is not None:
-            with deferred_interrupts():  # the guess's image is removed even on a second Ctrl-C
-                ahead.discard()
-        if client is not None:
-            client.close()
-
-
-def _engine_if_ready() -> DockerClient | None:
-    """A client when an engine answers; else None (the build says so after `check`, as without a guess)."""
-    from spacepack.engine import get_docker_client
-
-    try:
-        return get_docker_client()
-    except SpacepackError:
-        return None
+        client.close()
 
 
 def build_and_smoke(
@@ -299,7 +263,6 @@ def build_and_smoke(
     *,
     progress: Progress,
     upload_secrets: Mapping[str, str] | None = None,
-    ahead: AheadBuild | None = None,
 ) -> BuildResult:
     """Build the rendered context, then (unless `options.smoke` is None) smoke-test the image.
 
@@ -314,8 +277,6 @@ def build_and_smoke(
             the context (otherwise it also gets the `local_only_files`, so an app with a committed
             credential comes up), and these values, which the Space will inject at run time, reach
             the smoke container too (below `.env`, `--env-file` and `--env`), masked everywhere.
-        ahead: a build started on the last plan (`build_ahead.start`): its image is taken when it
-            is exactly this context's, else it is removed and the context is built.
 
     Raises:
         BuildFailed, SmokeFailed, EngineUnavailable: the stage's error, carrying the `BuildResult` so far.
@@ -324,9 +285,7 @@ def build_and_smoke(
     from spacepack.smoke import SmokeTestFailed, run_smoke
 
     resolved = options.resolve(plan, settings, upload_secrets)
-    built = build_step(
-        client, settings, plan, context, options.build, progress=progress, upload_secrets=upload_secrets, ahead=ahead
-    )
+    built = build_step(client, settings, plan, context, options.build, progress=progress, upload_secrets=upload_secrets)
     result = BuildResult(image=built, findings=plan.findings)
     progress.say(
         f"built {built.id[7:19]} ({built.size / 1e6:.0f} MB) in {built.seconds:.1f} s as {', '.join(built.tags)}"
@@ -375,7 +334,6 @@ def build_step(
     *,
     progress: Progress,
     upload_secrets: Mapping[str, str] | None = None,
-    ahead: AheadBuild | None = None,
 ) -> BuiltImage:
     """Build the rendered context into the project's image (the build half of `build_and_smoke`).
 
@@ -397,25 +355,21 @@ def build_step(
             f"this local image also holds {', '.join(local_files)} (committed credentials): "
             "push never uploads them; keep the image on this machine"
         )
-    built = ahead.adopt(context, tags, labels, local_files) if ahead is not None else None
-    if built is not None:
-        progress.say(f"built ahead while check ran, from this same context; full log: {shown(built.log_path)}")
-    else:
-        log_path = new_log_path(settings.project_dir)
-        progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
-        try:
-            built = build_image(
-                client,
-                context.path,
-                tags=tags,
-                labels=labels,
-                options=replace(options, local_files=local_files),
-                log_path=log_path,
-                on_event=progress.build_event,
-                masker=Masker([*options.build_args.values(), *secrets.values()]),
-            )
-        except BuildStepFailed as failed:
-            raise failed.with_result(BuildResult(build_failure=failed.failure, findings=plan.findings)) from None
+    log_path = new_log_path(settings.project_dir)
+    progress.say(f"building {', '.join(tags)} for linux/amd64; full log: {shown(log_path)}")
+    try:
+        built = build_image(
+            client,
+            context.path,
+            tags=tags,
+            labels=labels,
+            options=replace(options, local_files=local_files),
+            log_path=log_path,
+            on_event=progress.build_event,
+            masker=Masker([*options.build_args.values(), *secrets.values()]),
+        )
+    except BuildStepFailed as failed:
+        raise failed.with_result(BuildResult(build_failure=failed.failure, findings=plan.findings)) from None
     return built
 
 

@@ -15,11 +15,7 @@ is the one stored last time. The key (`plan_key`) is explicit:
 
 Any change to one of them is another key: the plan is made again. A file
 modified in the last 2 seconds is not trusted to show its change in its time
-stamp (file systems keep coarse clocks), so the plan is then stored under no
-key. Either way the last plan, with the file states it was made from, is the
-guess a build makes ahead with (`spacepack.build_ahead`) when only Python
-modules changed since: a guess is compared with the real plan's context, never
-used as a plan. A context
+stamp (file systems keep coarse clocks), so nothing is stored then. A context
 is reused only when its files are still exactly as written (same listing,
 sizes, times and inodes); otherwise it is rendered again from the plan.
 
@@ -49,7 +45,7 @@ from spacepack.render.context import Context, ContextFile
 from spacepack.resolve import default_cache_dir, index_config
 
 # Bumped whenever an entry's shape or the key's material changes.
-RECIPE = 2
+RECIPE = 1
 # Files modified this recently may change again within the file system's time stamp resolution.
 RACY_SECONDS = 2.0
 _PARENT_MANIFESTS = ("uv.lock", "pyproject.toml", "poetry.lock", "requirements.txt", "Pipfile", "Pipfile.lock")
@@ -94,11 +90,6 @@ def _uv_version() -> str:
 
 def plan_key(settings: Settings, out_dir: Path, files: Iterable[FileState]) -> str:
     """The cache key: a digest of the project files' state, the settings, the output and spacepack itself."""
-    return _key(_base_key(settings, out_dir), files)
-
-
-def _base_key(settings: Settings, out_dir: Path) -> str:
-    """Everything in the key but the project's files: the settings, the output and spacepack itself."""
     material = {
         "recipe": RECIPE,
         "spacepack": spacepack.__version__,
@@ -107,27 +98,9 @@ def _base_key(settings: Settings, out_dir: Path) -> str:
         "settings": repr(settings),
         "out_dir": str(out_dir),
         "index": index_config().to_json(),
+        "files": list(files),
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode("utf-8")).hexdigest()
-
-
-def _key(base: str, files: Iterable[FileState]) -> str:
-    material = json.dumps({"base": base, "files": list(files)}, sort_keys=True)
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
-
-
-def python_changes(before: Iterable[FileState], now: Iterable[FileState]) -> tuple[str, ...] | None:
-    """The modules that changed, when Python modules are all that changed (same files, same other states).
-
-    None when a file came or went, or anything but a `.py` file changed: then the
-    last plan says little about the next one (a manifest, a setting, a new module).
-    """
-    old = {state[0]: tuple(state) for state in before}
-    new = {state[0]: tuple(state) for state in now}
-    if old.keys() != new.keys():
-        return None
-    changed = tuple(sorted(rel for rel in new if new[rel] != old[rel]))
-    return changed if all(rel.endswith(".py") for rel in changed) else None
 
 
 def _racy(files: Iterable[FileState], now_ns: int) -> bool:
@@ -238,10 +211,6 @@ class CacheLookup:
     files: tuple[FileState, ...]
     plan: Plan | None = None
     context: Context | None = None
-    # On a miss: the last plan stored for the same settings, and the modules changed since, when only
-    # Python modules changed (see `python_changes`). A guess to build ahead with, never a plan to use.
-    previous: Plan | None = None
-    changed: tuple[str, ...] = ()
 
 
 class PlanCache:
@@ -257,12 +226,11 @@ class PlanCache:
     def lookup(self, settings: Settings, out_dir: Path) -> CacheLookup:
         """The cached plan (and context) when the key is unchanged; else only the key."""
         files = tuple(tree_files(settings.project_dir, settings.include))
-        base = _base_key(settings, out_dir)
-        key = _key(base, files)
+        key = plan_key(settings, out_dir, files)
         try:
             entry = json.loads(self._entry_path(settings.project_dir, out_dir).read_text(encoding="utf-8"))
             if entry.get("key") != key:
-                return _miss(key, files, base, entry)
+                return CacheLookup(key, files)
             plan = plan_from_json(entry["plan"])
             context = None
             if entry.get("context") is not None:
@@ -276,21 +244,10 @@ class PlanCache:
     def store(
         self, lookup: CacheLookup, settings: Settings, out_dir: Path, plan: Plan, context: Context | None
     ) -> bool:
-        """Keep the plan (and context) under the lookup's key; False when it is not safe to (see RACY_SECONDS).
-
-        A plan made while a file was fresh is still kept as the next build's guess (`CacheLookup.previous`),
-        under no key: a guess is checked against the real plan's context, never trusted.
-        """
-        if not _round_trips(plan, context):
+        """Keep the plan (and context) under the lookup's key; False when it is not safe to (see RACY_SECONDS)."""
+        if _racy(lookup.files, time.time_ns()) or not _round_trips(plan, context):
             return False
-        trusted = not _racy(lookup.files, time.time_ns())
-        entry: dict[str, Any] = {
-            "key": lookup.key if trusted else None,
-            "base": _base_key(settings, out_dir),
-            "files": [list(state) for state in lookup.files],
-            "plan": plan.to_json(),
-            "context": None,
-        }
+        entry: dict[str, Any] = {"key": lookup.key, "plan": plan.to_json(), "context": None}
         if context is not None:
             entry["context"] = context.to_json()
             entry["context_files"] = context_files(out_dir)
@@ -302,20 +259,7 @@ class PlanCache:
             Path(handle.name).replace(path)
         except OSError:
             return False  # an unwritable cache only costs the next check
-        return trusted
-
-
-def _miss(key: str, files: tuple[FileState, ...], base: str, entry: Mapping[str, Any]) -> CacheLookup:
-    """A miss, with the stored plan as a guess when only Python modules changed since it was made."""
-    try:
-        if entry.get("base") != base:
-            return CacheLookup(key, files)
-        changed = python_changes((tuple(state) for state in entry["files"]), files)
-        if not changed:
-            return CacheLookup(key, files)
-        return CacheLookup(key, files, previous=plan_from_json(entry["plan"]), changed=changed)
-    except (ValueError, KeyError, TypeError):
-        return CacheLookup(key, files)
+        return True
 
 
 def cached_plan(settings: Settings, out_dir: Path, check: Callable[[Settings], Plan]) -> tuple[Plan, bool]:
@@ -335,18 +279,14 @@ def cached_check_and_render(
     check: Callable[[Settings], Plan],
     render: Callable[[Plan], Context],
     before_render: Callable[[Plan], None],
-    found: CacheLookup | None = None,
 ) -> tuple[Plan, Context, bool]:
     """check → `before_render(plan)` (it may raise) → render, each step skipped when the cache holds its result.
-
-    Args:
-        found: this project's `PlanCache().lookup`, when the caller made it already (to build ahead).
 
     Returns:
         The plan, the context, and whether both came from the cache.
     """
     cache = PlanCache()
-    found = found if found is not None else cache.lookup(settings, out_dir)
+    found = cache.lookup(settings, out_dir)
     plan = found.plan
     if plan is None:
         plan = check(settings)
