@@ -164,16 +164,18 @@ def _literal_uses(tree: ProjectTree, module: ast.Module, path: str, working: str
 
 def _literals(module: ast.Module) -> Iterator[tuple[str, int, bool]]:
     """(string, line, whether it sits where a path is expected) for each string literal but docstrings."""
-    docstrings = {
-        id(node.body[0].value)
-        for node in ast.walk(module)
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-        and node.body
-        and isinstance(node.body[0], ast.Expr)
-        and const_str(node.body[0].value) is not None
-    }
+    docstrings: set[int] = set()
     in_path_context: set[int] = set()
-    for node in ast.walk(module):
+    strings: list[ast.Constant] = []
+    for node in ast.walk(module):  # one walk: every set is complete before a literal is judged below
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                strings.append(node)
+            continue
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and const_str(first.value) is not None:
+                docstrings.add(id(first.value))
         if isinstance(node, ast.Call) and (dotted(node.func) or "").rpartition(".")[2] in _PATH_CALLS:
             in_path_context.update(id(arg) for arg in node.args)
             in_path_context.update(id(kw.value) for kw in node.keywords)
@@ -181,9 +183,9 @@ def _literals(module: ast.Module) -> Iterator[tuple[str, int, bool]]:
             in_path_context.update(id(kw.value) for kw in node.keywords if kw.arg in _PATH_KEYWORDS)
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
             in_path_context.update({id(node.left), id(node.right)})
-    for node in ast.walk(module):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
-            yield node.value, node.lineno, id(node) in in_path_context
+    for node in strings:
+        if id(node) not in docstrings:
+            yield str(node.value), node.lineno, id(node) in in_path_context
 
 
 def _join(base: str, literal: str) -> str | None:
