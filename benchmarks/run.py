@@ -31,10 +31,10 @@ from benchmarks.hubbench import hub_double, repush_spacepack, repush_upload_fold
 from benchmarks.inputs import EXTRA_REQUIREMENT, QUICK_SHAPE, WORK, Input, LargeShape, example_input, large_input
 from benchmarks.stats import summarize
 from spacepack import __version__
-from spacepack.build import BuildOptions, BuildProgress, BuiltImage
+from spacepack.build import BuildOptions, BuiltImage
 from spacepack.check import check_project
 from spacepack.config import Settings, load_settings
-from spacepack.pipeline import build_step
+from spacepack.pipeline import Progress, build_step
 from spacepack.plan import Plan
 from spacepack.render import render_context
 from spacepack.render.context import Context
@@ -133,14 +133,8 @@ def spacepack_pipeline(
     return plan, context, checked - started, ended - checked
 
 
-class _Quiet:
-    """The benchmark's Progress: nothing is shown."""
-
-    def say(self, line: str) -> None:
-        pass
-
-    def build_event(self, event: BuildProgress) -> None:
-        pass
+class _Quiet(Progress):
+    """The benchmark's Progress: nothing is shown (the protocol's methods do nothing)."""
 
 
 def spacepack_build(

@@ -626,15 +626,10 @@ class IgnoreRules:
         return self._match(rel + "/" if is_dir else rel)
 
     def _match(self, candidate: str) -> bool:
-        if self._always_match(candidate):
-            return True
-        decided = self._project_match.decide(candidate)
-        if decided is not None:
-            return decided
-        return bool(self.defaults) and self._defaults_match(candidate)
+        return self._tiers(candidate)[1]
 
     def _tiers(self, candidate: str) -> tuple[bool, bool]:
-        """Whether `candidate` is excluded without the default tier, and whether it is with it (as `_match`)."""
+        """Whether `candidate` is excluded without the default tier, and whether it is with it (`_match`)."""
         if self._always_match(candidate):
             return True, True
         decided = self._project_match.decide(candidate)

@@ -96,12 +96,7 @@ def stop_on_errors(
 
 
 def check_and_render(
-    settings: Settings,
-    *,
-    force: bool,
-    progress: Progress,
-    step: Step = "build",
-    stopped: str = "nothing was built",
+    settings: Settings, *, force: bool, progress: Progress, step: Step = "build", stopped: str = "nothing was built"
 ) -> tuple[Plan, Context]:
     """`check`, stop on the errors that block `step` (unless `force`), then `render` the build context.
 
@@ -242,12 +237,20 @@ class BuildResult:
         return document
 
 
-def build_project(settings: Settings, options: ImageOptions, *, force: bool, progress: Progress) -> BuildResult:
-    """`spacepack build`: check and render (stopping on what blocks a build), then `build_and_smoke`."""
-    from spacepack.engine import get_docker_client
+def build_project(
+    settings: Settings,
+    options: ImageOptions,
+    *,
+    force: bool,
+    connect_docker: Callable[[], DockerClient],
+    progress: Progress,
+) -> BuildResult:
+    """`spacepack build`: check and render (stopping on what blocks a build), then `build_and_smoke`.
 
+    `connect_docker` makes the Docker client (`engine.get_docker_client`), once `check` let the build go on.
+    """
     plan, context = check_and_render(settings, force=force, progress=progress)
-    client = get_docker_client()
+    client = connect_docker()
     try:
         return build_and_smoke(client, settings, plan, context, options, progress=progress)
     finally:

@@ -25,6 +25,7 @@ def build(
     """Check, render and build PATH into an image for linux/amd64, then smoke-test it like a Space."""
     from spacepack.cli._progress import ConsoleProgress
     from spacepack.config import load_settings
+    from spacepack.engine import get_docker_client
     from spacepack.errors import SpacepackError
     from spacepack.pipeline import BuildResult, build_project
     from spacepack.plan import Plan
@@ -32,7 +33,7 @@ def build(
     settings = load_settings(path, project, environ=os.environ)
     progress = ConsoleProgress()
     try:
-        return build_project(settings, image, force=force, progress=progress)
+        return build_project(settings, image, force=force, connect_docker=get_docker_client, progress=progress)
     except SpacepackError as error:
         if not isinstance(error.result, BuildResult):  # stopped before the build: both stages null
             findings = error.result.findings if isinstance(error.result, Plan) else ()
