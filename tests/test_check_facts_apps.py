@@ -11,17 +11,15 @@ import os
 import time
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from spacepack.check import check_project
-from spacepack.check import facts as facts_module
 from spacepack.check import tree as tree_module
 from spacepack.check.apps import AppFinder
 from spacepack.check.facts import FactStore
-from spacepack.check.layout import entry_layout, find_resources
+from spacepack.check.layout import entry_layout, find_resources, outside_needs
 from spacepack.check.pyast import ProjectIndex
 from spacepack.check.tree import load_tree
 from spacepack.config import load_settings
@@ -41,7 +39,7 @@ def _route(number: int) -> str:
     )
 
 
-def _project(root: Path) -> Path:
+def _build(root: Path) -> Path:
     spec: dict[str, str] = {
         "requirements.txt": "fastapi\nuvicorn\npydantic-settings\n",
         "src/server.py": """
@@ -80,10 +78,18 @@ def _project(root: Path) -> Path:
     return build_file_tree(root, spec)
 
 
-@pytest.fixture
-def settled_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The store's clock runs 10 s ahead, so the fixture's fresh files count as settled and their facts are kept."""
-    monkeypatch.setattr(facts_module, "time", SimpleNamespace(time_ns=lambda: time.time_ns() + 10_000_000_000))
+def _age(root: Path, seconds: float = 60.0) -> None:
+    """Date every file back, so their states are settled and their facts are kept."""
+    past = time.time() - seconds
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            os.utime(Path(folder) / name, (past, past))
+
+
+def _project(root: Path) -> Path:
+    _build(root)
+    _age(root)
+    return root
 
 
 def _plan(root: Path, store: FactStore | None = None) -> dict[str, Any]:
@@ -108,7 +114,7 @@ def _candidates(plan: dict[str, Any]) -> set[tuple[str, str]]:
     return {(c["path"], c["entry"]) for c in plan["candidates"]}
 
 
-def test_cold_first_and_warm_plans_are_identical(tmp_path: Path, settled_clock: None) -> None:
+def test_cold_first_and_warm_plans_are_identical(tmp_path: Path) -> None:
     root = _project(tmp_path / "project").resolve()
     store = FactStore(tmp_path / "cache")
     cold = _plan(root)
@@ -124,7 +130,7 @@ def test_cold_first_and_warm_plans_are_identical(tmp_path: Path, settled_clock: 
     assert kept["src/config.py"][1]["layout.resources"] == [["env_file", ".env", 8]]
 
 
-def test_warm_check_sees_a_new_resource_literal(tmp_path: Path, settled_clock: None) -> None:
+def test_warm_check_sees_a_new_resource_literal(tmp_path: Path) -> None:
     root = _project(tmp_path / "project").resolve()
     store = FactStore(tmp_path / "cache")
     _plan(root, store)
@@ -140,7 +146,7 @@ def test_warm_check_sees_a_new_resource_literal(tmp_path: Path, settled_clock: N
     assert [(f["path"], f["line"]) for f in missing] == [("src/routes/r03.py", 14)]
 
 
-def test_warm_check_sees_a_new_app_and_the_shims_it_makes(tmp_path: Path, settled_clock: None) -> None:
+def test_warm_check_sees_a_new_app_and_the_shims_it_makes(tmp_path: Path) -> None:
     root = _project(tmp_path / "project").resolve()
     store = FactStore(tmp_path / "cache")
     _plan(root, store)
@@ -158,7 +164,7 @@ def test_warm_check_sees_a_new_app_and_the_shims_it_makes(tmp_path: Path, settle
 
 
 def test_a_warm_check_does_not_read_unchanged_modules_for_these_steps(
-    tmp_path: Path, settled_clock: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _project(tmp_path / "project").resolve()
     store = FactStore(tmp_path / "cache")
@@ -194,4 +200,91 @@ def test_a_warm_check_does_not_read_unchanged_modules_for_these_steps(
     assert set(reads) <= {"src/server.py", "src/asgi.py"}
     assert set(parses) <= {"src/server.py", "src/asgi.py"}
     assert "src/server.py" in parses
+    assert index.facts.computed == 0
+
+
+# The app in server/todo loads helpers.py and its routes; server/shared is a package one folder up.
+OUTER = {
+    "server/requirements.txt": "fastapi\nuvicorn\n",
+    "server/shared/__init__.py": "NAME = 'shared'\n",
+    "server/todo/main.py": """
+        from fastapi import FastAPI
+
+        import helpers
+        from routes import r0, r1, r2, r3
+
+        app = FastAPI(title=helpers.TITLE)
+        for module in (r0, r1, r2, r3):
+            app.include_router(module.router)
+
+
+        @app.get("/health")
+        def health() -> dict[str, str]:
+            return {"status": "ok"}
+        """,
+    "server/todo/helpers.py": "import os\n\nTITLE = os.environ.get('TITLE', 'todo')\n",
+    "server/todo/routes/__init__.py": "",
+    **{f"server/todo/routes/r{n}.py": _route(n) for n in range(4)},
+}
+# The same name imported inside a function first and at module level later: the outer statement is reported.
+HELPERS_IMPORTING_SHARED = """\
+import os
+
+TITLE = os.environ.get('TITLE', 'todo')
+
+
+def name() -> str:
+    from shared import NAME
+
+    return NAME
+
+
+import shared  # noqa: E402
+"""
+
+
+def _outer_project(root: Path) -> Path:
+    build_file_tree(root, OUTER)
+    _age(root)
+    return root
+
+
+def test_warm_check_sees_a_new_import_from_above_the_working_folder(tmp_path: Path) -> None:
+    root = _outer_project(tmp_path / "project").resolve()
+    store = FactStore(tmp_path / "cache")
+    cold = _plan(root)
+    assert cold == _plan(root, store) == _plan(root, store)
+    assert cold["working_dir"] == "server/todo"
+    assert not any(f["code"] == "SP125" for f in cold["findings"])
+    _edit(root / "server/todo/helpers.py", HELPERS_IMPORTING_SHARED)
+    warm = _plan(root, store)
+    assert warm == _plan(root)
+    outer = [f["message"] for f in warm["findings"] if f["code"] == "SP125"]
+    assert len(outer) == 1
+    assert outer[0].startswith("server/todo/helpers.py:12 imports shared, which is server/shared/ in server")
+
+
+def test_a_warm_check_does_not_parse_loaded_modules_for_what_they_need_from_outside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _outer_project(tmp_path / "project").resolve()
+    _edit(root / "server/todo/helpers.py", HELPERS_IMPORTING_SHARED)
+    store = FactStore(tmp_path / "cache")
+    _plan(root, store)
+
+    parses: Counter[str] = Counter()
+    real_parse = tree_module.parse_module
+
+    def counted_parse(path: str, data: bytes) -> Any:
+        parses[path] += 1
+        return real_parse(path, data)
+
+    tree = load_tree(root)
+    index = ProjectIndex(tree, store.open(root, tree.python_states))
+    monkeypatch.setattr(tree_module, "parse_module", counted_parse)
+    loaded = sorted(p for p in tree.python if p.startswith("server/todo/"))
+    outside = outside_needs(index, loaded, "server/todo", lambda top: top in {"os", "fastapi"})
+    assert outside.paths == ("server/shared/",)
+    assert outside.python_path == ("server",)
+    assert not parses
     assert index.facts.computed == 0

@@ -349,15 +349,25 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _top_imports(index: ProjectIndex, rel: str) -> list[tuple[str, int]]:
-    module = index.tree.python.get(rel)
-    if module is None or module.tree is None:
+    """The top-level names a module imports absolutely, with their lines (a module fact)."""
+    if not index.parses(rel):
         return []
-    found: list[tuple[str, int]] = []
-    for node in ast.walk(module.tree):
+    stored = index.facts.get("layout.top_imports", rel, _top_imports_fact(index, rel))
+    return [(top, line) for top, line in stored]
+
+
+def _top_imports_fact(index: ProjectIndex, rel: str) -> Callable[[], Json]:
+    return lambda: _module_top_imports(index.tree.python[rel].tree)
+
+
+def _module_top_imports(tree: ast.Module | None) -> list[Json]:
+    # In `ast.walk`'s order (outer statements first): the first line seen of a name is the one reported.
+    found: list[Json] = []
+    for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.module.split(".")[0], node.lineno))
+            found.append([node.module.split(".")[0], node.lineno])
         elif isinstance(node, ast.Import):
-            found.extend((alias.name.split(".")[0], node.lineno) for alias in node.names)
+            found.extend([alias.name.split(".")[0], node.lineno] for alias in node.names)
     return found
 
 
