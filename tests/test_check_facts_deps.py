@@ -25,10 +25,8 @@ from spacepack.check.pyast import ProjectIndex
 from spacepack.check.pydantic_v1 import _module_uses, _uses_in
 from spacepack.config import Settings
 from spacepack.plan import Plan
-from spacepack.stamps import RACY_SECONDS
+from tests.conftest import EXAMPLE_BACKEND
 from tests.helpers import build_file_tree
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "todo-backend"
 
 # A backend that exercises every step: declared, undeclared, guarded, lazy and type-only imports,
 # a database URL's driver, pydantic v1 settings and a form route, plus modules the app loads by string.
@@ -77,16 +75,16 @@ PROJECT: dict[str, str] = {
     "plugins/a.py": "import yaml\nfrom pydantic import EmailStr\n",
     "plugins/b.py": "from fastapi import APIRouter\n\nrouter = APIRouter()\n",
 }
-COPIES = ("same", "driver", "settings", "imports", "unparsed", "reads")
 
 
-@pytest.fixture(scope="module")
-def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One copy of PROJECT per test, old enough for its module states to be kept (one wait for all)."""
-    base = tmp_path_factory.mktemp("deps-facts")
-    roots = {name: build_file_tree(base / name, PROJECT) for name in COPIES}
-    time.sleep(RACY_SECONDS + 0.2)  # the store keeps no state younger than this, whatever its times say
-    return roots
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """PROJECT, its files dated back: a state younger than 2 s is never stored."""
+    root = build_file_tree(tmp_path / "api", PROJECT)
+    past = time.time() - 60
+    for path in root.rglob("*"):
+        os.utime(path, (past, past), follow_symlinks=False)
+    return root
 
 
 def plan(root: Path, store: FactStore | None = None) -> Plan:
@@ -106,8 +104,8 @@ def codes(result: Plan, *wanted: str) -> list[tuple[str, str | None, int | None]
     return [(f.code, f.path, f.line) for f in result.findings if f.code in wanted]
 
 
-def test_the_fixture_exercises_every_step(projects: dict[str, Path]) -> None:
-    result = plan(projects["same"])
+def test_the_fixture_exercises_every_step(project: Path) -> None:
+    result = plan(project)
     added = {f.message.split(",")[0] for f in result.findings if f.code == "SP215"}
     assert added == {
         "db.py:13 has a database URL with the aiosqlite driver (SQLAlchemy imports it)",
@@ -121,8 +119,8 @@ def test_the_fixture_exercises_every_step(projects: dict[str, Path]) -> None:
 
 
 @pytest.mark.parametrize("which", ["fixture", "example"])
-def test_cold_first_and_warm_plans_are_identical(projects: dict[str, Path], tmp_path: Path, which: str) -> None:
-    root = projects["same"] if which == "fixture" else EXAMPLE
+def test_cold_first_and_warm_plans_are_identical(project: Path, tmp_path: Path, which: str) -> None:
+    root = project if which == "fixture" else EXAMPLE_BACKEND
     store = FactStore(tmp_path / "cache")
     cold = plan(root).to_json()
     assert plan(root, store).to_json() == cold
@@ -130,7 +128,7 @@ def test_cold_first_and_warm_plans_are_identical(projects: dict[str, Path], tmp_
     original = ProjectIndex.__init__
 
     def keep(self: ProjectIndex, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        original(self, *args, **kwargs)
         warm_facts.append(self.facts)
 
     with pytest.MonkeyPatch.context() as patch:
@@ -139,8 +137,8 @@ def test_cold_first_and_warm_plans_are_identical(projects: dict[str, Path], tmp_
     assert warm_facts[0].reused > 0 and warm_facts[0].computed == 0  # really warm: every fact came from the store
 
 
-def test_a_changed_database_url_changes_the_added_driver(projects: dict[str, Path], tmp_path: Path) -> None:
-    root, store = projects["driver"], FactStore(tmp_path / "cache")
+def test_a_changed_database_url_changes_the_added_driver(project: Path, tmp_path: Path) -> None:
+    root, store = project, FactStore(tmp_path / "cache")
     assert plan(root, store).dependencies.added == ("aiosqlite", "httpx", "python-multipart", "pydantic<2")
     text = (root / "db.py").read_text().replace("sqlite+aiosqlite:///./app.db", "postgresql+asyncpg://db/app")
     edit(root, "db.py", text)
@@ -149,8 +147,8 @@ def test_a_changed_database_url_changes_the_added_driver(projects: dict[str, Pat
     assert warm.to_json() == plan(root).to_json()
 
 
-def test_settings_moved_to_pydantic_settings_drop_the_v1_bound(projects: dict[str, Path], tmp_path: Path) -> None:
-    root, store = projects["settings"], FactStore(tmp_path / "cache")
+def test_settings_moved_to_pydantic_settings_drop_the_v1_bound(project: Path, tmp_path: Path) -> None:
+    root, store = project, FactStore(tmp_path / "cache")
     assert "pydantic<2" in plan(root, store).dependencies.requirements
     edit(root, "config.py", (root / "config.py").read_text().replace("pydantic import", "pydantic_settings import"))
     warm = plan(root, store)
@@ -158,8 +156,8 @@ def test_settings_moved_to_pydantic_settings_drop_the_v1_bound(projects: dict[st
     assert warm.to_json() == plan(root).to_json()
 
 
-def test_imports_changed_in_one_module_show_in_the_warm_plan(projects: dict[str, Path], tmp_path: Path) -> None:
-    root, store = projects["imports"], FactStore(tmp_path / "cache")
+def test_imports_changed_in_one_module_show_in_the_warm_plan(project: Path, tmp_path: Path) -> None:
+    root, store = project, FactStore(tmp_path / "cache")
     assert "ujson" not in plan(root, store).dependencies.requirements
     # The guard goes, a lazy import moves, a type-only import becomes real: three sites change at once.
     text = (root / "db.py").read_text()
@@ -174,8 +172,8 @@ def test_imports_changed_in_one_module_show_in_the_warm_plan(projects: dict[str,
     assert again.to_json() == plan(root).to_json()
 
 
-def test_a_module_that_stops_parsing_leaves_the_steps(projects: dict[str, Path], tmp_path: Path) -> None:
-    root, store = projects["unparsed"], FactStore(tmp_path / "cache")
+def test_a_module_that_stops_parsing_leaves_the_steps(project: Path, tmp_path: Path) -> None:
+    root, store = project, FactStore(tmp_path / "cache")
     assert codes(plan(root, store), "SP216")
     edit(root, "config.py", "from pydantic import BaseSettings\nclass Settings(BaseSettings)\n")
     warm = plan(root, store)
@@ -209,9 +207,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
 
 
 def test_a_warm_check_reads_only_the_changed_module_for_these_steps(
-    projects: dict[str, Path], tmp_path: Path, reads: list[tuple[str, str]]
+    project: Path, tmp_path: Path, reads: list[tuple[str, str]]
 ) -> None:
-    root, store = projects["reads"], FactStore(tmp_path / "cache")
+    root, store = project, FactStore(tmp_path / "cache")
     cold = plan(root, store)
     assert {path for path, _ in reads} == {
         "main.py",
