@@ -30,8 +30,12 @@ def lstat_state(path: Path | str, rel: str) -> FileState | None:
 
 
 def is_recent(info: os.stat_result, now_ns: int) -> bool:
-    """Whether a state is too fresh to stand for the contents (modified or changed within `RACY_NS`)."""
-    return max(info.st_mtime_ns, info.st_ctime_ns) >= now_ns - RACY_NS
+    """Whether a state is too fresh to stand for the contents (modified within `RACY_NS`).
+
+    A write that restores an older modification time still changes the change time, which
+    the recorded states include, so the modification time alone says how fresh the contents are.
+    """
+    return info.st_mtime_ns >= now_ns - RACY_NS
 
 
 def own_files() -> list[FileState]:
