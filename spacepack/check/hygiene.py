@@ -15,8 +15,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dotenv import dotenv_values
-
 from spacepack.check.envvars import EnvRead, find_env_reads
 from spacepack.check.formats import lock_names
 from spacepack.check.pyast import AppCode, Place, ProjectIndex, app_code, qualify, walk_runtime
@@ -260,6 +258,9 @@ def _env_file_findings(tree: ProjectTree, backend_dir: str) -> tuple[list[Findin
     findings: list[Finding] = []
     files = _env_files(tree, backend_dir)
     for path in files:
+        # Imported here, not at the top: most projects have no .env file, and check's start-up skips it.
+        from dotenv import dotenv_values
+
         try:
             # Only the names are kept: the values are dropped with the mapping. A line with no `=` is
             # not a name (it may be a token pasted alone), and neither is anything outside the env grammar.
