@@ -53,3 +53,18 @@ def test_check_of_a_project_without_env_files_leaves_dotenv_unloaded(tmp_path: P
     modules = loaded_by(code, str(tmp_path))
     assert "spacepack.check.hygiene" in modules
     assert "dotenv" not in modules
+
+
+def test_the_cli_process_collects_less_often_and_an_in_process_caller_keeps_its_thresholds() -> None:
+    code = (
+        "import gc, json, sys\nfrom spacepack.cli import main\n"
+        "gc.set_threshold(700, 10, 10)\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "assert gc.get_threshold() == (700, 10, 10), gc.get_threshold()\n"
+        "sys.argv = ['spacepack', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(gc.get_threshold()))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    young, _middle, _old = json.loads(done.stdout.splitlines()[-1])
+    assert young > 700
