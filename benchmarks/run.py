@@ -32,7 +32,7 @@ from benchmarks.inputs import EXTRA_REQUIREMENT, QUICK_SHAPE, WORK, Input, Large
 from benchmarks.stats import summarize
 from spacepack import __version__
 from spacepack.build import BuildOptions, BuiltImage
-from spacepack.check import check_project
+from spacepack.check import check_project, check_with_kept_facts
 from spacepack.config import Settings, load_settings
 from spacepack.pipeline import Progress, build_step
 from spacepack.plan import Plan
@@ -120,7 +120,7 @@ def spacepack_pipeline(
     times: dict[str, float] = {}
 
     def check(settings: Settings) -> Plan:
-        plan = check_project(settings)
+        plan = check_with_kept_facts(settings)
         times["checked"] = time.perf_counter()
         return plan
 
@@ -148,7 +148,7 @@ def spacepack_build(
     plan, context, _cached = cached_check_and_render(
         settings,
         out_dir,
-        check_project,
+        check_with_kept_facts,
         lambda plan: render_context(plan, settings, out_dir),
         before_render=_go_on,
     )

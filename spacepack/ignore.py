@@ -883,8 +883,16 @@ def walk_with_skipped(
     of the project, a hard link to a `.env`, a name that is not UTF-8) are
     described in `notes` when given.
     """
+    kept, skipped = walk_states(root, rules, notes)
+    return [(rel, info.st_size) for rel, info in kept], skipped
+
+
+def walk_states(
+    root: Path, rules: IgnoreRules, notes: list[str] | None = None
+) -> tuple[list[tuple[str, os.stat_result]], list[str]]:
+    """`walk_with_skipped` with each kept file's state as the walk saw it (a link's: its target's)."""
     kept, skipped = _walk(root.resolve(), rules, notes if notes is not None else [], tiered=False)
-    return [(rel, info.st_size) for rel, info, _by_default in kept], skipped
+    return [(rel, info) for rel, info, _by_default in kept], skipped
 
 
 @dataclass(frozen=True)

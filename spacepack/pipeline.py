@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from spacepack.build import BuildFailure, BuildOptions, BuiltImage
-from spacepack.check import check_project
+from spacepack.check import check_with_kept_facts
 from spacepack.config import Settings, load_settings
 from spacepack.errors import CheckFailed, ExitCode, SpaceFailed, SpacepackError, UsageError
 from spacepack.import_probe import ImportReport, ImportsMissing
@@ -105,7 +105,7 @@ def check_and_render(
     plan, context, cached = cached_check_and_render(
         settings,
         default_out_dir(settings),
-        check=check_project,
+        check=check_with_kept_facts,
         render=lambda plan: render_context(plan, settings),
         before_render=lambda plan: stop_on_errors(plan, force, progress, step=step, stopped=stopped),
     )
@@ -664,7 +664,7 @@ def release(
         if target.token is not None and not target.verified:
             hub.check_write_access(hub.get_hf_api(target.token), target.space)
             target = replace(target, verified=True)
-        plan = check_project(settings)
+        plan = check_with_kept_facts(settings)
         result = replace(result, check=plan)
         # Release's goal is the upload: an error that would refuse the push stops it here, before
         # minutes of building (`--force` still overrides, as for push).

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from spacepack.check import check_project
-from spacepack.check.pyast import ProjectIndex, app_code, module_imports, non_app_reason, qualify, walk_runtime
+from spacepack.check.pyast import (
+    ProjectIndex,
+    app_code,
+    import_statements,
+    module_imports,
+    non_app_reason,
+    qualify,
+    walk_runtime,
+)
 from spacepack.check.tree import load_tree
 from spacepack.config import Settings
 from tests.helpers import build_file_tree
@@ -160,7 +168,7 @@ def test_one_alias_resolution_for_every_spelling() -> None:
         "import os as o\nfrom os import environ as ENV, getenv\nimport uvicorn as u\n"
         "from uvicorn import run as serve\nfrom .settings import config\nimport a.b\n"
     )
-    imports = module_imports(module)
+    imports = module_imports(import_statements(module))
 
     def q(text: str) -> str | None:
         return qualify(ast.parse(text, mode="eval").body, imports)

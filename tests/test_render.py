@@ -313,7 +313,7 @@ def test_cli_render_json_and_check_errors(
 
     findings = (Finding("hardcoded-secret", "error", "a token in main.py", path="main.py", line=3),)
     plans = {"plan": make_plan(project.resolve(), findings=findings)}
-    monkeypatch.setattr(spacepack.check, "check_project", lambda _settings: plans["plan"], raising=False)
+    monkeypatch.setattr(spacepack.check, "check_with_kept_facts", lambda _settings: plans["plan"], raising=False)
     code, out, err = run_cli(["render", str(project)], capsys)
     assert code == ExitCode.CHECK_FAILED and out == "" and "hardcoded-secret" in err
     assert not (project / ".spacepack" / "context").exists()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from spacepack.check.apps import AppCandidate, AppFeatures, AppFinder, AppSite, not_servable
 from spacepack.check.deps import read_dependencies
 from spacepack.check.envvars import scan_env
+from spacepack.check.facts import FactStore, ModuleFacts
 from spacepack.check.formats import PYPROJECT
 from spacepack.check.hygiene import scan_hygiene
 from spacepack.check.import_names import exact_distributions, stdlib_names
@@ -66,7 +67,18 @@ class EntryDecision:
     interface: Interface = "asgi"
 
 
-def check_project(settings: Settings) -> Plan:
+def check_with_kept_facts(settings: Settings) -> Plan:
+    """`check_project`, keeping what it learns of each module in the user's cache folder for the next run.
+
+    What `spacepack check`, `build`, `render` and `release` run: after a one-line change,
+    only the changed modules are read and parsed again (see `spacepack.check.facts`).
+    """
+    from spacepack.resolve import default_cache_dir  # the cache folder's one definition
+
+    return check_project(settings, FactStore(default_cache_dir()))
+
+
+def check_project(settings: Settings, facts: FactStore | None = None) -> Plan:
     """Inspect a project (a repository root or a backend folder) and decide how it runs on a Space.
 
     Pure: reads files, parses Python into ASTs, never imports or runs the
@@ -75,6 +87,7 @@ def check_project(settings: Settings) -> Plan:
 
     Args:
         settings: what the user said explicitly (see `spacepack.config`).
+        facts: where each module's facts are kept across runs; None reads and parses every module.
 
     Returns:
         The plan: entry, working dir, Python, dependencies, env vars, health
@@ -90,7 +103,8 @@ def check_project(settings: Settings) -> Plan:
     # Check reads every file that may ship; `decide_shipping` then says what the defaults leave out.
     rules = IgnoreRules.for_shipping(root, include=settings.include, exclude=settings.exclude)
     tree = load_tree(root, rules.without_defaults())
-    index = ProjectIndex(tree)
+    known = facts.open(root, tree.python_states) if facts is not None else ModuleFacts()
+    index = ProjectIndex(tree, known)
     decision = decide_entry(tree, settings, index)
     findings = list(decision.findings)
     files = ManifestFiles(tree)
@@ -115,10 +129,12 @@ def check_project(settings: Settings) -> Plan:
         old_python = end_of_life_finding(settings.python, f"python is set to it ({python_source})")
         findings.extend([old_python] if old_python else [])
 
-    findings.extend(_parse_findings(tree, decision.backend_dir))
+    findings.extend(_parse_findings(index, decision.backend_dir))
     name, description = _project_metadata(tree, files, decision.backend_dir)
     findings.extend(tree.read_findings())  # after every check: the files they asked for and could not read
     system_packages = tuple(dict.fromkeys([*parts.system_packages, *settings.system_packages]))
+    if facts is not None:
+        facts.save(root, known)
     return Plan(
         root=root,
         backend_dir=decision.backend_dir,
@@ -472,14 +488,10 @@ def _dependency_env_and_hygiene_checks(
     )
 
 
-def _parse_findings(tree: ProjectTree, backend_dir: str) -> list[Finding]:
+def _parse_findings(index: ProjectIndex, backend_dir: str) -> list[Finding]:
     """Syntax and decoding problems of the backend's Python files (each a warning, never a crash)."""
-    found: list[Finding] = []
-    for path in tree.python_under(backend_dir):
-        module = tree.python[path]
-        if module.error is not None:
-            found.append(module.error)
-    return found
+    errors = (index.parse_error(path) for path in index.tree.python_under(backend_dir))
+    return [error for error in errors if error is not None]
 
 
 def _project_metadata(tree: ProjectTree, files: ManifestFiles, backend_dir: str) -> tuple[str, str]:

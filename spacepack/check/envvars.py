@@ -25,6 +25,7 @@ from spacepack.check.pyast import (
     ProjectIndex,
     app_code,
     dotted,
+    import_statements,
     iter_statements,
     module_imports,
     qualify,
@@ -309,7 +310,7 @@ class _Scanner:
         # Settings classes of other modules, by name: a subclass here is a settings class too.
         self.external = dict(external or {})
         self.module = module
-        self.imports = imports if imports is not None else module_imports(module)
+        self.imports = imports if imports is not None else module_imports(import_statements(module))
         self.result = _ModuleScan()
         self.fallbacks: dict[int, str | None] = {}  # env reads the code copes without, and their fallback
 

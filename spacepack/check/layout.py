@@ -103,10 +103,10 @@ def _absolute_tops(index: ProjectIndex, files: list[str]) -> set[str]:
     tops: set[str] = set()
     for rel in files:
         for node in index.import_statements(rel):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module is None:
+                tops.update(name.split(".")[0] for name, _as in node.names)
+            elif node.level == 0 and node.module:
                 tops.add(node.module.split(".")[0])
-            elif isinstance(node, ast.Import):
-                tops.update(alias.name.split(".")[0] for alias in node.names)
     return tops
 
 

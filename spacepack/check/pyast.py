@@ -22,7 +22,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from spacepack.check.facts import Json, ModuleFacts
 from spacepack.check.tree import ProjectTree
+from spacepack.plan import Finding
 
 # Calls whose result is an ASGI application, by (top-level package, final name).
 # Matching on both ends keeps `fastapi.applications.FastAPI` and `from fastapi import FastAPI` equal.
@@ -231,39 +233,53 @@ def _runtime_children(node: ast.AST, place: Place, opaque: frozenset[str]) -> It
         yield nested, place
 
 
-def import_statements(module: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+class ImportStatement(NamedTuple):
+    """One import statement as data: what `check` keeps of it across runs (see `check.facts`)."""
+
+    line: int
+    names: tuple[tuple[str, str | None], ...]  # (name, asname) as written
+    module: str | None = None  # `from <module> import ...` ("" for `from . import x`); None for `import a`
+    level: int = 0  # the dots of a relative `from` import
+
+
+def import_statements(module: ast.Module) -> list[ImportStatement]:
     """Every import statement of a module, anywhere in it, in source order."""
-    return [node for node in iter_statements(module) if isinstance(node, ast.Import | ast.ImportFrom)]
-
-
-def import_refs(module: ast.Module, statements: list[ast.Import | ast.ImportFrom] | None = None) -> list[ImportRef]:
-    """Every import of a module, anywhere in it (a function's lazy import runs when it is called)."""
-    refs: list[ImportRef] = []
-    for node in statements if statements is not None else import_statements(module):
+    found: list[ImportStatement] = []
+    for node in iter_statements(module):
         if isinstance(node, ast.Import):
-            refs.extend(ImportRef(alias.name, 0, None, node.lineno) for alias in node.names)
+            found.append(ImportStatement(node.lineno, tuple((a.name, a.asname) for a in node.names)))
+        elif isinstance(node, ast.ImportFrom):
+            names = tuple((a.name, a.asname) for a in node.names)
+            found.append(ImportStatement(node.lineno, names, node.module or "", node.level))
+    return found
+
+
+def import_refs(statements: list[ImportStatement]) -> list[ImportRef]:
+    """Every import of a module's statements, anywhere in it (a function's lazy import runs when it is called)."""
+    refs: list[ImportRef] = []
+    for node in statements:
+        if node.module is None:
+            refs.extend(ImportRef(name, 0, None, node.line) for name, _as in node.names)
         else:
-            refs.extend(ImportRef(node.module or "", node.level, alias.name, node.lineno) for alias in node.names)
+            refs.extend(ImportRef(node.module, node.level, name, node.line) for name, _as in node.names)
     return refs
 
 
-def module_imports(
-    module: ast.Module, statements: list[ast.Import | ast.ImportFrom] | None = None
-) -> dict[str, ImportRef]:
-    """Every name a module binds by import, anywhere in it (functions and branches too), to what it imports."""
+def module_imports(statements: list[ImportStatement]) -> dict[str, ImportRef]:
+    """Every name a module's import statements bind, anywhere in it (functions and branches too), to what it imports."""
     refs: dict[str, ImportRef] = {}
-    for node in statements if statements is not None else import_statements(module):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                local = alias.asname or alias.name.split(".")[0]
-                refs.setdefault(local, ImportRef(alias.name if alias.asname else local, 0, None, node.lineno))
-                if not alias.asname and "." in alias.name:
-                    refs.setdefault(alias.name, ImportRef(alias.name, 0, None, node.lineno))
+    for node in statements:
+        if node.module is None:
+            for name, asname in node.names:
+                local = asname or name.split(".")[0]
+                refs.setdefault(local, ImportRef(name if asname else local, 0, None, node.line))
+                if not asname and "." in name:
+                    refs.setdefault(name, ImportRef(name, 0, None, node.line))
         else:
-            for alias in node.names:
-                if alias.name != "*":
-                    ref = ImportRef(node.module or "", node.level, alias.name, node.lineno)
-                    refs.setdefault(alias.asname or alias.name, ref)
+            for name, asname in node.names:
+                if name != "*":
+                    ref = ImportRef(node.module, node.level, name, node.line)
+                    refs.setdefault(asname or name, ref)
     return refs
 
 
@@ -436,35 +452,61 @@ class Symbol:
 
 
 class ProjectIndex:
-    """Module-scope analysis and import resolution over a `ProjectTree`, cached."""
+    """Module-scope analysis and import resolution over a `ProjectTree`, cached.
 
-    def __init__(self, tree: ProjectTree) -> None:
+    What is known from one module alone comes from `facts` (kept across runs by a
+    `FactStore`), so an unchanged module is neither read nor parsed again.
+    """
+
+    def __init__(self, tree: ProjectTree, facts: ModuleFacts | None = None) -> None:
         self.tree = tree
+        self.facts = facts if facts is not None else ModuleFacts()
         self._scopes: dict[str, Scope | None] = {}
         self._imports: dict[str, dict[str, ImportRef]] = {}
-        self._statements: dict[str, list[ast.Import | ast.ImportFrom]] = {}
+        self._statements: dict[str, list[ImportStatement]] = {}
         self._project_imports: dict[str, tuple[Symbol, ...]] = {}
 
-    def import_statements(self, path: str) -> list[ast.Import | ast.ImportFrom]:
+    def parse_error(self, path: str) -> Finding | None:
+        """Why a kept Python file cannot be read, decoded or parsed (a warning finding), or None when it parses."""
+
+        def compute() -> Json:
+            error = self.tree.python[path].error
+            return None if error is None else [error.code, error.severity, error.message, error.hint, error.line]
+
+        value = self.facts.get("parse", path, compute)
+        if value is None:
+            return None
+        code, severity, message, hint, line = value
+        return Finding(code=code, severity=severity, message=message, hint=hint, path=path, line=line)
+
+    def parses(self, path: str) -> bool:
+        """Whether a kept Python file parses (known without a parse when its facts are kept)."""
+        return path in self.tree.python and self.parse_error(path) is None
+
+    def import_statements(self, path: str) -> list[ImportStatement]:
         """The import statements of a Python file, anywhere in it (none when missing or unparsable), cached."""
         if path not in self._statements:
-            module = self.tree.python.get(path)
-            self._statements[path] = import_statements(module.tree) if module and module.tree else []
+            if not self.parses(path):
+                self._statements[path] = []
+            else:
+                stored = self.facts.get("imports", path, lambda: _statements_json(self.tree.python[path].tree))
+                self._statements[path] = [
+                    ImportStatement(line, tuple((name, asname) for name, asname in names), module, level)
+                    for line, names, module, level in stored
+                ]
         return self._statements[path]
 
     def imports(self, path: str) -> dict[str, ImportRef]:
         """`module_imports` of a Python file (empty when missing or unparsable), cached."""
         if path not in self._imports:
-            module = self.tree.python.get(path)
-            found = module_imports(module.tree, self.import_statements(path)) if module and module.tree else {}
-            self._imports[path] = found
+            statements = self.import_statements(path)
+            self._imports[path] = module_imports(statements)
         return self._imports[path]
 
     def project_imports(self, path: str) -> tuple[Symbol, ...]:
         """What a file's imports (anywhere in it) refer to inside the project, in source order, cached."""
         if path not in self._project_imports:
-            module = self.tree.python.get(path)
-            refs = import_refs(module.tree, self.import_statements(path)) if module and module.tree else []
+            refs = import_refs(self.import_statements(path))
             targets = (self.resolve_import(path, ref) for ref in refs)
             self._project_imports[path] = tuple(target for target in targets if target is not None)
         return self._project_imports[path]
@@ -558,6 +600,12 @@ class ProjectIndex:
         return qualify(expr, scope.imports if scope else {})
 
 
+def _statements_json(module: ast.Module | None) -> Json:
+    if module is None:
+        return []
+    return [[s.line, [list(pair) for pair in s.names], s.module, s.level] for s in import_statements(module)]
+
+
 def _join(base: str, rel: str) -> str:
     return f"{base}/{rel}" if base else rel
 
@@ -620,7 +668,7 @@ def app_code(index: ProjectIndex, backend_dir: str, entry_file: str | None = Non
     modules = tuple(
         path
         for path in index.tree.python_under(directory or ".")
-        if non_app_reason(path, prefix) is None and index.tree.python[path].tree is not None
+        if non_app_reason(path, prefix) is None and index.parses(path)
     )
     reachable = loaded_modules(index, entry_file) if entry_file else None
     return AppCode(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from spacepack.errors import UsageError
 from spacepack.findings import finding
-from spacepack.ignore import IgnoreRules, is_env_file, is_secret_file, walk_with_skipped
+from spacepack.ignore import IgnoreRules, is_env_file, is_secret_file, walk_states
 from spacepack.plan import Finding
 from spacepack.safe_read import MAX_PYTHON_BYTES, MAX_TEXT_BYTES, read_project_bytes, read_project_text
 
@@ -147,6 +147,8 @@ class ProjectTree:
     python: Mapping[str, PythonModule]  # every kept *.py file, parsed once on first access
     env_files: tuple[str, ...] = ()  # dotenv files with real values: seen, never shipped (sorted)
     notes: tuple[str, ...] = ()  # files left out or not read for safety, one line each
+    # Each Python file's state as the walk saw it, before any read (what `check.facts` keys on).
+    python_states: Mapping[str, os.stat_result] = field(default_factory=dict, repr=False, compare=False)
     _text_cache: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
     _refused: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -256,10 +258,11 @@ def load_tree(root: Path, rules: IgnoreRules | None = None) -> ProjectTree:
     if rules is None:
         rules = IgnoreRules.for_project(root)
     notes: list[str] = list(rules.notes)
-    kept, skipped = walk_with_skipped(root, rules, notes)
+    kept, skipped = walk_states(root, rules, notes)
     files = tuple(rel for rel, _ in kept)
-    sizes = dict(kept)
+    sizes = {rel: info.st_size for rel, info in kept}
     python_paths = tuple(rel for rel in files if rel.endswith(".py"))
+    python_states = {rel: info for rel, info in kept if rel.endswith(".py")}
     env_files = tuple(rel for rel in skipped if is_env_file(rel.rpartition("/")[2]))
     return ProjectTree(
         root=root,
@@ -268,4 +271,5 @@ def load_tree(root: Path, rules: IgnoreRules | None = None) -> ProjectTree:
         python=_LazyModules(root, python_paths),
         env_files=env_files,
         notes=tuple(notes),
+        python_states=python_states,
     )

@@ -24,14 +24,14 @@ def check(
     project: dict[str, Any],
 ) -> Plan:
     """Inspect PATH: find the app, how it runs, and what would break on a Space. Nothing is run."""
-    from spacepack.check import check_project
+    from spacepack.check import check_with_kept_facts
     from spacepack.config import load_settings
     from spacepack.errors import CheckFailed
     from spacepack.render.context import default_out_dir
     from spacepack.render.plan_cache import cached_plan
 
     settings = load_settings(path, project, os.environ)
-    plan, _cached = cached_plan(settings, default_out_dir(settings), check_project)
+    plan, _cached = cached_plan(settings, default_out_dir(settings), check_with_kept_facts)
     show_plan(plan)
     # The gate a CI job runs before pushing: every error fails it, also one that blocks only the upload.
     errors = plan.errors

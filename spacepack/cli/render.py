@@ -41,7 +41,7 @@ def render(
     from spacepack.render import render_context
 
     settings = load_settings(path, flags={**project, "template": template}, environ=os.environ)
-    plan = check.check_project(settings)
+    plan = check.check_with_kept_facts(settings)
     stop_on_errors(plan, force, ConsoleProgress(), step="render", stopped="nothing was rendered")
     context = render_context(plan, settings, out)
     if not json_mode():

@@ -39,6 +39,7 @@ from spacepack.ignore import LeftOut
 from spacepack.paths import safe_output_dir
 from spacepack.resolve import default_cache_dir
 from spacepack.safe_read import MAX_TEXT_BYTES, read_project_text
+from spacepack.stamps import RACY_NS
 
 if TYPE_CHECKING:
     from spacepack.config import Settings
@@ -169,9 +170,7 @@ _State = tuple[int, int, int, int, int, int]
 # Bumped whenever the record's shape or meaning changes: an older record is then not used.
 _RECORD_RECIPE = 1
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-# A project file changed this recently may change again within its file system's time stamp
-# resolution, unseen in its state: it is not recorded (as the plan cache's RACY_SECONDS).
-RACY_NS = 2_000_000_000
+# A project file changed within `RACY_NS` may change again unseen in its state: it is not recorded.
 # Only where `st_ctime` is the change time no one can set back (on Windows it is the creation time).
 _CHANGE_TIME = os.name == "posix"
 

@@ -43,22 +43,11 @@ from spacepack.ignore import IgnoreRules, LeftOut, walk_with_skipped
 from spacepack.plan import Candidate, Dependencies, DependencySource, EnvVar, Finding, Plan
 from spacepack.render.context import Context, ContextFile
 from spacepack.resolve import default_cache_dir, index_config
+from spacepack.stamps import RACY_SECONDS, FileState, lstat_state, own_files
 
 # Bumped whenever an entry's shape or the key's material changes.
 RECIPE = 1
-# Files modified this recently may change again within the file system's time stamp resolution.
-RACY_SECONDS = 2.0
 _PARENT_MANIFESTS = ("uv.lock", "pyproject.toml", "poetry.lock", "requirements.txt", "Pipfile", "Pipfile.lock")
-
-FileState = tuple[str, int, int, int]  # path, size, mtime_ns, inode
-
-
-def _state(path: Path | str, rel: str) -> FileState | None:
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    return (rel, info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 def tree_files(root: Path, include: tuple[str, ...] = ()) -> list[FileState]:
@@ -70,14 +59,8 @@ def tree_files(root: Path, include: tuple[str, ...] = ()) -> list[FileState]:
     kept, skipped = walk_with_skipped(root, IgnoreRules.for_shipping(root, include=include).without_defaults())
     names = sorted({rel for rel, _size in kept} | set(skipped))
     base = f"{root}{os.sep}"  # plain strings: a Path per file costs more than the stat itself
-    states = [_state(base + rel, rel) for rel in names]
-    states += [_state(root.parent / name, f"../{name}") for name in _PARENT_MANIFESTS]
-    return [state for state in states if state is not None]
-
-
-def _own_files() -> list[FileState]:
-    package = Path(spacepack.__file__).resolve().parent
-    states = [_state(path, path.relative_to(package).as_posix()) for path in sorted(package.rglob("*.py"))]
+    states = [lstat_state(base + rel, rel) for rel in names]
+    states += [lstat_state(root.parent / name, f"../{name}") for name in _PARENT_MANIFESTS]
     return [state for state in states if state is not None]
 
 
@@ -93,7 +76,7 @@ def plan_key(settings: Settings, out_dir: Path, files: Iterable[FileState]) -> s
     material = {
         "recipe": RECIPE,
         "spacepack": spacepack.__version__,
-        "spacepack_files": _own_files(),
+        "spacepack_files": own_files(),
         "uv": _uv_version(),
         "settings": repr(settings),
         "out_dir": str(out_dir),
@@ -194,7 +177,7 @@ def context_files(folder: Path) -> list[FileState]:
         dirs.sort()
         for name in sorted(names):
             path = Path(current) / name
-            state = _state(path, path.relative_to(folder).as_posix())
+            state = lstat_state(path, path.relative_to(folder).as_posix())
             if state is not None:
                 states.append(state)
     return states
