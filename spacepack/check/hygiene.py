@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 
-from dotenv import dotenv_values
-
 from spacepack.check.envvars import EnvRead, find_env_reads
 from spacepack.check.facts import Json, ModuleFacts
 from spacepack.check.formats import lock_names
@@ -306,6 +304,9 @@ def _env_file_findings(tree: ProjectTree, backend_dir: str) -> tuple[list[Findin
     findings: list[Finding] = []
     files = _env_files(tree, backend_dir)
     for path in files:
+        # Imported here, not at the top: most projects have no .env file, and check's start-up skips it.
+        from dotenv import dotenv_values
+
         try:
             # Only the names are kept: the values are dropped with the mapping. A line with no `=` is
             # not a name (it may be a token pasted alone), and neither is anything outside the env grammar.
