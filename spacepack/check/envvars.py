@@ -27,7 +27,6 @@ from spacepack.check.pyast import (
     ProjectIndex,
     app_code,
     dotted,
-    import_refs,
     import_statements,
     iter_statements,
     module_imports,
@@ -369,11 +368,18 @@ class _Scanner:
         external: Mapping[str, ast.ClassDef] | None = None,
         index: ProjectIndex | None = None,
         configs: _ConfigObjects | None = None,
+        as_fact: bool = False,
     ) -> None:
+        """
+        Args:
+            as_fact: scan for a kept fact: a name imported from the project is assumed not to be a config
+                object, its import recorded in `assumed` (the fact holds while none leads into the project).
+        """
         self.path = path
-        # Whether the scan looked beyond this module (another module's syntax, the project's files): then
-        # its result is not the module's own fact. The names of `external` are the scan's key, not beyond it.
+        # Whether the scan looked at another module's syntax or resolved an import: then its result is not
+        # the module's own fact. The names of `external` are the fact's key, not beyond the module.
         self.outside = False
+        self.assumed: list[ImportRef] | None = [] if as_fact else None
         self.models = _Models(index, path, self._looked_outside)
         self.configs = configs if configs is not None else _ConfigObjects(index)
         self._locals: dict[int, frozenset[str]] | None = None  # names functions bind, by node id (lazily)
@@ -513,7 +519,7 @@ class _Scanner:
         head = dotted(expr)
         if head is None:
             return None
-        library = self.configs.library_of(self.path, expr, self.imports, self.module, self._looked_outside)
+        library = self.configs.library_of(self.path, expr, self.imports, self.module, self.assumed)
         # Asked second: most calls name no config object, and a function's own names cost a walk of the module.
         if library is None or place.runs == "import":
             return library
@@ -752,12 +758,12 @@ class _ConfigObjects:
         expr: ast.expr,
         imports: Mapping[str, ImportRef],
         module: ast.Module,
-        outside: Callable[[], None] = lambda: None,
+        assumed: list[ImportRef] | None = None,
     ) -> str | None:
         """The library of the config object `expr` names in module `path`, else None.
 
-        `outside` is told when the answer depends on another module's syntax. Whether
-        `path` imports project modules at all is the caller's to know (it is the file set's).
+        With `assumed`, a name imported from elsewhere is taken to lead out of the project
+        (so not to a config object) without resolving it, and its import is added to `assumed`.
         """
         library = _CONFIG_INSTANCES.get(qualify(expr, imports) or "")
         if library is not None:
@@ -767,14 +773,28 @@ class _ConfigObjects:
             return None
         if isinstance(expr, ast.Name) and expr.id in self.instances(path, module, imports):
             return self.instances(path, module, imports)[expr.id]
-        if self.index is None or name.partition(".")[0] not in imports or not self.index.project_imports(path):
+        if self.index is None or name.partition(".")[0] not in imports:
+            return None
+        if assumed is not None:
+            ref = self._import_of(path, name.partition(".")[0])
+            assumed.extend([ref] if ref is not None else [])
+            return None
+        if not self.index.project_imports(path):
             return None
         # Imported from a project module: `from app.settings import config`, `settings.config`.
-        outside()
         key = (path, name)
         if key not in self._resolved:
             self._resolved[key] = self._project_instance(path, expr)
         return self._resolved[key]
+
+    def _import_of(self, path: str, name: str) -> ImportRef | None:
+        """The import `index.resolve` follows for a name of module `path` (None: the name resolves to nothing
+        beyond the module, as one it binds itself or never imports does)."""
+        assert self.index is not None
+        scope = self.index.scope(path)
+        if scope is None or name in scope.assigns or name in scope.functions or name in scope.classes:
+            return None
+        return scope.imports.get(name)
 
     def _project_instance(self, path: str, expr: ast.expr) -> str | None:
         assert self.index is not None
@@ -1035,45 +1055,52 @@ def _module_names(index: ProjectIndex) -> frozenset[str]:
     return frozenset(part.removesuffix(".py") for path in index.tree.python for part in path.split("/"))
 
 
-def _imports_project(shared: _Shared, path: str) -> bool:
-    """Whether a module imports project modules: `ProjectIndex.project_imports`, skipped when none can resolve.
+def _leads_out(shared: _Shared, path: str, ref: ImportRef) -> bool:
+    """Whether an import of module `path` resolves to no project module (`ProjectIndex.resolve_import`).
 
-    An absolute import resolves to a file whose path has the import's first name as a
-    folder or file stem; when no project file has it, resolving it is not needed.
+    An absolute import can only resolve to a file whose path has the import's first
+    name as a folder or file stem: when no project file has it, resolving is not needed.
     """
-    for ref in import_refs(shared.index.import_statements(path)):
-        head = next((part for part in ref.module.split(".") if part), None)
-        if ref.level or head is None or head in shared.module_names:
-            return bool(shared.index.project_imports(path))
-    return False
+    head = next((part for part in ref.module.split(".") if part), None)
+    if not ref.level and head is not None and head not in shared.module_names:
+        return True
+    return shared.index.resolve_import(path, ref) is None
 
 
 def _module_scan(shared: _Shared, path: str) -> _ModuleScan:
-    """One module's scan: its kept fact when the scan needs nothing beyond the module, else scanned now.
+    """One module's scan: its kept fact when that still holds, else scanned now.
 
-    The fact is keyed by the names of the project's settings classes and by whether the
-    module imports project modules at all (`_ConfigObjects` asks); a scan that looked at
-    another module's syntax or resolved an import is stored as None and done every time.
+    The fact is the scan assuming the names the module imports lead out of the project
+    (none is a config object of a project module), with the imports it assumed that of,
+    keyed by the names of the project's settings classes. It holds while those imports
+    still lead out of the project; a scan that looked at another module's syntax (a
+    settings class it subclasses, a nested model) is kept as None: scanned every time.
     """
     index = shared.index
-    scanned: list[_ModuleScan] = []
+    this_check: list[_ModuleScan] = []
 
-    def scan() -> _Scanner:
+    def scanned(as_fact: bool) -> _Scanner:
         source = index.tree.python[path]
         assert source.tree is not None  # app modules parse
-        scanner = _Scanner(path, source.tree, index.imports(path), shared.external, index, shared.configs)
-        scanned.append(scanner.run(source.source))
+        scanner = _Scanner(path, source.tree, index.imports(path), shared.external, index, shared.configs, as_fact)
+        scanner.run(source.source)
         return scanner
 
     def compute() -> Json:
-        scanner = scan()
-        return None if scanner.outside else _scan_json(scanner.result)
+        scanner = scanned(as_fact=True)
+        assumed = list(dict.fromkeys(scanner.assumed or ()))
+        if all(_leads_out(shared, path, ref) for ref in assumed):
+            this_check.append(scanner.result)  # what it assumed is true: this is the module's scan now
+        if scanner.outside:
+            return None
+        return {"scan": _scan_json(scanner.result), "assumed": [[r.module, r.level, r.name, r.line] for r in assumed]}
 
-    extra = f"{shared.names_key}:{'imports' if _imports_project(shared, path) else 'alone'}"
-    stored = index.facts.get("env.scan", path, compute, extra)
-    if scanned:
-        return scanned[0]
-    return scan().result if stored is None else _scan_from_json(stored)
+    stored = index.facts.get("env.scan", path, compute, shared.names_key)
+    if this_check:
+        return this_check[0]
+    if stored is not None and all(_leads_out(shared, path, ImportRef(*ref)) for ref in stored["assumed"]):
+        return _scan_from_json(stored["scan"])
+    return scanned(as_fact=False).result
 
 
 def _read_json(read: EnvRead) -> Json:
