@@ -147,9 +147,9 @@ def test_a_warm_env_scan_parses_only_the_modules_whose_scan_looks_elsewhere(
     parses.clear()
     warm = _env_scan(root, store)
     assert warm == cold
-    # main.py calls `Settings()`, a name it imports from a project module: resolved again (into config.py)
-    # on every scan. The routes' scans and config.py's own are kept.
-    assert parses["app/main.py"] == 1 and set(parses) <= {"app/main.py", "app/config.py"}
+    # main.py calls `Settings()`, imported from a project module: no module imports a config library, so
+    # it is no config object and main.py's scan is kept too.
+    assert not parses
     assert {var.name for var in warm.env} == {"DATABASE_URL", "DEBUG"}
 
 
@@ -241,6 +241,32 @@ def test_a_config_object_imported_from_a_project_module(tmp_path: Path) -> None:
     _edit(root, "app/settings.py", "def config(name: str, default: str = '') -> str:\n    return default\n")
     env = _env(_plans(root, store))
     assert "SECRET_KEY" not in env and "LOG_LEVEL" not in env
+
+
+HELPERS = """
+def config(name: str, default: str = "") -> str:
+    return default
+"""
+
+
+def test_a_config_library_imported_anywhere_makes_unchanged_callers_look_again(
+    tmp_path: Path, parses: Counter[str]
+) -> None:
+    # `config` is a plain function and no module imports a config library: main.py's scan is kept...
+    files = {"app/__init__.py": "", "app/settings.py": HELPERS, "app/main.py": READS_CONFIG}
+    root, store, warm = _warm(tmp_path, files)
+    assert "SECRET_KEY" not in _env(warm)
+    parses.clear()
+    _env_scan(root, store)
+    assert not parses
+    # ...until settings.py builds starlette's config object under that name: main.py is unchanged.
+    _edit(root, "app/settings.py", CONFIG_OBJECT)
+    parses.clear()
+    report = _env_scan(root, store)
+    assert parses["app/main.py"] == 1
+    assert next(var for var in report.env if var.name == "SECRET_KEY").required
+    env = _env(_plans(root, store))
+    assert env["SECRET_KEY"].required and env["SECRET_KEY"].at_import
 
 
 @pytest.mark.parametrize(

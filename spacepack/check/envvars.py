@@ -812,12 +812,19 @@ class _ConfigObjects:
         return self._by_module[path]
 
 
+def _imports_a_config_library(imports: Mapping[str, ImportRef]) -> bool:
+    """Whether a module imports decouple, starlette or environs: no other module builds a config object.
+
+    Only a name imported from one of the libraries can build one (`qualify` keeps an unimported name as written).
+    """
+    return any(
+        ref.level == 0 and (ref.module or ref.name or "").partition(".")[0] in _LIBRARIES for ref in imports.values()
+    )
+
+
 def _module_instances(module: ast.Module, imports: Mapping[str, ImportRef]) -> dict[str, str]:
     """Module-level names bound only to config objects (name -> library)."""
-    # Only a name imported from one of the libraries can build one (`qualify` keeps an unimported name as written).
-    if not any(
-        ref.level == 0 and (ref.module or ref.name or "").partition(".")[0] in _LIBRARIES for ref in imports.values()
-    ):
+    if not _imports_a_config_library(imports):
         return {}
     bound: dict[str, set[str | None]] = {}
     stack: list[ast.stmt] = list(module.body)
@@ -1040,7 +1047,7 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     return reads, writable
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Shared:
     """What the scans of one check share."""
 
@@ -1049,6 +1056,21 @@ class _Shared:
     configs: _ConfigObjects
     names_key: str  # the names of the settings classes, as a key
     module_names: frozenset[str]  # every folder name and file stem of the project's Python files
+    config_library: bool | None = None  # whether any module imports a config library (once asked)
+
+    def holds(self, path: str, assumed: Iterable[ImportRef]) -> bool:
+        """Whether a kept scan of `path` is its scan now: what it assumed of its imports is still true.
+
+        It assumed none leads to a config object: true when each leads out of the project,
+        or when no module of the project imports a config library (none builds one).
+        """
+        return all(_leads_out(self, path, ref) for ref in assumed) or not self._any_config_library()
+
+    def _any_config_library(self) -> bool:
+        if self.config_library is None:
+            paths = self.index.tree.python
+            self.config_library = any(_imports_a_config_library(self.index.imports(p)) for p in paths)
+        return self.config_library
 
 
 def _module_names(index: ProjectIndex) -> frozenset[str]:
@@ -1089,7 +1111,7 @@ def _module_scan(shared: _Shared, path: str) -> _ModuleScan:
     def compute() -> Json:
         scanner = scanned(as_fact=True)
         assumed = list(dict.fromkeys(scanner.assumed or ()))
-        if all(_leads_out(shared, path, ref) for ref in assumed):
+        if shared.holds(path, assumed):
             this_check.append(scanner.result)  # what it assumed is true: this is the module's scan now
         if scanner.outside:
             return None
@@ -1098,7 +1120,7 @@ def _module_scan(shared: _Shared, path: str) -> _ModuleScan:
     stored = index.facts.get("env.scan", path, compute, shared.names_key)
     if this_check:
         return this_check[0]
-    if stored is not None and all(_leads_out(shared, path, ImportRef(*ref)) for ref in stored["assumed"]):
+    if stored is not None and shared.holds(path, (ImportRef(*ref) for ref in stored["assumed"])):
         return _scan_from_json(stored["scan"])
     return scanned(as_fact=False).result
 
