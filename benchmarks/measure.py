@@ -8,6 +8,7 @@ intermediate images of the classic builder) whatever happened.
 
 from __future__ import annotations
 
+import compileall
 import http.client
 import os
 import subprocess
@@ -25,6 +26,7 @@ import docker.errors
 from docker import utils as docker_utils
 from docker.api.build import process_dockerfile
 
+import spacepack
 import spacepack.smoke as smoke_module
 from spacepack.build import DEFAULT_PLATFORM
 from spacepack.smoke import SmokeOptions, run_smoke
@@ -324,6 +326,16 @@ def spacepack_cli() -> str:
     """The spacepack console script of the running interpreter's venv."""
     candidate = Path(sys.executable).parent / "spacepack"
     return str(candidate) if candidate.exists() else "spacepack"
+
+
+def compile_spacepack() -> None:
+    """Write spacepack's bytecode before its CLI is timed, as installing the wheel does.
+
+    From an editable install under PYTHONDONTWRITEBYTECODE (or with .pyc files older than the
+    sources), every CLI run would compile spacepack's modules from source again: about 70 ms of each
+    `check` that no installed copy pays.
+    """
+    compileall.compile_dir(Path(spacepack.__file__).parent, quiet=1)
 
 
 def quiet_env() -> dict[str, str]:

@@ -565,6 +565,9 @@ def render(doc: dict[str, Any], realworld: dict[str, Any] | None = None) -> str:
         "and the build, through the same library calls (the plan cache included); the alternatives' include "
         "sending their context. Images are built with the docker SDK "
         "(`nocache=True` for cold builds; the base image is local, nothing is pulled).",
+        "- The CLI measures (`check --json`, `--help`) run with spacepack's bytecode compiled first, as a wheel "
+        "install has it; without it, each run of an editable install under `PYTHONDONTWRITEBYTECODE` compiles "
+        "spacepack's modules again (about 70 ms).",
         "",
         "Reproduce: `make bench` (or `.venv/bin/python -m benchmarks.run --runs 5`; `--quick` for one small run).",
         "",

@@ -405,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
             "tree_bytes": __import__("benchmarks.inputs", fromlist=["tree_bytes"]).tree_bytes(project.root),
         }
     steps = set(args.steps.split(","))
+    measure.compile_spacepack()
     try:
         for run in range(runs):
             one_run(rec, client, projects, run, steps)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
+from spacepack.check.facts import Json
 from spacepack.check.formats import PYPROJECT, declaration_readers, lock_readers
 from spacepack.check.import_names import (
     BUNDLED_IMPORTS,
@@ -87,6 +88,10 @@ _NATIVE_HINTS: dict[str, str] = {
     "opencv-python": "or depend on opencv-python-headless (no GUI libraries needed)",
     "opencv-contrib-python": "or depend on opencv-contrib-python-headless (no GUI libraries needed)",
 }
+
+# Module facts (see `spacepack.check.facts`): renamed whenever what they hold changes.
+_SITES_FACT = "deps.import_sites"  # iter_imports of a module: [module, line, optional] each
+_IMPLIED_FACT = "deps.implied_sites"  # imports libraries make for a module: [module, line, why] each
 
 
 def _without_credentials(lines: list[str], install: _Install) -> list[str]:
@@ -365,13 +370,23 @@ def _third_party_imports(code: AppCode, working_dir: str, project_name: str | No
     stdlib = stdlib_names()
     local = _local_names(code, working_dir, project_name)
     sites: list[tuple[str, ImportSite]] = []
-    for path, module in code.parsed():
-        for site in iter_imports(module):
+    for path in code.modules:
+        for site in _import_sites(code.index, path):
             top = site.module.split(".", 1)[0]
             if top in stdlib or top in local or top in BUNDLED_IMPORTS or not top.isidentifier():
                 continue
             sites.append((path, site))
     return sites
+
+
+def _import_sites(index: ProjectIndex, path: str) -> list[ImportSite]:
+    """`iter_imports` of one module, kept as a module fact: [module, line, optional] per import."""
+
+    def compute() -> Json:
+        module = index.tree.python[path].tree
+        return [] if module is None else [[site.module, site.line, site.optional] for site in iter_imports(module)]
+
+    return [ImportSite(name, line, optional) for name, line, optional in index.facts.get(_SITES_FACT, path, compute)]
 
 
 @dataclass(frozen=True)
@@ -560,13 +575,27 @@ def _implied_sites(code: AppCode) -> Implied:
     (`sqlite+aiosqlite://` imports aiosqlite), email_validator for pydantic's `EmailStr`,
     python_multipart for fastapi's `Form`, `File`, `UploadFile` and OAuth2 password forms."""
     implied: Implied = {}
-    for path, module in code.parsed():
+    for path in code.modules:
         if code.loaded(path):
-            for node in ast.walk(module):
-                found = _implied_site(node)
-                if found is not None:
-                    implied.setdefault((path, found[0]), found[1])
+            for site, why in _implied_in(code.index, path):
+                implied.setdefault((path, site), why)
     return implied
+
+
+def _implied_in(index: ProjectIndex, path: str) -> list[tuple[ImportSite, str]]:
+    """`_implied_site` over one module, in walk order, first why of each site, kept as a module fact."""
+
+    def compute() -> Json:
+        module = index.tree.python[path].tree
+        found: dict[ImportSite, str] = {}
+        for node in ast.walk(module) if module is not None else ():
+            site = _implied_site(node)
+            if site is not None:
+                found.setdefault(site[0], site[1])
+        return [[site.module, site.line, why] for site, why in found.items()]
+
+    stored = index.facts.get(_IMPLIED_FACT, path, compute)
+    return [(ImportSite(name, line, optional=False), why) for name, line, why in stored]
 
 
 def _check_imports(install: _Install, sites: Places, code: AppCode | None, infer: bool) -> None:

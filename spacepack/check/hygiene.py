@@ -12,16 +12,18 @@ import io
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-from dotenv import dotenv_values
+from functools import partial
+from typing import NamedTuple
 
 from spacepack.check.envvars import EnvRead, find_env_reads
+from spacepack.check.facts import Json, ModuleFacts
 from spacepack.check.formats import lock_names
-from spacepack.check.pyast import AppCode, Place, ProjectIndex, app_code, qualify, walk_runtime
+from spacepack.check.pyast import AppCode, ProjectIndex, app_code, qualify, walk_runtime
 from spacepack.check.python_version import is_dockerfile
 from spacepack.check.secrets_scan import (
+    TokenHit,
     holds_secret_value,
     is_hardcoded_secret,
     is_placeholder,
@@ -102,13 +104,50 @@ def unused_on_space(path: str, working_dir: str) -> str | None:
     return None
 
 
-def _token_findings(tree: ProjectTree, working_dir: str) -> tuple[list[Finding], set[str], set[tuple[str, int]]]:
+class _TokenLine(NamedTuple):
+    """A credential found in a module, as its findings show it: never the value, only its preview."""
+
+    kind: str
+    line: int
+    shown: str  # `preview` of the value
+    plain_password: bool  # a password in a URL that does not look random (an example, in documentation)
+
+
+def _shown_hits(hits: Iterable[TokenHit]) -> Json:
+    """Credentials as their findings show them (placeholders left out): what a stored fact may hold."""
+    return [
+        [hit.kind, hit.line, preview(hit.value), hit.kind == "password in a URL" and not looks_random(hit.value)]
+        for hit in hits
+        if not hit.placeholder
+    ]
+
+
+def _module_token_lines(tree: ProjectTree, path: str) -> Json:
+    # Bounded; UTF-16 and binary too; the walk vetted the path. A module's bytes were read once for the parse.
+    # (A module the parse refused, e.g. over 10 MB, is still scanned from the file, as any other file.)
+    data = tree.python_bytes(path)
+    return _shown_hits(scan_bytes(data) if data else scan_file(tree.root / path))
+
+
+def _token_lines(tree: ProjectTree, path: str, facts: ModuleFacts) -> list[_TokenLine]:
+    """A file's credentials: a module's are one of its kept facts, any other file is read and scanned."""
+    if path in tree.python:
+        stored = facts.get("hygiene.tokens", path, lambda: _module_token_lines(tree, path))
+    else:
+        stored = _shown_hits(scan_file(tree.root / path))
+    return [_TokenLine(kind, line, shown, plain) for kind, line, shown, plain in stored]
+
+
+def _token_findings(
+    tree: ProjectTree, working_dir: str, facts: ModuleFacts | None = None
+) -> tuple[list[Finding], set[str], set[tuple[str, int]]]:
     """SP310 for credentials in files the app may use; SP315 (a warning) in files it never uses.
 
     Either way the file goes into `secret_files`, so it never ships or is
     uploaded, except an example password in documentation (readable, not
     random), which nobody can log in with.
     """
+    facts = facts if facts is not None else ModuleFacts()
     findings: list[Finding] = []
     files: set[str] = set()
     places: set[tuple[str, int]] = set()
@@ -116,22 +155,16 @@ def _token_findings(tree: ProjectTree, working_dir: str) -> tuple[list[Finding],
         if not _scannable(path):
             continue
         unused = unused_on_space(path, working_dir)
-        # Bounded; UTF-16 and binary too; the walk vetted the path. A module's bytes were read once for the parse.
-        # (A module the parse refused, e.g. over 10 MB, is still scanned from the file, as any other file.)
-        data = tree.python_bytes(path) if path in tree.python else None
-        hits = scan_bytes(data) if data else scan_file(tree.root / path)
-        for hit in hits:
-            if hit.placeholder:
-                continue
+        for hit in _token_lines(tree, path, facts):
             places.add((path, hit.line))
-            example = unused == "documentation" and hit.kind == "password in a URL" and not looks_random(hit.value)
+            example = unused == "documentation" and hit.plain_password
             if not example:
                 files.add(path)
             if unused is None:
                 findings.append(
                     finding(
                         "SP310",
-                        f"{hit.kind} hardcoded in {path}:{hit.line} ({preview(hit.value)})",
+                        f"{hit.kind} hardcoded in {path}:{hit.line} ({hit.shown})",
                         hint="remove it from the file (and from git history), revoke it, and read it from an "
                         "env var set as a Space secret",
                         path=path,
@@ -143,7 +176,7 @@ def _token_findings(tree: ProjectTree, working_dir: str) -> tuple[list[Finding],
             findings.append(
                 finding(
                     "SP315",
-                    f"{hit.kind} in {path}:{hit.line} ({preview(hit.value)}), {unused}; {fate}",
+                    f"{hit.kind} in {path}:{hit.line} ({hit.shown}), {unused}; {fate}",
                     hint="if it is real, revoke it and remove it from the repository (and its history)",
                     path=path,
                     line=hit.line,
@@ -185,23 +218,34 @@ def _assigned_literals(module: ast.Module) -> Iterator[tuple[str, str, int]]:
                     yield key.value, value.value, value.lineno
 
 
+def _module_literal_secrets(index: ProjectIndex, path: str) -> Json:
+    """[name, line, preview] of each hardcoded secret bound to a secret-like name in one module, by line."""
+    module = index.tree.python[path]
+    if module.tree is None or (module.source is not None and not _SECRETISH_TEXT.search(module.source)):
+        return []  # no secret-like word anywhere in the file: no literal can be bound to such a name
+    return [
+        [name, line, preview(value)]
+        for name, value, line in sorted(_assigned_literals(module.tree), key=lambda item: item[2])
+        if holds_secret_value(name) and is_hardcoded_secret(name, value)
+    ]
+
+
 def _literal_secret_findings(code: AppCode, seen: set[tuple[str, int]]) -> tuple[list[Finding], set[str]]:
     """SP311 for random-looking literals bound to secret-like names in app code (tests hold fixtures, not secrets)."""
     findings: list[Finding] = []
     files: set[str] = set()
-    for path, module in code.parsed():
-        source = code.index.tree.python[path].source
-        if source is not None and not _SECRETISH_TEXT.search(source):
-            continue  # no secret-like word anywhere in the file: no literal can be bound to such a name
-        for name, value, line in sorted(_assigned_literals(module), key=lambda item: item[2]):
-            if (path, line) in seen or not holds_secret_value(name) or not is_hardcoded_secret(name, value):
+    index = code.index
+    for path in code.modules:
+        stored = index.facts.get("hygiene.literal_secrets", path, partial(_module_literal_secrets, index, path))
+        for name, line, shown in stored:
+            if (path, line) in seen:
                 continue
             seen.add((path, line))
             files.add(path)
             findings.append(
                 finding(
                     "SP311",
-                    f"{name} is set to a hardcoded secret in {path}:{line} ({preview(value)})",
+                    f"{name} is set to a hardcoded secret in {path}:{line} ({shown})",
                     hint=f"read {name} from an env var (set it as a Space secret) and rotate the value",
                     path=path,
                     line=line,
@@ -260,6 +304,9 @@ def _env_file_findings(tree: ProjectTree, backend_dir: str) -> tuple[list[Findin
     findings: list[Finding] = []
     files = _env_files(tree, backend_dir)
     for path in files:
+        # Imported here, not at the top: most projects have no .env file, and check's start-up skips it.
+        from dotenv import dotenv_values
+
         try:
             # Only the names are kept: the values are dropped with the mapping. A line with no `=` is
             # not a name (it may be a token pasted alone), and neither is anything outside the env grammar.
@@ -284,74 +331,83 @@ def _env_file_findings(tree: ProjectTree, backend_dir: str) -> tuple[list[Findin
 _SERVER_CALLS = frozenset({"uvicorn.run", "uvicorn.Config"})
 
 
-def _server_calls(code: AppCode, path: str, module: ast.Module) -> Iterator[tuple[ast.Call, Place]]:
-    """uvicorn.run()/uvicorn.Config() calls, with when they run."""
-    imports = code.index.imports(path)
+class _ServerCall(NamedTuple):
+    """A uvicorn.run()/uvicorn.Config() call of one module: what the findings about it look at."""
+
+    line: int
+    runs: str  # when it runs: at "import", under the "main" guard, or when its function is "call"ed
+    port: int | None  # the literal port, if any
+    reload: bool  # reload=True
+    loopback_host: str | None  # the literal loopback host it binds to, if any
+
+
+def _module_server_calls(index: ProjectIndex, path: str) -> Json:
+    """[line, runs, port, reload, loopback host] of each uvicorn.run()/uvicorn.Config() call in one module."""
+    module = index.tree.python[path]
+    if module.tree is None or (module.source is not None and "uvicorn" not in module.source):
+        return []
+    imports = index.imports(path)
     if not any(ref.module.split(".")[0] == "uvicorn" for ref in imports.values()):
-        return
-    for node, place in walk_runtime(module):
-        if isinstance(node, ast.Call) and qualify(node.func, imports) in _SERVER_CALLS:
-            yield node, place
+        return []
+    calls: list[Json] = []
+    for node, place in walk_runtime(module.tree):
+        if not (isinstance(node, ast.Call) and qualify(node.func, imports) in _SERVER_CALLS):
+            continue
+        keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        port, reload, host = keywords.get("port"), keywords.get("reload"), keywords.get("host")
+        port_value = port.value if isinstance(port, ast.Constant) and isinstance(port.value, int) else None
+        reload_on = isinstance(reload, ast.Constant) and reload.value is True
+        loopback = host.value if isinstance(host, ast.Constant) and host.value in _LOOPBACK else None
+        calls.append([node.lineno, place.runs, port_value, reload_on, loopback])
+    return calls
+
+
+def _server_call_findings(path: str, call: _ServerCall) -> Iterator[Finding]:
+    where = f"{path}:{call.line}"
+    if call.runs == "import":
+        yield finding(
+            "SP320",
+            f"{where} starts uvicorn while the module is imported"
+            + (f" (port {call.port})" if call.port else "")
+            + "; spacepack's server imports this module, so a second server would start",
+            hint='move the call under `if __name__ == "__main__":` (spacepack launches the app on $PORT itself)',
+            path=path,
+            line=call.line,
+        )
+    elif call.port is not None:
+        yield finding(
+            "SP320",
+            f"{where} starts uvicorn on port {call.port}; on a Space this is not used",
+            hint="spacepack launches the app on $PORT itself; to keep the script, read the port "
+            'with int(os.getenv("PORT", "8000"))',
+            path=path,
+            line=call.line,
+        )
+    if call.reload:
+        yield finding(
+            "SP321",
+            f"{where} turns on auto-reload (reload=True)",
+            hint="drop reload=True (or gate it on an env var); it is for development only",
+            path=path,
+            line=call.line,
+        )
+    if call.loopback_host is not None:
+        yield finding(
+            "SP322",
+            f"{where} binds to {call.loopback_host}, which nothing outside the container reaches",
+            hint='bind to "0.0.0.0" (spacepack does when it launches the app)',
+            path=path,
+            line=call.line,
+        )
 
 
 def _server_findings(code: AppCode) -> list[Finding]:
     findings: list[Finding] = []
-    for path, module in code.parsed():
-        source = code.index.tree.python[path].source
-        if source is not None and "uvicorn" not in source:
-            continue
-        for call, place in _server_calls(code, path, module):
-            context = place.runs
-            keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg}
-            port = keywords.get("port")
-            port_value = port.value if isinstance(port, ast.Constant) and isinstance(port.value, int) else None
-            where = f"{path}:{call.lineno}"
-            if context == "import":
-                findings.append(
-                    finding(
-                        "SP320",
-                        f"{where} starts uvicorn while the module is imported"
-                        + (f" (port {port_value})" if port_value else "")
-                        + "; spacepack's server imports this module, so a second server would start",
-                        hint='move the call under `if __name__ == "__main__":` (spacepack launches the app '
-                        "on $PORT itself)",
-                        path=path,
-                        line=call.lineno,
-                    )
-                )
-            elif port_value is not None:
-                findings.append(
-                    finding(
-                        "SP320",
-                        f"{where} starts uvicorn on port {port_value}; on a Space this is not used",
-                        hint="spacepack launches the app on $PORT itself; to keep the script, read the port "
-                        'with int(os.getenv("PORT", "8000"))',
-                        path=path,
-                        line=call.lineno,
-                    )
-                )
-            reload = keywords.get("reload")
-            if isinstance(reload, ast.Constant) and reload.value is True:
-                findings.append(
-                    finding(
-                        "SP321",
-                        f"{where} turns on auto-reload (reload=True)",
-                        hint="drop reload=True (or gate it on an env var); it is for development only",
-                        path=path,
-                        line=call.lineno,
-                    )
-                )
-            host = keywords.get("host")
-            if isinstance(host, ast.Constant) and host.value in _LOOPBACK:
-                findings.append(
-                    finding(
-                        "SP322",
-                        f"{where} binds to {host.value}, which nothing outside the container reaches",
-                        hint='bind to "0.0.0.0" (spacepack does when it launches the app)',
-                        path=path,
-                        line=call.lineno,
-                    )
-                )
+    index = code.index
+    for path in code.modules:
+        stored = index.facts.get("hygiene.server_calls", path, partial(_module_server_calls, index, path))
+        for line, runs, port, reload, host in stored:
+            findings.extend(_server_call_findings(path, _ServerCall(line, runs, port, reload, host)))
     return findings
 
 
@@ -445,7 +501,8 @@ def scan_hygiene(
     code = code if code is not None else app_code(ProjectIndex(tree), backend_dir)
     if env_reads is None:
         env_reads = tuple(find_env_reads(code)[0])
-    findings, secret_files, seen = _token_findings(tree, backend_dir if working_dir is None else working_dir)
+    working = backend_dir if working_dir is None else working_dir
+    findings, secret_files, seen = _token_findings(tree, working, code.index.facts)
     literal, literal_files = _literal_secret_findings(code, seen)
     defaults, default_files = _default_findings(env_reads, seen)
     env_findings, env_files = _env_file_findings(tree, backend_dir)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib.resources
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,10 +20,12 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from spacepack.check.facts import Json
 from spacepack.check.import_names import iter_imports
-from spacepack.check.pyast import AppCode, walk_runtime
+from spacepack.check.pyast import AppCode, ProjectIndex, walk_runtime
 
 V1_ONLY_DATA = "data/pydantic_v1_only.txt"
+_V1_FACT = "pydantic_v1.uses"  # module fact: [line, "module:name", at_import] per use; renamed when that changes
 # The bound spacepack adds when the project leaves pydantic unbounded.
 V1_BOUND = "pydantic<2"
 # Releases that stand for each major line when deciding what a specifier allows.
@@ -87,12 +90,30 @@ def _uses_in(path: str, module: ast.Module) -> Iterator[V1Use]:
 def find_v1_uses(code: AppCode) -> list[V1Use]:
     """Uses of v1-only pydantic names in the files the app loads, in path and line order."""
     uses: list[V1Use] = []
-    for path, module in code.parsed():
-        source = code.index.tree.python[path].source
-        # Every v1-only name lives in a `pydantic` module, which the module's text must then name.
-        if code.loaded(path) and (source is None or "pydantic" in source):
-            uses.extend(_uses_in(path, module))
+    for path in code.modules:
+        if code.loaded(path):
+            uses.extend(_module_uses(code.index, path))
     return sorted(uses, key=lambda use: (use.path, use.line))
+
+
+def _module_uses(index: ProjectIndex, path: str) -> list[V1Use]:
+    """`_uses_in` one module, kept as a module fact: [line, "module:name", at_import] per use, in walk order."""
+
+    def compute() -> Json:
+        parsed = index.tree.python[path]
+        # Every v1-only name lives in a `pydantic` module, which the module's text must then name.
+        if parsed.tree is None or (parsed.source is not None and "pydantic" not in parsed.source):
+            return []
+        return [[use.line, use.name, use.at_import] for use in _uses_in(path, parsed.tree)]
+
+    stored = index.facts.get(_V1_FACT, path, compute, _names_key())
+    return [V1Use(path, line, name, at_import) for line, name, at_import in stored]
+
+
+@functools.cache
+def _names_key() -> str:
+    """What the fact depends on besides the module: the v1-only names (a data file, not code)."""
+    return hashlib.sha256("\n".join(sorted(v1_only_names())).encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ failure and usage errors alike.
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from typing import Any, NoReturn
@@ -30,6 +31,13 @@ from spacepack.cli._app import INTERRUPTED_LINE, State, app
 from spacepack.cli._output import Output, emit_json, say
 from spacepack.errors import EXIT_CODE_MEANINGS, ExitCode, SpacepackError
 from spacepack.interrupts import ignore_further_interrupts, restored_after
+
+# The collector's thresholds for the CLI's own process (Python's defaults: 700, 10, 10). `check` builds
+# and keeps the syntax tree of every module of the project, millions of objects that are alive until it
+# returns; with the defaults the collector runs over them in some 560 collections that free next to
+# nothing, about a fifth of `check` on a 2,000-module backend. Rarer young collections and almost no full
+# ones leave the peak memory of such a run as it was, and the long commands (push, logs) still collect.
+CLI_GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def _failure(message: str, code: int, hint: str = "") -> dict[str, Any]:
@@ -69,8 +77,10 @@ def main(argv: list[str] | None = None, prog_name: str = "spacepack") -> None:
     """Run the CLI; the one place where exceptions become messages, exit codes and failure documents.
 
     `argv` None is the process's own command line (`spacepack ...`); a list means a caller runs the
-    CLI in-process, and gets its SIGINT handler back afterwards.
+    CLI in-process, and gets its SIGINT handler back afterwards (and keeps its collector's thresholds).
     """
+    if argv is None:
+        gc.set_threshold(*CLI_GC_THRESHOLDS)
     with restored_after(in_process=argv is not None):
         _main(argv, prog_name)
 
