@@ -330,3 +330,23 @@ def test_an_edited_self_contained_module_is_scanned_again(tmp_path: Path, parses
     assert timeout.required and timeout.where[0].startswith("app/routes/a.py:")
     env = _env(_plans(root, store))
     assert env["ROUTE_TIMEOUT"].required and env["ROUTE_TIMEOUT"].at_import
+
+
+def test_settings_classes_that_inherit_in_a_cycle_do_not_crash_the_check(tmp_path: Path) -> None:
+    cycle = """
+    from pydantic_settings import BaseSettings
+
+
+    class First(BaseSettings, Second):
+        api_key: str
+
+
+    class Second(First):
+        region: str = "eu"
+
+
+    settings = Second()
+    """
+    root, _store, warm = _warm(tmp_path, {"app/__init__.py": "", "app/config.py": cycle, "app/main.py": MAIN})
+    assert {"API_KEY", "REGION"} <= set(_env(warm))
+    assert _env(warm)["API_KEY"].required

@@ -571,19 +571,25 @@ class _Scanner:
         for name in list(self.result.settings):
             self.result.settings[name] = self._settings_fields(by_name[name], by_name)
 
-    def _settings_config(self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef]) -> _SettingsConfig:
-        """The env naming of a settings class, inherited through its bases (this module's classes first)."""
+    def _settings_config(
+        self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef], chain: frozenset[str] = frozenset()
+    ) -> _SettingsConfig:
+        """The env naming of a settings class, inherited through its bases (this module's classes first).
+
+        `chain`: the classes below it; a base among them is a cycle (`class A(B)`, `class B(A)`), not followed.
+        """
         config = _SettingsConfig()
+        chain = chain | {node.name}
         for base in node.bases:  # inherited config first, overridden below
             base_name = _name_of(base)
-            if base_name is None or base_name == node.name:
+            if base_name is None or base_name in chain:
                 continue
             if base_name in self.result.settings or base_name in self.external:
                 parent = by_name.get(base_name)
                 if parent is None:  # another module's settings class: its syntax is beyond this module
                     self._looked_outside()
                     parent = self.external[base_name]
-                config = self._settings_config(parent, by_name)
+                config = self._settings_config(parent, by_name, chain)
         for statement in node.body:
             options: dict[str, ast.expr] = {}
             if isinstance(statement, ast.Assign) and any(
@@ -600,15 +606,18 @@ class _Scanner:
             config = config.updated(options)
         return config
 
-    def _settings_fields(self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef]) -> list[EnvRead]:
+    def _settings_fields(
+        self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef], chain: frozenset[str] = frozenset()
+    ) -> list[EnvRead]:
         config = self._settings_config(node, by_name)
         fields: list[EnvRead] = []
+        chain = chain | {node.name}  # the classes below it: a base among them is a cycle, not followed
         for base in node.bases:
             base_name = _name_of(base)
-            if base_name in by_name and base_name in self.result.settings and base_name != node.name:
+            if base_name in by_name and base_name in self.result.settings and base_name not in chain:
                 fields.extend(
                     f
-                    for f in self._settings_fields(by_name[base_name], by_name)
+                    for f in self._settings_fields(by_name[base_name], by_name, chain)
                     if not any(s.name == f.name for s in fields)
                 )
         for statement in node.body:
