@@ -567,7 +567,8 @@ def render(doc: dict[str, Any], realworld: dict[str, Any] | None = None) -> str:
         "(`nocache=True` for cold builds; the base image is local, nothing is pulled).",
         "- The CLI measures (`check --json`, `--help`) run with spacepack's bytecode compiled first, as a wheel "
         "install has it; without it, each run of an editable install under `PYTHONDONTWRITEBYTECODE` compiles "
-        "spacepack's modules again (about 70 ms).",
+        "spacepack's modules again (about 70 ms). The benchmark's own process, where spacepack's library calls are "
+        "timed, runs with the garbage collector thresholds the CLI sets for itself.",
         "",
         "Reproduce: `make bench` (or `.venv/bin/python -m benchmarks.run --runs 5`; `--quick` for one small run).",
         "",

@@ -15,9 +15,11 @@ are listed but never chosen.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from dataclasses import dataclass
 
+from spacepack.check.facts import Json
 from spacepack.check.pyast import (
     ANY_ROUTE_METHODS,
     ROUTE_METHODS,
@@ -172,13 +174,14 @@ class AppFinder:
 
         Files are pre-filtered by bytes (a file naming no app class cannot build
         an app; a shim must name both an app and its module), so only a handful
-        of modules are ever parsed.
+        of modules are ever parsed. What the filters see of each module is one of
+        its facts, so a module whose facts are kept is not even read.
         """
         prefix = f"{search_dir.strip('/')}/" if search_dir.strip("/.") else ""
         paths = [p for p in self.index.tree.python if p.startswith(prefix)]
-        texts = {p: self._bytes(p) for p in paths}
+        markers = {p: self._markers(p) for p in paths}
         found: dict[tuple[str, str], AppCandidate] = {}
-        first = [p for p in paths if any(marker in texts[p] for marker in _APP_MARKERS)]
+        first = [p for p in paths if markers[p][0]]
         for path in first:
             for candidate in self.module_apps(path).values():
                 found[(candidate.path, candidate.attr)] = candidate
@@ -187,12 +190,14 @@ class AppFinder:
         for candidate in list(found.values()):
             words.add(candidate.attr.encode())
             words.add(candidate.path.rpartition("/")[2].removesuffix(".py").encode())
-        pattern = re.compile(rb"\b(" + b"|".join(re.escape(w) for w in sorted(words)) + rb")\b") if words else None
-        if pattern is not None:
+        if words:
+            searched = sorted(words)
+            pattern = re.compile(rb"\b(" + b"|".join(re.escape(w) for w in searched) + rb")\b")
+            extra = json.dumps([w.decode() for w in searched])
             for path in paths:
-                if path in first or b"import" not in texts[path]:
+                if path in first or not markers[path][1]:
                     continue
-                if len(set(pattern.findall(texts[path]))) < 2:
+                if len(self._shim_words(path, pattern, extra)) < 2:
                     continue
                 for candidate in self.module_apps(path).values():
                     found[(candidate.path, candidate.attr)] = candidate
@@ -236,6 +241,25 @@ class AppFinder:
     def _bytes(self, path: str) -> bytes:
         # The tree's own bounded, link-safe read (a FIFO or a huge file is no app), shared with its parse.
         return self.index.tree.python_bytes(path)
+
+    def _markers(self, path: str) -> tuple[bool, bool]:
+        """(names an app class, says `import`): a module fact, so a kept module is not read."""
+
+        def compute() -> Json:
+            data = self._bytes(path)
+            return [any(marker in data for marker in _APP_MARKERS), b"import" in data]
+
+        has_marker, has_import = self.index.facts.get("apps.markers", path, compute)
+        return bool(has_marker), bool(has_import)
+
+    def _shim_words(self, path: str, pattern: re.Pattern[bytes], extra: str) -> list[str]:
+        """The distinct words of `pattern` a module names; `extra` (the searched words) keys the fact."""
+
+        def compute() -> Json:
+            return sorted({word.decode() for word in pattern.findall(self._bytes(path))})
+
+        words: list[str] = self.index.facts.get("apps.shim_words", path, compute, extra=extra)
+        return words
 
     def _factory_scope(self, path: str, function: str) -> Scope | None:
         key = (path, function)

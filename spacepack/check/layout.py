@@ -16,8 +16,10 @@ import keyword as py_keyword
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spacepack.check.facts import Json
 from spacepack.check.formats import manifest_names
 from spacepack.check.pyast import ProjectIndex, const_str, dotted, keyword
+from spacepack.check.tree import PythonModule
 from spacepack.findings import finding
 from spacepack.plan import Finding
 
@@ -111,34 +113,49 @@ def _absolute_tops(index: ProjectIndex, files: list[str]) -> set[str]:
 
 
 def find_resources(index: ProjectIndex, files: list[str]) -> list[Resource]:
-    """Relative path literals the app opens from the working dir."""
+    """Relative path literals the app opens from the working dir.
+
+    Each module's literals are one of its facts, so a module whose facts are kept is not read.
+    """
     found: list[Resource] = []
     for rel in files:
-        module = index.tree.python.get(rel)
-        if module is None or module.tree is None:
+        if not index.parses(rel):
             continue
-        # Every hit below names one of these in the module's text: most modules are skipped without a walk.
-        if module.source is not None and not any(name in module.source for name in _RESOURCE_WORDS):
-            continue
-        for node in ast.walk(module.tree):
-            if isinstance(node, ast.Call):
-                kind = (dotted(node.func) or "").rpartition(".")[2]
-                if kind in _RESOURCE_CALLS:
-                    value = const_str(keyword(node, _RESOURCE_CALLS[kind]))
-                    if value is None and node.args and kind == "Jinja2Templates":
-                        value = const_str(node.args[0])
-                    if value is not None:
-                        found.append(Resource(kind, value, rel, node.lineno))
-                env_file = const_str(keyword(node, "env_file"))
-                if env_file is not None:
-                    found.append(Resource("env_file", env_file, rel, node.lineno))
-            elif isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "env_file" for t in node.targets
-            ):
-                # pydantic v1 style: class Config: env_file = ".env"
-                value = const_str(node.value)
+        stored = index.facts.get("layout.resources", rel, _resources_fact(index, rel))
+        found.extend(Resource(kind, value, rel, line) for kind, value, line in stored)
+    return found
+
+
+def _resources_fact(index: ProjectIndex, rel: str) -> Callable[[], Json]:
+    return lambda: [[r.kind, r.value, r.line] for r in _module_resources(index.tree.python[rel])]
+
+
+def _module_resources(module: PythonModule) -> list[Resource]:
+    """The relative path literals of one parsed module."""
+    if module.tree is None:
+        return []
+    # Every hit below names one of these in the module's text: most modules are skipped without a walk.
+    if module.source is not None and not any(name in module.source for name in _RESOURCE_WORDS):
+        return []
+    found: list[Resource] = []
+    rel = module.path
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call):
+            kind = (dotted(node.func) or "").rpartition(".")[2]
+            if kind in _RESOURCE_CALLS:
+                value = const_str(keyword(node, _RESOURCE_CALLS[kind]))
+                if value is None and node.args and kind == "Jinja2Templates":
+                    value = const_str(node.args[0])
                 if value is not None:
-                    found.append(Resource("env_file", value, rel, node.lineno))
+                    found.append(Resource(kind, value, rel, node.lineno))
+            env_file = const_str(keyword(node, "env_file"))
+            if env_file is not None:
+                found.append(Resource("env_file", env_file, rel, node.lineno))
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "env_file" for t in node.targets):
+            # pydantic v1 style: class Config: env_file = ".env"
+            value = const_str(node.value)
+            if value is not None:
+                found.append(Resource("env_file", value, rel, node.lineno))
     return [r for r in found if r.value and not r.value.startswith(("/", "~")) and "://" not in r.value]
 
 
@@ -332,15 +349,25 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _top_imports(index: ProjectIndex, rel: str) -> list[tuple[str, int]]:
-    module = index.tree.python.get(rel)
-    if module is None or module.tree is None:
+    """The top-level names a module imports absolutely, with their lines (a module fact)."""
+    if not index.parses(rel):
         return []
-    found: list[tuple[str, int]] = []
-    for node in ast.walk(module.tree):
+    stored = index.facts.get("layout.top_imports", rel, _top_imports_fact(index, rel))
+    return [(top, line) for top, line in stored]
+
+
+def _top_imports_fact(index: ProjectIndex, rel: str) -> Callable[[], Json]:
+    return lambda: _module_top_imports(index.tree.python[rel].tree)
+
+
+def _module_top_imports(tree: ast.Module | None) -> list[Json]:
+    # In `ast.walk`'s order (outer statements first): the first line seen of a name is the one reported.
+    found: list[Json] = []
+    for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.module.split(".")[0], node.lineno))
+            found.append([node.module.split(".")[0], node.lineno])
         elif isinstance(node, ast.Import):
-            found.extend((alias.name.split(".")[0], node.lineno) for alias in node.names)
+            found.extend([alias.name.split(".")[0], node.lineno] for alias in node.names)
     return found
 
 
