@@ -13,11 +13,13 @@ imported: at module level, in a class body, in a default argument, or in a
 from __future__ import annotations
 
 import ast
+import hashlib
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import astuple, dataclass, field, replace
 
+from spacepack.check.facts import Json
 from spacepack.check.pyast import (
     AppCode,
     ImportRef,
@@ -160,18 +162,64 @@ def _config_field_envs(value: ast.expr) -> dict[str, str]:
     return envs
 
 
-def settings_classes(modules: Iterable[ast.Module]) -> dict[str, ast.ClassDef]:
-    """Every settings class of the project by name: `BaseSettings` subclasses, through any module."""
-    classes = [node for module in modules for node in iter_statements(module) if isinstance(node, ast.ClassDef)]
-    found: dict[str, ast.ClassDef] = {}
+def declared_classes(index: ProjectIndex, path: str) -> list[tuple[str, list[str | None]]]:
+    """(name, base names) of each class a module defines, anywhere in it, in source order (a kept fact)."""
+
+    def compute() -> Json:
+        module = index.tree.python[path].tree
+        classes = (n for n in iter_statements(module) if isinstance(n, ast.ClassDef)) if module else ()
+        return [[node.name, [_name_of(base) for base in node.bases]] for node in classes]
+
+    return [(name, list(bases)) for name, bases in index.facts.get("env.classes", path, compute)]
+
+
+def settings_classes(index: ProjectIndex, paths: Iterable[str]) -> _SettingsClasses:
+    """Every settings class of the project by name: `BaseSettings` subclasses, through any module.
+
+    Found from each module's declared classes (kept facts); a class's syntax is
+    parsed only when a scan asks for it.
+    """
+    classes = [
+        (path, position, name, set(bases))
+        for path in paths
+        for position, (name, bases) in enumerate(declared_classes(index, path))
+    ]
+    found: dict[str, tuple[str, int]] = {}
     changed = True
-    while changed:  # subclasses of subclasses, across modules, in any order
+    while changed:  # subclasses of subclasses, across modules, in any order (the first class of a name wins)
         changed = False
-        for node in classes:
-            if node.name not in found and {_name_of(b) for b in node.bases} & ({"BaseSettings"} | set(found)):
-                found[node.name] = node
+        for path, position, name, bases in classes:
+            if name not in found and bases & ({"BaseSettings"} | set(found)):
+                found[name] = (path, position)
                 changed = True
-    return found
+    return _SettingsClasses(index, found)
+
+
+class _SettingsClasses(Mapping[str, ast.ClassDef]):
+    """Settings classes by name, each parsed from its module only when its syntax is asked for."""
+
+    def __init__(self, index: ProjectIndex, sites: Mapping[str, tuple[str, int]]) -> None:
+        self.index = index
+        self._sites = dict(sites)  # name -> (module, position among the module's classes)
+        self._classes: dict[str, list[ast.ClassDef]] = {}
+
+    def __getitem__(self, name: str) -> ast.ClassDef:
+        path, position = self._sites[name]
+        if path not in self._classes:
+            module = self.index.tree.python[path].tree
+            assert module is not None  # its classes were declared by a module that parses
+            self._classes[path] = [n for n in iter_statements(module) if isinstance(n, ast.ClassDef)]
+        return self._classes[path][position]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sites)
+
+    def __len__(self) -> int:
+        return len(self._sites)
+
+    def names_key(self) -> str:
+        """The names, as a short key: what a module's scan depends on besides its own syntax."""
+        return hashlib.sha256("\n".join(sorted(self._sites)).encode("utf-8")).hexdigest()[:24]
 
 
 # Model bases whose subclasses pydantic-settings reads sub-field by sub-field under `env_nested_delimiter`.
@@ -190,9 +238,11 @@ class _Model:
 class _Models:
     """The project model class a field annotation names, resolved statically (else None: never a guess)."""
 
-    def __init__(self, index: ProjectIndex | None) -> None:
+    def __init__(self, index: ProjectIndex | None, home: str = "", outside: Callable[[], None] = lambda: None) -> None:
         self.index = index  # None: nothing resolves, every model-typed field keeps its group's name
         self._classes: dict[str, dict[str, ast.ClassDef]] = {}
+        self.home = home  # the module being scanned
+        self.outside = outside  # told whenever a resolution may look beyond `home` (another module, the file set)
 
     def resolve(self, path: str, annotation: ast.expr) -> _Model | None:
         """The model an annotation (`M`, `Optional[M]`, `M | None`, `Annotated[M, ...]`, `"M"`) names."""
@@ -226,12 +276,29 @@ class _Models:
     def _class(self, path: str, expr: ast.expr) -> _Model | None:
         if self.index is None:
             return None
+        if not self._within_home(path, expr):
+            self.outside()
         symbol = self.index.resolve(path, expr)
         source = self.index.tree.python.get(symbol.path) if symbol is not None and symbol.name else None
         if symbol is None or symbol.name is None or source is None or source.tree is None:
             return None
         node = self._classes_of(symbol.path, source.tree).get(symbol.name)
         return _Model(symbol.path, node) if node is not None else None
+
+    def _within_home(self, path: str, expr: ast.expr) -> bool:
+        """Whether `index.resolve(path, expr)` reads nothing but the home module: a name it binds or never imports.
+
+        An imported name resolves through the project's files and another module's
+        syntax; an attribute is counted as one without looking closer.
+        """
+        assert self.index is not None
+        if path != self.home or not isinstance(expr, ast.Name):
+            return False
+        scope = self.index.scope(path)
+        if scope is None:
+            return True
+        name = expr.id
+        return name in scope.assigns or name in scope.functions or name in scope.classes or name not in scope.imports
 
     def _classes_of(self, path: str, module: ast.Module) -> dict[str, ast.ClassDef]:
         if path not in self._classes:
@@ -301,14 +368,24 @@ class _Scanner:
         external: Mapping[str, ast.ClassDef] | None = None,
         index: ProjectIndex | None = None,
         configs: _ConfigObjects | None = None,
+        as_fact: bool = False,
     ) -> None:
+        """
+        Args:
+            as_fact: scan for a kept fact: a name imported from the project is assumed not to be a config
+                object, its import recorded in `assumed` (the fact holds while none leads into the project).
+        """
         self.path = path
-        self.models = _Models(index)
+        # Whether the scan looked at another module's syntax or resolved an import: then its result is not
+        # the module's own fact. The names of `external` are the fact's key, not beyond the module.
+        self.outside = False
+        self.assumed: list[ImportRef] | None = [] if as_fact else None
+        self.models = _Models(index, path, self._looked_outside)
         self.configs = configs if configs is not None else _ConfigObjects(index)
         self._locals: dict[int, frozenset[str]] | None = None  # names functions bind, by node id (lazily)
         self._prefixes: dict[int, str] | None = None  # environs `prefixed` blocks, by node id (lazily)
-        # Settings classes of other modules, by name: a subclass here is a settings class too.
-        self.external = dict(external or {})
+        # Settings classes of every module, by name: a subclass here is a settings class too.
+        self.external: Mapping[str, ast.ClassDef] = external if external is not None else {}
         self.module = module
         self.imports = imports if imports is not None else module_imports(import_statements(module))
         self.result = _ModuleScan()
@@ -323,6 +400,9 @@ class _Scanner:
         for node, place in walk_runtime(self.module, opaque=frozenset(self.result.settings)):
             self._visit(node, place)
         return self.result
+
+    def _looked_outside(self) -> None:
+        self.outside = True
 
     # --- what a name stands for
 
@@ -439,7 +519,7 @@ class _Scanner:
         head = dotted(expr)
         if head is None:
             return None
-        library = self.configs.library_of(self.path, expr, self.imports, self.module)
+        library = self.configs.library_of(self.path, expr, self.imports, self.module, self.assumed)
         # Asked second: most calls name no config object, and a function's own names cost a walk of the module.
         if library is None or place.runs == "import":
             return library
@@ -476,6 +556,7 @@ class _Scanner:
 
     def _find_settings_classes(self) -> None:
         classes = [n for n in iter_statements(self.module) if isinstance(n, ast.ClassDef)]
+        external = frozenset(self.external)  # names only
         changed = True
         while changed:  # subclasses of subclasses, in any order
             changed = False
@@ -483,20 +564,32 @@ class _Scanner:
                 if node.name in self.result.settings:
                     continue
                 bases = {_name_of(b) for b in node.bases}
-                if bases & ({"BaseSettings"} | set(self.result.settings) | set(self.external)):
+                if bases & ({"BaseSettings"} | set(self.result.settings) | external):
                     self.result.settings[node.name] = []
                     changed = True
         by_name = {n.name: n for n in classes}
         for name in list(self.result.settings):
             self.result.settings[name] = self._settings_fields(by_name[name], by_name)
 
-    def _settings_config(self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef]) -> _SettingsConfig:
+    def _settings_config(
+        self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef], chain: frozenset[str] = frozenset()
+    ) -> _SettingsConfig:
+        """The env naming of a settings class, inherited through its bases (this module's classes first).
+
+        `chain`: the classes below it; a base among them is a cycle (`class A(B)`, `class B(A)`), not followed.
+        """
         config = _SettingsConfig()
+        chain = chain | {node.name}
         for base in node.bases:  # inherited config first, overridden below
             base_name = _name_of(base)
-            known = base_name in self.result.settings or base_name in self.external
-            if known and base_name in by_name and base_name != node.name:
-                config = self._settings_config(by_name[base_name], {**self.external, **by_name})
+            if base_name is None or base_name in chain:
+                continue
+            if base_name in self.result.settings or base_name in self.external:
+                parent = by_name.get(base_name)
+                if parent is None:  # another module's settings class: its syntax is beyond this module
+                    self._looked_outside()
+                    parent = self.external[base_name]
+                config = self._settings_config(parent, by_name, chain)
         for statement in node.body:
             options: dict[str, ast.expr] = {}
             if isinstance(statement, ast.Assign) and any(
@@ -513,15 +606,18 @@ class _Scanner:
             config = config.updated(options)
         return config
 
-    def _settings_fields(self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef]) -> list[EnvRead]:
-        config = self._settings_config(node, {**self.external, **by_name})
+    def _settings_fields(
+        self, node: ast.ClassDef, by_name: dict[str, ast.ClassDef], chain: frozenset[str] = frozenset()
+    ) -> list[EnvRead]:
+        config = self._settings_config(node, by_name)
         fields: list[EnvRead] = []
+        chain = chain | {node.name}  # the classes below it: a base among them is a cycle, not followed
         for base in node.bases:
             base_name = _name_of(base)
-            if base_name in by_name and base_name in self.result.settings and base_name != node.name:
+            if base_name in by_name and base_name in self.result.settings and base_name not in chain:
                 fields.extend(
                     f
-                    for f in self._settings_fields(by_name[base_name], by_name)
+                    for f in self._settings_fields(by_name[base_name], by_name, chain)
                     if not any(s.name == f.name for s in fields)
                 )
         for statement in node.body:
@@ -665,8 +761,19 @@ class _ConfigObjects:
         self._by_module: dict[str, dict[str, str]] = {}
         self._resolved: dict[tuple[str, str], str | None] = {}
 
-    def library_of(self, path: str, expr: ast.expr, imports: Mapping[str, ImportRef], module: ast.Module) -> str | None:
-        """The library of the config object `expr` names in module `path`, else None."""
+    def library_of(
+        self,
+        path: str,
+        expr: ast.expr,
+        imports: Mapping[str, ImportRef],
+        module: ast.Module,
+        assumed: list[ImportRef] | None = None,
+    ) -> str | None:
+        """The library of the config object `expr` names in module `path`, else None.
+
+        With `assumed`, a name imported from elsewhere is taken to lead out of the project
+        (so not to a config object) without resolving it, and its import is added to `assumed`.
+        """
         library = _CONFIG_INSTANCES.get(qualify(expr, imports) or "")
         if library is not None:
             return library
@@ -675,13 +782,28 @@ class _ConfigObjects:
             return None
         if isinstance(expr, ast.Name) and expr.id in self.instances(path, module, imports):
             return self.instances(path, module, imports)[expr.id]
-        if self.index is None or name.partition(".")[0] not in imports or not self.index.project_imports(path):
+        if self.index is None or name.partition(".")[0] not in imports:
+            return None
+        if assumed is not None:
+            ref = self._import_of(path, name.partition(".")[0])
+            assumed.extend([ref] if ref is not None else [])
+            return None
+        if not self.index.project_imports(path):
             return None
         # Imported from a project module: `from app.settings import config`, `settings.config`.
         key = (path, name)
         if key not in self._resolved:
             self._resolved[key] = self._project_instance(path, expr)
         return self._resolved[key]
+
+    def _import_of(self, path: str, name: str) -> ImportRef | None:
+        """The import `index.resolve` follows for a name of module `path` (None: the name resolves to nothing
+        beyond the module, as one it binds itself or never imports does)."""
+        assert self.index is not None
+        scope = self.index.scope(path)
+        if scope is None or name in scope.assigns or name in scope.functions or name in scope.classes:
+            return None
+        return scope.imports.get(name)
 
     def _project_instance(self, path: str, expr: ast.expr) -> str | None:
         assert self.index is not None
@@ -699,12 +821,19 @@ class _ConfigObjects:
         return self._by_module[path]
 
 
+def _imports_a_config_library(imports: Mapping[str, ImportRef]) -> bool:
+    """Whether a module imports decouple, starlette or environs: no other module builds a config object.
+
+    Only a name imported from one of the libraries can build one (`qualify` keeps an unimported name as written).
+    """
+    return any(
+        ref.level == 0 and (ref.module or ref.name or "").partition(".")[0] in _LIBRARIES for ref in imports.values()
+    )
+
+
 def _module_instances(module: ast.Module, imports: Mapping[str, ImportRef]) -> dict[str, str]:
     """Module-level names bound only to config objects (name -> library)."""
-    # Only a name imported from one of the libraries can build one (`qualify` keeps an unimported name as written).
-    if not any(
-        ref.level == 0 and (ref.module or ref.name or "").partition(".")[0] in _LIBRARIES for ref in imports.values()
-    ):
+    if not _imports_a_config_library(imports):
         return {}
     bound: dict[str, set[str | None]] = {}
     stack: list[ast.stmt] = list(module.body)
@@ -897,18 +1026,10 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     Settings fields are at import when their class, or a function returning
     one, is called at import time anywhere in the app.
     """
-    parsed = list(code.parsed())
-    external = settings_classes(module for _, module in parsed)
-    configs = _ConfigObjects(code.index)
-    paths_and_scans = [
-        (
-            path,
-            _Scanner(path, module, code.index.imports(path), external, code.index, configs).run(
-                code.index.tree.python[path].source
-            ),
-        )
-        for path, module in parsed
-    ]
+    index = code.index
+    external = settings_classes(index, code.modules)
+    shared = _Shared(index, external, _ConfigObjects(index), external.names_key(), _module_names(index))
+    paths_and_scans = [(path, _module_scan(shared, path)) for path in code.modules]
     scans = [scan for _, scan in paths_and_scans]
     # Only modules the app loads run their module-level calls when it starts.
     called_at_import: set[str] = set()
@@ -933,6 +1054,112 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
                 reads.append(replace(f, at_import=instantiated))
                 writable.extend(_field_folders(f))
     return reads, writable
+
+
+@dataclass
+class _Shared:
+    """What the scans of one check share."""
+
+    index: ProjectIndex
+    external: _SettingsClasses
+    configs: _ConfigObjects
+    names_key: str  # the names of the settings classes, as a key
+    module_names: frozenset[str]  # every folder name and file stem of the project's Python files
+    config_library: bool | None = None  # whether any module imports a config library (once asked)
+
+    def holds(self, path: str, assumed: Iterable[ImportRef]) -> bool:
+        """Whether a kept scan of `path` is its scan now: what it assumed of its imports is still true.
+
+        It assumed none leads to a config object: true when each leads out of the project,
+        or when no module of the project imports a config library (none builds one).
+        """
+        return all(_leads_out(self, path, ref) for ref in assumed) or not self._any_config_library()
+
+    def _any_config_library(self) -> bool:
+        if self.config_library is None:
+            paths = self.index.tree.python
+            self.config_library = any(_imports_a_config_library(self.index.imports(p)) for p in paths)
+        return self.config_library
+
+
+def _module_names(index: ProjectIndex) -> frozenset[str]:
+    return frozenset(part.removesuffix(".py") for path in index.tree.python for part in path.split("/"))
+
+
+def _leads_out(shared: _Shared, path: str, ref: ImportRef) -> bool:
+    """Whether an import of module `path` resolves to no project module (`ProjectIndex.resolve_import`).
+
+    An absolute import can only resolve to a file whose path has the import's first
+    name as a folder or file stem: when no project file has it, resolving is not needed.
+    """
+    head = next((part for part in ref.module.split(".") if part), None)
+    if not ref.level and head is not None and head not in shared.module_names:
+        return True
+    return shared.index.resolve_import(path, ref) is None
+
+
+def _module_scan(shared: _Shared, path: str) -> _ModuleScan:
+    """One module's scan: its kept fact when that still holds, else scanned now.
+
+    The fact is the scan assuming the names the module imports lead out of the project
+    (none is a config object of a project module), with the imports it assumed that of,
+    keyed by the names of the project's settings classes. It holds while those imports
+    still lead out of the project; a scan that looked at another module's syntax (a
+    settings class it subclasses, a nested model) is kept as None: scanned every time.
+    """
+    index = shared.index
+    this_check: list[_ModuleScan] = []
+
+    def scanned(as_fact: bool) -> _Scanner:
+        source = index.tree.python[path]
+        assert source.tree is not None  # app modules parse
+        scanner = _Scanner(path, source.tree, index.imports(path), shared.external, index, shared.configs, as_fact)
+        scanner.run(source.source)
+        return scanner
+
+    def compute() -> Json:
+        scanner = scanned(as_fact=True)
+        assumed = list(dict.fromkeys(scanner.assumed or ()))
+        if shared.holds(path, assumed):
+            this_check.append(scanner.result)  # what it assumed is true: this is the module's scan now
+        if scanner.outside:
+            return None
+        return {"scan": _scan_json(scanner.result), "assumed": [[r.module, r.level, r.name, r.line] for r in assumed]}
+
+    stored = index.facts.get("env.scan", path, compute, shared.names_key)
+    if this_check:
+        return this_check[0]
+    if stored is not None and shared.holds(path, (ImportRef(*ref) for ref in stored["assumed"])):
+        return _scan_from_json(stored["scan"])
+    return scanned(as_fact=False).result
+
+
+def _read_json(read: EnvRead) -> Json:
+    return list(astuple(read))
+
+
+def _read_from_json(value: Json) -> EnvRead:
+    return EnvRead(*value)
+
+
+def _scan_json(scan: _ModuleScan) -> Json:
+    return {
+        "reads": [_read_json(read) for read in scan.reads],
+        "writable": list(scan.writable),
+        "settings": [[name, [_read_json(f) for f in fields]] for name, fields in scan.settings.items()],
+        "calls_at_import": sorted(scan.calls_at_import),
+        "factories": [[name, sorted(callees)] for name, callees in scan.factories.items()],
+    }
+
+
+def _scan_from_json(value: Json) -> _ModuleScan:
+    return _ModuleScan(
+        reads=[_read_from_json(read) for read in value["reads"]],
+        writable=list(value["writable"]),
+        settings={name: [_read_from_json(f) for f in fields] for name, fields in value["settings"]},
+        calls_at_import=set(value["calls_at_import"]),
+        factories={name: set(callees) for name, callees in value["factories"]},
+    )
 
 
 def _field_folders(field_read: EnvRead) -> list[str]:
