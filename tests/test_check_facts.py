@@ -193,3 +193,18 @@ def test_facts_are_json_values() -> None:
     assert facts.get("k", "a.py", lambda: "not again") == [1, "x", None]
     assert facts.get("k", "a.py", lambda: "other extra", extra="w") == "other extra"
     assert (facts.reused, facts.computed) == (1, 2)
+
+
+def test_a_store_with_nothing_new_to_keep_is_not_rewritten(project: Path, tmp_path: Path) -> None:
+    store = FactStore(tmp_path / "cache")
+    check_project(load_settings(project), store)
+    path = next((tmp_path / "cache" / "facts").glob("*.json"))
+    written = path.read_bytes()
+    path.touch()
+    os.utime(path, ns=(1, 1))
+    (project / "app" / "routes" / "users.py").write_text(USERS + "\n")  # too fresh for its facts to be kept
+    check_project(load_settings(project), store)
+    assert path.stat().st_mtime_ns == 1 and path.read_bytes() == written
+    _age(project)
+    check_project(load_settings(project), store)  # now its facts are worth keeping
+    assert path.stat().st_mtime_ns != 1 and "app/routes/users.py" in json.loads(path.read_text())["files"]

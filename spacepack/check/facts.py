@@ -63,7 +63,8 @@ class ModuleFacts:
         self._states = dict(states or {})
         self._facts: dict[str, dict[str, Json]] = {path: dict(facts) for path, facts in (known or {}).items()}
         self.reused = 0  # facts taken from the store
-        self.computed = 0  # facts computed by this check (none: the store has nothing new to keep)
+        self.computed = 0  # facts computed by this check
+        self._computed_in: set[str] = set()  # the modules they belong to
 
     def get(self, kind: str, path: str, compute: Callable[[], Json], extra: str = "") -> Json:
         """The fact `kind` of module `path`: the stored one, else `compute()` (JSON's own types only).
@@ -81,8 +82,17 @@ class ModuleFacts:
             return facts[slot]
         value = compute()
         self.computed += 1
+        self._computed_in.add(path)
         facts[slot] = value
         return value
+
+    def has_news(self, now_ns: int) -> bool:
+        """Whether this check computed a fact worth storing (one of a module whose state is not too fresh)."""
+        for path in self._computed_in:
+            info = self._states.get(path)
+            if info is not None and not is_recent(info, now_ns):
+                return True
+        return False
 
     def keepable(self, now_ns: int) -> dict[str, list[Json]]:
         """The facts worth storing: those of modules with a state older than `RACY_NS`, with that state."""
@@ -119,14 +129,16 @@ class FactStore:
 
     def save(self, root: Path, facts: ModuleFacts) -> None:
         """Keep what `facts` knows for the next check (written whole, then renamed into place)."""
-        if not facts.computed:
+        now_ns = time.time_ns()
+        # After an edit, the edited module's facts are too fresh to keep: the store is then as it was.
+        if not facts.has_news(now_ns):
             return
-        document = {"recipe": RECIPE, "spacepack": _spacepack_key(), "files": facts.keepable(time.time_ns())}
+        document = {"recipe": RECIPE, "spacepack": _spacepack_key(), "files": facts.keepable(now_ns)}
         target = self._file(root)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, delete=False) as handle:
-                json.dump(document, handle, separators=(",", ":"))
+                handle.write(json.dumps(document, separators=(",", ":")))  # C encoder: json.dump's is Python
             Path(handle.name).replace(target)
         except OSError:
             return  # an unwritable cache only costs the next check its speed
