@@ -81,8 +81,16 @@ def main(argv: list[str] | None = None, prog_name: str = "spacepack") -> None:
     """
     if argv is None:
         gc.set_threshold(*CLI_GC_THRESHOLDS)
-    with restored_after(in_process=argv is not None):
-        _main(argv, prog_name)
+    try:
+        with restored_after(in_process=argv is not None):
+            _main(argv, prog_name)
+    finally:
+        if argv is None:
+            # The process ends here. What the command built (`check` leaves every module's syntax tree in
+            # reference cycles) would be collected by the interpreter's last collection at exit: about
+            # 0.15 s on a 2,000-module backend, to free memory the OS takes back anyway. Frozen objects
+            # are never collected; exit handlers (temporary folders, log flushing) still run.
+            gc.freeze()
 
 
 def _main(argv: list[str] | None, prog_name: str) -> None:
