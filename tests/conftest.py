@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,3 +156,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 _LEFTOVERS_AT_START = pytest.StashKey[set[str] | None]()
 _LEFTOVERS_FOUND = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often `check` parses each module (every read of a module's syntax or text goes through one parse)."""
+    import spacepack.check.tree as tree_module
+
+    counts: Counter[str] = Counter()
+    original = tree_module.parse_module
+
+    def counting(path: str, data: bytes) -> tree_module.PythonModule:
+        counts[path] += 1
+        return original(path, data)
+
+    monkeypatch.setattr(tree_module, "parse_module", counting)
+    return counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import subprocess
@@ -42,6 +43,15 @@ def build_file_tree(root: Path, spec: Mapping[str, str | bytes], dedent: bool = 
         else:
             path.write_text(textwrap.dedent(content).lstrip("\n") if dedent else content, encoding="utf-8")
     return root
+
+
+def age_tree(root: Path, seconds: float = 60.0) -> None:
+    """Date every file below `root` back: a file state younger than 2 s is never recorded by a cache
+    (it could hide a second write in the same clock tick), so tests of the caches settle their fixtures."""
+    past = time.time() - seconds
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            os.utime(Path(folder) / name, (past, past), follow_symlinks=False)
 
 
 def plan_for(root: Path, **overrides: Any) -> Plan:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -13,10 +12,9 @@ import pytest
 import spacepack.check.tree as tree_module
 from spacepack.check import check_project, check_with_kept_facts
 from spacepack.check.facts import FactStore, ModuleFacts
-from spacepack.check.tree import PythonModule
 from spacepack.config import load_settings
 from tests.conftest import EXAMPLE_BACKEND
-from tests.helpers import build_file_tree
+from tests.helpers import age_tree, build_file_tree
 
 MAIN = """
 from fastapi import FastAPI
@@ -43,14 +41,6 @@ def users() -> list[str]:
 """
 
 
-def _age(root: Path, seconds: float = 60.0) -> None:
-    """Date every file back: a state younger than 2 s is never stored (it could hide a second write)."""
-    past = time.time() - seconds
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            os.utime(Path(folder) / name, (past, past), follow_symlinks=False)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = build_file_tree(
@@ -64,22 +54,8 @@ def project(tmp_path: Path) -> Path:
             "requirements.txt": "fastapi\nuvicorn\n",
         },
     )
-    _age(root)
+    age_tree(root)
     return root
-
-
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """How often each module is parsed (every read of a module's AST or text goes through one parse)."""
-    counts: Counter[str] = Counter()
-    original = tree_module.parse_module
-
-    def counting(path: str, data: bytes) -> PythonModule:
-        counts[path] += 1
-        return original(path, data)
-
-    monkeypatch.setattr(tree_module, "parse_module", counting)
-    return counts
 
 
 def test_a_warm_check_reuses_facts_and_plans_the_same(project: Path, tmp_path: Path) -> None:
@@ -101,7 +77,7 @@ def test_an_edited_module_is_read_again_and_its_change_shows(
     check_project(load_settings(project), store)
     users = project / "app" / "routes" / "users.py"
     users.write_text(USERS.replace("from fastapi import APIRouter", "from fastapi import APIRouter\nimport httpx"))
-    _age(project)
+    age_tree(project)
     parses.clear()
     plan = check_project(load_settings(project), store)
     assert parses["app/routes/users.py"] >= 1
@@ -113,7 +89,7 @@ def test_a_fixed_syntax_error_is_seen_on_the_next_check(project: Path, tmp_path:
     store = FactStore(tmp_path / "cache")
     assert any(f.code == "SP101" for f in check_project(load_settings(project), store).findings)
     (project / "app" / "routes" / "broken.py").write_text("def broken():\n    return 1\n")
-    _age(project)
+    age_tree(project)
     assert not any(f.code == "SP101" for f in check_project(load_settings(project), store).findings)
 
 
@@ -205,6 +181,6 @@ def test_a_store_with_nothing_new_to_keep_is_not_rewritten(project: Path, tmp_pa
     (project / "app" / "routes" / "users.py").write_text(USERS + "\n")  # too fresh for its facts to be kept
     check_project(load_settings(project), store)
     assert path.stat().st_mtime_ns == 1 and path.read_bytes() == written
-    _age(project)
+    age_tree(project)
     check_project(load_settings(project), store)  # now its facts are worth keeping
     assert path.stat().st_mtime_ns != 1 and "app/routes/users.py" in json.loads(path.read_text())["files"]

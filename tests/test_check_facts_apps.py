@@ -23,7 +23,7 @@ from spacepack.check.layout import entry_layout, find_resources, outside_needs
 from spacepack.check.pyast import ProjectIndex
 from spacepack.check.tree import load_tree
 from spacepack.config import load_settings
-from tests.helpers import build_file_tree
+from tests.helpers import age_tree, build_file_tree
 
 ROUTES = 12
 
@@ -78,17 +78,9 @@ def _build(root: Path) -> Path:
     return build_file_tree(root, spec)
 
 
-def _age(root: Path, seconds: float = 60.0) -> None:
-    """Date every file back, so their states are settled and their facts are kept."""
-    past = time.time() - seconds
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            os.utime(Path(folder) / name, (past, past))
-
-
 def _project(root: Path) -> Path:
     _build(root)
-    _age(root)
+    age_tree(root)
     return root
 
 
@@ -245,7 +237,7 @@ import shared  # noqa: E402
 
 def _outer_project(root: Path) -> Path:
     build_file_tree(root, OUTER)
-    _age(root)
+    age_tree(root)
     return root
 
 

@@ -14,15 +14,14 @@ from pathlib import Path
 
 import pytest
 
-import spacepack.check.tree as tree_module
 from spacepack.check import check_project
 from spacepack.check.envvars import EnvReport, scan_env
 from spacepack.check.facts import FactStore
 from spacepack.check.pyast import ProjectIndex, app_code
-from spacepack.check.tree import PythonModule, load_tree
+from spacepack.check.tree import load_tree
 from spacepack.config import load_settings
 from spacepack.plan import EnvVar, Plan
-from tests.helpers import build_file_tree
+from tests.helpers import age_tree, build_file_tree
 
 ROUTE = """
 from fastapi import APIRouter
@@ -60,14 +59,6 @@ class Settings(BaseSettings):
 """
 
 
-def _age(root: Path, seconds: float = 60.0) -> None:
-    """Date every file back: a state younger than 2 s is never stored (it could hide a second write)."""
-    past = time.time() - seconds
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            os.utime(Path(folder) / name, (past, past), follow_symlinks=False)
-
-
 def _edit(root: Path, rel: str, text: str) -> None:
     """Rewrite one module (its size changes with the text) and date it back so its new state is kept.
 
@@ -80,22 +71,8 @@ def _edit(root: Path, rel: str, text: str) -> None:
 
 def _project(tmp_path: Path, files: dict[str, str]) -> Path:
     root = build_file_tree(tmp_path / "api", {"requirements.txt": "fastapi\nuvicorn\npydantic-settings\n", **files})
-    _age(root)
+    age_tree(root)
     return root
-
-
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """How often each module is parsed."""
-    counts: Counter[str] = Counter()
-    original = tree_module.parse_module
-
-    def counting(path: str, data: bytes) -> PythonModule:
-        counts[path] += 1
-        return original(path, data)
-
-    monkeypatch.setattr(tree_module, "parse_module", counting)
-    return counts
 
 
 def _plans(root: Path, store: FactStore) -> Plan:

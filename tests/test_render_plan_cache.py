@@ -24,7 +24,7 @@ from spacepack.render.plan_cache import (
     tree_files,
 )
 from tests.conftest import EXAMPLE_BACKEND
-from tests.helpers import build_file_tree
+from tests.helpers import age_tree, build_file_tree
 from tests.package_index import make_index, use_index
 
 MAIN = """
@@ -49,14 +49,6 @@ def _isolated(index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     use_index(monkeypatch, index_dir, tmp_path / "cache")
 
 
-def _age(root: Path, seconds: float = 60.0) -> None:
-    """Date every file back, as if written a while ago (a fresh file is not trusted: see RACY_SECONDS)."""
-    past = time.time() - seconds
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            os.utime(Path(folder) / name, (past, past), follow_symlinks=False)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = build_file_tree(
@@ -68,7 +60,7 @@ def project(tmp_path: Path) -> Path:
             ".venv/pyvenv.cfg": "home = /usr\n",
         },
     )
-    _age(root)
+    age_tree(root)
     return root
 
 
