@@ -156,28 +156,23 @@ def test_warm_check_sees_a_new_app_and_the_shims_it_makes(tmp_path: Path) -> Non
 
 
 def test_a_warm_check_does_not_read_unchanged_modules_for_these_steps(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parses: Counter[str]
 ) -> None:
     root = _project(tmp_path / "project").resolve()
     store = FactStore(tmp_path / "cache")
     _plan(root, store)
 
     reads: Counter[str] = Counter()
-    parses: Counter[str] = Counter()
-    real_read, real_parse = tree_module.read_project_bytes, tree_module.parse_module
+    real_read = tree_module.read_project_bytes
 
     def counted_read(folder: Path, rel: str, **options: Any) -> Any:
         reads[rel] += 1
         return real_read(folder, rel, **options)
 
-    def counted_parse(path: str, data: bytes) -> Any:
-        parses[path] += 1
-        return real_parse(path, data)
-
     tree = load_tree(root)
     index = ProjectIndex(tree, store.open(root, tree.python_states))
     monkeypatch.setattr(tree_module, "read_project_bytes", counted_read)
-    monkeypatch.setattr(tree_module, "parse_module", counted_parse)
+    parses.clear()
     found = AppFinder(index).find()
     layout = entry_layout(index, "src/server.py")
     resources = find_resources(index, sorted(tree.python))
@@ -257,23 +252,16 @@ def test_warm_check_sees_a_new_import_from_above_the_working_folder(tmp_path: Pa
 
 
 def test_a_warm_check_does_not_parse_loaded_modules_for_what_they_need_from_outside(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, parses: Counter[str]
 ) -> None:
     root = _outer_project(tmp_path / "project").resolve()
     _edit(root / "server/todo/helpers.py", HELPERS_IMPORTING_SHARED)
     store = FactStore(tmp_path / "cache")
     _plan(root, store)
 
-    parses: Counter[str] = Counter()
-    real_parse = tree_module.parse_module
-
-    def counted_parse(path: str, data: bytes) -> Any:
-        parses[path] += 1
-        return real_parse(path, data)
-
     tree = load_tree(root)
     index = ProjectIndex(tree, store.open(root, tree.python_states))
-    monkeypatch.setattr(tree_module, "parse_module", counted_parse)
+    parses.clear()
     loaded = sorted(p for p in tree.python if p.startswith("server/todo/"))
     outside = outside_needs(index, loaded, "server/todo", lambda top: top in {"os", "fastapi"})
     assert outside.paths == ("server/shared/",)
