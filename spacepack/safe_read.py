@@ -94,11 +94,11 @@ def read_project_bytes(
         root = _resolved_root(str(root))
     except (OSError, RuntimeError, ValueError):
         return ReadResult(None, "the project folder is unreadable")
-    candidate = Path(path)
-    candidate = candidate if candidate.is_absolute() else root / candidate
-    plain = _read_if_plain(root, candidate, max_bytes)
+    plain = _read_if_plain(str(root), path, max_bytes)
     if plain is not None:
         return plain
+    candidate = Path(path)
+    candidate = candidate if candidate.is_absolute() else root / candidate
     target, refused = _target(root, candidate, may_follow)
     if target is None:
         return ReadResult(None, refused)
@@ -110,7 +110,7 @@ def read_regular_file(path: Path, *, max_bytes: int = MAX_TEXT_BYTES) -> ReadRes
     return _read_regular(path, max_bytes, _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
 
 
-def _read_if_plain(root: Path, candidate: Path, max_bytes: int) -> ReadResult | None:
+def _read_if_plain(root: str, path: Path | str, max_bytes: int) -> ReadResult | None:
     """The common case in one open: a file inside the project reached through no link at all, else None.
 
     The kernel names the file it opened (`/proc/self/fd`): when that is the
@@ -118,15 +118,16 @@ def _read_if_plain(root: Path, candidate: Path, max_bytes: int) -> ReadResult | 
     `resolve()` (a `lstat` per component) would find nothing to refuse. Anything
     else (a link anywhere, no `/proc`, a name that cannot be opened) is left to it.
     """
-    lexical = os.path.abspath(candidate)  # noqa: PTH100 - lexical on purpose, as in `_target`
-    if not lexical.startswith(str(root).rstrip("/") + "/"):
+    # Plain strings: this runs once per file of a check, and Path objects cost more than the read itself.
+    lexical = os.path.abspath(os.path.join(root, path))  # noqa: PTH100, PTH118 - lexical on purpose, as in `_target`
+    if not lexical.startswith(root.rstrip("/") + "/"):
         return None
     try:
         descriptor = os.open(lexical, _OPEN_FLAGS)
     except (OSError, ValueError):
         return None
     try:
-        if str(Path(f"/proc/self/fd/{descriptor}").readlink()) != lexical:
+        if os.readlink(f"/proc/self/fd/{descriptor}") != lexical:  # noqa: PTH115 - see above
             return None
         return _read_descriptor(descriptor, max_bytes)
     except OSError:

@@ -44,7 +44,7 @@ from spacepack.check.manifests import (
     join,
     resolve_closure,
 )
-from spacepack.check.pyast import AppCode, ProjectIndex, app_code
+from spacepack.check.pyast import AppCode, ImportStatement, ProjectIndex, app_code
 from spacepack.check.pydantic_v1 import (
     V1_BOUND,
     Allowed,
@@ -383,10 +383,32 @@ def _import_sites(index: ProjectIndex, path: str) -> list[ImportSite]:
     """`iter_imports` of one module, kept as a module fact: [module, line, optional] per import."""
 
     def compute() -> Json:
-        module = index.tree.python[path].tree
-        return [] if module is None else [[site.module, site.line, site.optional] for site in iter_imports(module)]
+        source = index.tree.python[path]
+        if source.tree is None:
+            return []
+        if _no_guarded_imports(source.source):
+            # Nothing for `iter_imports` to skip or mark optional: its sites are the module's absolute imports.
+            return [
+                [name, statement.line, False]
+                for statement in index.import_statements(path)
+                if statement.level == 0
+                for name in _imported_modules(statement)
+            ]
+        return [[site.module, site.line, site.optional] for site in iter_imports(source.tree)]
 
     return [ImportSite(name, line, optional) for name, line, optional in index.facts.get(_SITES_FACT, path, compute)]
+
+
+def _no_guarded_imports(source: str | None) -> bool:
+    """Whether a module's text holds no `try` statement and no `TYPE_CHECKING` block (ASCII: names as written)."""
+    return source is not None and source.isascii() and "try" not in source and "TYPE_CHECKING" not in source
+
+
+def _imported_modules(statement: ImportStatement) -> list[str]:
+    """The modules an import statement names, as `iter_imports` reports them (`import a, b.c`; `from m import x`)."""
+    if statement.module is None:
+        return [name for name, _as in statement.names]
+    return [statement.module] if statement.module else []
 
 
 @dataclass(frozen=True)

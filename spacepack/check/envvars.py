@@ -166,11 +166,19 @@ def declared_classes(index: ProjectIndex, path: str) -> list[tuple[str, list[str
     """(name, base names) of each class a module defines, anywhere in it, in source order (a kept fact)."""
 
     def compute() -> Json:
-        module = index.tree.python[path].tree
-        classes = (n for n in iter_statements(module) if isinstance(n, ast.ClassDef)) if module else ()
+        source = index.tree.python[path]
+        module = source.tree
+        if module is None or _names_no_class(source.source):
+            return []
+        classes = (n for n in iter_statements(module) if isinstance(n, ast.ClassDef))
         return [[node.name, [_name_of(base) for base in node.bases]] for node in classes]
 
     return [(name, list(bases)) for name, bases in index.facts.get("env.classes", path, compute)]
+
+
+def _names_no_class(source: str | None) -> bool:
+    """Whether a module's text cannot hold a class statement: ASCII with no `class` keyword anywhere."""
+    return source is not None and source.isascii() and "class" not in source
 
 
 def settings_classes(index: ProjectIndex, paths: Iterable[str]) -> _SettingsClasses:
@@ -1029,7 +1037,8 @@ def find_env_reads(code: AppCode) -> tuple[list[EnvRead], list[str]]:
     index = code.index
     external = settings_classes(index, code.modules)
     shared = _Shared(index, external, _ConfigObjects(index), external.names_key(), _module_names(index))
-    paths_and_scans = [(path, _module_scan(shared, path)) for path in code.modules]
+    by_path = _module_scans(shared, code.modules)
+    paths_and_scans = [(path, by_path[path]) for path in code.modules]
     scans = [scan for _, scan in paths_and_scans]
     # Only modules the app loads run their module-level calls when it starts.
     called_at_import: set[str] = set()
@@ -1066,6 +1075,7 @@ class _Shared:
     names_key: str  # the names of the settings classes, as a key
     module_names: frozenset[str]  # every folder name and file stem of the project's Python files
     config_library: bool | None = None  # whether any module imports a config library (once asked)
+    config_objects: bool | None = None  # whether any module binds a config object at module level (once asked)
 
     def holds(self, path: str, assumed: Iterable[ImportRef]) -> bool:
         """Whether a kept scan of `path` is its scan now: what it assumed of its imports is still true.
@@ -1075,11 +1085,100 @@ class _Shared:
         """
         return all(_leads_out(self, path, ref) for ref in assumed) or not self._any_config_library()
 
+    def binds_config_objects(self) -> bool:
+        """Whether a module of the project binds a config object (`_module_instances`), from kept facts."""
+        if self.config_objects is None:
+            paths = self.index.tree.python
+            importing = [p for p in paths if _imports_a_config_library(self.index.imports(p))]
+            self.config_objects = any(self._binds_config_object(p) for p in importing)
+        return self.config_objects
+
+    def _binds_config_object(self, path: str) -> bool:
+        def compute() -> Json:
+            module = self.index.tree.python[path].tree
+            return module is not None and bool(_module_instances(module, self.index.imports(path)))
+
+        return bool(self.index.facts.get("env.binds_config", path, compute))
+
     def _any_config_library(self) -> bool:
         if self.config_library is None:
             paths = self.index.tree.python
             self.config_library = any(_imports_a_config_library(self.index.imports(p)) for p in paths)
         return self.config_library
+
+
+# What a module's text shows when its scan can find an env read or a written folder of its own: the names of
+# the env functions (`os.getenv`, `os.environ...`, decouple's `config`, environs' `env`: a qualified name is made
+# of the module's own words), `sqlite` (a URL literal), the folder makers; a literal that is a start of "sqlite"
+# (implicit concatenation: `"sq" "lite:///x.db"`), and the escapes and line joins that spell a letter otherwise.
+_SCAN_WORDS = re.compile(
+    r"getenv|environ|decouple|sqlite|mkdir|makedirs"
+    r"|['\"](?:s|sq|sql|sqli|sqlit)['\"]"
+    r"|\\[xuUN0-7\r\n]"
+)
+
+
+def _module_scans(shared: _Shared, paths: Iterable[str]) -> dict[str, _ModuleScan]:
+    """Each module's scan, by path; a *silent* module is not walked: its scan is empty.
+
+    A module is silent when its own scan would find nothing that counts: it reads no
+    env var and writes no folder (`_reads_nothing`), and no name it calls is a settings
+    class or a function that calls one. Its other calls (at import, or in a function)
+    are what a scan records for settings classes only, so leaving them out changes no
+    result. A settings class or such a function is called by a name its text shows:
+    the settings class names are known first, the functions calling them from the
+    other modules' scans, then a silent module whose text shows one is scanned after all.
+    """
+    scans: dict[str, _ModuleScan] = {}
+    quiet: list[str] = []
+    for path in paths:
+        if _reads_nothing(shared, path):
+            quiet.append(path)
+        else:
+            scans[path] = _module_scan(shared, path)
+    settings = sorted(shared.external)
+    quiet = _not_mentioning(shared, quiet, settings, "env.mentions_settings", scans)
+    callers = {name for scan in scans.values() for name, callees in scan.factories.items() if callees & set(settings)}
+    quiet = _not_mentioning(shared, quiet, sorted(callers), "env.mentions_callers", scans)
+    scans.update((path, _ModuleScan()) for path in quiet)
+    return scans
+
+
+def _not_mentioning(
+    shared: _Shared, paths: list[str], words: list[str], kind: str, scans: dict[str, _ModuleScan]
+) -> list[str]:
+    """The modules whose text shows none of `words` (a kept fact, keyed by the words); the others are scanned."""
+    if not words:
+        return paths
+    key = hashlib.sha256("\n".join(words).encode("utf-8")).hexdigest()[:24]
+    silent = []
+    for path in paths:
+
+        def compute(path: str = path) -> Json:
+            source = shared.index.tree.python[path].source or ""
+            return any(word in source for word in words)
+
+        if shared.index.facts.get(kind, path, compute, key):
+            scans[path] = _module_scan(shared, path)
+        else:
+            silent.append(path)
+    return silent
+
+
+def _reads_nothing(shared: _Shared, path: str) -> bool:
+    """Whether a scan of module `path` finds no env read and no written folder of its own.
+
+    Its text (ASCII: an identifier is then spelled as written) shows none of `_SCAN_WORDS`
+    (a kept fact), and no module of the project binds a config object (an imported name
+    could be one). Its settings classes are not asked about here: a module declaring one
+    shows the class's name, a settings class name, so `_module_scans` scans it anyway.
+    """
+
+    def compute() -> Json:
+        source = shared.index.tree.python[path].source or ""
+        return source.isascii() and _SCAN_WORDS.search(source) is None
+
+    return bool(shared.index.facts.get("env.plain", path, compute)) and not shared.binds_config_objects()
 
 
 def _module_names(index: ProjectIndex) -> frozenset[str]:

@@ -69,13 +69,36 @@ def statement_children(node: ast.AST) -> Iterator[ast.stmt]:
         yield from case.body
 
 
+# Statements that hold no other statement: most of a module, so `iter_statements` does not look inside them.
+_SIMPLE_STATEMENTS = frozenset(
+    {
+        ast.Expr,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.AugAssign,
+        ast.Return,
+        ast.Import,
+        ast.ImportFrom,
+        ast.Pass,
+        ast.Raise,
+        ast.Assert,
+        ast.Delete,
+        ast.Global,
+        ast.Nonlocal,
+        ast.Break,
+        ast.Continue,
+    }
+)
+
+
 def iter_statements(module: ast.Module) -> Iterator[ast.stmt]:
     """Every statement of a module, nested ones included (depth first, in source order)."""
     stack: list[ast.stmt] = list(reversed(module.body))
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(list(statement_children(node))))
+        if type(node) not in _SIMPLE_STATEMENTS:
+            stack.extend(reversed(list(statement_children(node))))
 
 
 def dotted(expr: ast.expr) -> str | None:
