@@ -31,6 +31,17 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 """
 SAMPLE_REQUIREMENTS = "fastapi\nuvicorn\n"
+# A route module of a larger backend: one router, no env read, no class, nothing to find.
+ROUTE_MODULE = """
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/items")
+def items() -> list[int]:
+    return [1, 2]
+"""
 
 
 def build_file_tree(root: Path, spec: Mapping[str, str | bytes], dedent: bool = True) -> Path:

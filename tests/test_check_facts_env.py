@@ -21,18 +21,9 @@ from spacepack.check.pyast import ProjectIndex, app_code
 from spacepack.check.tree import load_tree
 from spacepack.config import load_settings
 from spacepack.plan import EnvVar, Plan
-from tests.helpers import age_tree, build_file_tree
+from tests.helpers import ROUTE_MODULE, age_tree, build_file_tree
 
-ROUTE = """
-from fastapi import APIRouter
-
-router = APIRouter()
-
-
-@router.get("/items")
-def items() -> list[int]:
-    return [1, 2]
-"""
+ROUTE = ROUTE_MODULE
 MAIN = """
 from fastapi import FastAPI
 

@@ -25,18 +25,9 @@ from spacepack.check.facts import FactStore
 from spacepack.check.pyast import iter_statements, statement_children
 from spacepack.config import load_settings
 from spacepack.plan import Plan
-from tests.helpers import age_tree, build_file_tree
+from tests.helpers import ROUTE_MODULE, age_tree, build_file_tree
 
-ROUTE = """
-from fastapi import APIRouter
-
-router = APIRouter()
-
-
-@router.get("/items")
-def items() -> list[int]:
-    return [1, 2]
-"""
+ROUTE = ROUTE_MODULE
 CONFIG = """
 from pydantic_settings import BaseSettings
 
