@@ -454,6 +454,12 @@ REBUILD_CHOICES = [
     "(`check` keeps millions of syntax-tree objects alive) and freezes what it built before it exits instead "
     "of letting the interpreter's last collection free it (about 0.15 s on the large backend, for memory the "
     "OS takes back anyway); the CLI measures run with spacepack's bytecode compiled, as a wheel install has it.",
+    "- **Text first.** `check` skips the walks a module's ASCII text rules out: the env scan of a module that "
+    "names no env function, no `sqlite`, no folder maker and no settings class or function building one (while "
+    "no module binds a config object), the class search without `class`, the guarded-import walk without `try` "
+    "or `TYPE_CHECKING`; the secret-word pattern became a lowered substring test. Plans with and without the "
+    "shortcuts: 100 projects, none different. CLI `check --json` on the large backend, 10 interleaved runs "
+    "each on a quiet machine: 0.95 s before, 0.65 s after.",
     "",
 ]
 
