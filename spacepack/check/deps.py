@@ -44,7 +44,7 @@ from spacepack.check.manifests import (
     join,
     resolve_closure,
 )
-from spacepack.check.pyast import AppCode, ImportStatement, ProjectIndex, app_code
+from spacepack.check.pyast import AppCode, ImportStatement, ProjectIndex, app_code, shows_none_of
 from spacepack.check.pydantic_v1 import (
     V1_BOUND,
     Allowed,
@@ -401,7 +401,7 @@ def _import_sites(index: ProjectIndex, path: str) -> list[ImportSite]:
 
 def _no_guarded_imports(source: str | None) -> bool:
     """Whether a module's text holds no `try` statement and no `TYPE_CHECKING` block (ASCII: names as written)."""
-    return source is not None and source.isascii() and "try" not in source and "TYPE_CHECKING" not in source
+    return shows_none_of(source, ("try", "TYPE_CHECKING"))
 
 
 def _imported_modules(statement: ImportStatement) -> list[str]:

@@ -31,6 +31,7 @@ from spacepack.check.pyast import (
     iter_statements,
     module_imports,
     qualify,
+    shows_none_of,
     statement_children,
     walk_runtime,
 )
@@ -178,7 +179,7 @@ def declared_classes(index: ProjectIndex, path: str) -> list[tuple[str, list[str
 
 def _names_no_class(source: str | None) -> bool:
     """Whether a module's text cannot hold a class statement: ASCII with no `class` keyword anywhere."""
-    return source is not None and source.isascii() and "class" not in source
+    return shows_none_of(source, ("class",))
 
 
 def settings_classes(index: ProjectIndex, paths: Iterable[str]) -> _SettingsClasses:
@@ -1074,7 +1075,7 @@ class _Shared:
     configs: _ConfigObjects
     names_key: str  # the names of the settings classes, as a key
     module_names: frozenset[str]  # every folder name and file stem of the project's Python files
-    config_library: bool | None = None  # whether any module imports a config library (once asked)
+    config_modules: list[str] | None = None  # the modules that import a config library (once asked)
     config_objects: bool | None = None  # whether any module binds a config object at module level (once asked)
 
     def holds(self, path: str, assumed: Iterable[ImportRef]) -> bool:
@@ -1088,10 +1089,15 @@ class _Shared:
     def binds_config_objects(self) -> bool:
         """Whether a module of the project binds a config object (`_module_instances`), from kept facts."""
         if self.config_objects is None:
-            paths = self.index.tree.python
-            importing = [p for p in paths if _imports_a_config_library(self.index.imports(p))]
-            self.config_objects = any(self._binds_config_object(p) for p in importing)
+            self.config_objects = any(self._binds_config_object(p) for p in self._config_library_modules())
         return self.config_objects
+
+    def _config_library_modules(self) -> list[str]:
+        """The project's modules that import decouple, starlette or environs (only they can build a config object)."""
+        if self.config_modules is None:
+            paths = self.index.tree.python
+            self.config_modules = [p for p in paths if _imports_a_config_library(self.index.imports(p))]
+        return self.config_modules
 
     def _binds_config_object(self, path: str) -> bool:
         def compute() -> Json:
@@ -1101,10 +1107,7 @@ class _Shared:
         return bool(self.index.facts.get("env.binds_config", path, compute))
 
     def _any_config_library(self) -> bool:
-        if self.config_library is None:
-            paths = self.index.tree.python
-            self.config_library = any(_imports_a_config_library(self.index.imports(p)) for p in paths)
-        return self.config_library
+        return bool(self._config_library_modules())
 
 
 # What a module's text shows when its scan can find an env read or a written folder of its own: the names of
@@ -1136,9 +1139,9 @@ def _module_scans(shared: _Shared, paths: Iterable[str]) -> dict[str, _ModuleSca
             quiet.append(path)
         else:
             scans[path] = _module_scan(shared, path)
-    settings = sorted(shared.external)
-    quiet = _not_mentioning(shared, quiet, settings, "env.mentions_settings", scans)
-    callers = {name for scan in scans.values() for name, callees in scan.factories.items() if callees & set(settings)}
+    settings = frozenset(shared.external)
+    quiet = _not_mentioning(shared, quiet, sorted(settings), "env.mentions_settings", scans)
+    callers = {name for scan in scans.values() for name, callees in scan.factories.items() if callees & settings}
     quiet = _not_mentioning(shared, quiet, sorted(callers), "env.mentions_callers", scans)
     scans.update((path, _ModuleScan()) for path in quiet)
     return scans

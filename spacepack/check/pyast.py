@@ -101,6 +101,15 @@ def iter_statements(module: ast.Module) -> Iterator[ast.stmt]:
             stack.extend(reversed(list(statement_children(node))))
 
 
+def shows_none_of(source: str | None, words: tuple[str, ...]) -> bool:
+    """Whether a module's text is ASCII and holds none of `words`: then no keyword or name among them is in it.
+
+    Only ASCII text counts: Python reads identifiers NFKC-normalised (`ｃｌａｓｓ_id` is `class_id`), so
+    other text can name a word it does not spell. A check skips the walk that looks for them on such text.
+    """
+    return source is not None and source.isascii() and not any(word in source for word in words)
+
+
 def dotted(expr: ast.expr) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
     parts: list[str] = []
